@@ -1,0 +1,34 @@
+"""reelgate core: the provider plugin contract, model registry, request/job models and errors."""
+
+from reelgate.context import ProviderContext
+from reelgate.hookspecs import hookimpl
+from reelgate.jobs import Cancelled, Failed, Job, JobError, JobKind, Queued, Running, Succeeded
+from reelgate.jobs import JobStatus, VideoRef
+from reelgate.media import ImageInput, VideoInput
+from reelgate.requests import ExtendRequest, GenerateRequest, RequestSettings, VideoSettings
+from reelgate.specs import Capabilities, ModelSpec, ProviderSpec, SettingSpec
+
+__all__ = [
+    "Cancelled",
+    "Capabilities",
+    "ExtendRequest",
+    "Failed",
+    "GenerateRequest",
+    "ImageInput",
+    "Job",
+    "JobError",
+    "JobKind",
+    "JobStatus",
+    "ModelSpec",
+    "ProviderContext",
+    "ProviderSpec",
+    "Queued",
+    "RequestSettings",
+    "Running",
+    "SettingSpec",
+    "Succeeded",
+    "VideoInput",
+    "VideoRef",
+    "VideoSettings",
+    "hookimpl",
+]

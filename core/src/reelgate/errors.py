@@ -1,0 +1,130 @@
+"""The one error hierarchy of reelgate.
+
+Every error a provider, the storage or the flow can raise is a :class:`ReelgateError`. Each
+class states, as data, the HTTP status it maps to, the ``type`` string shown in the error
+envelope, whether it is worth retrying (``retryable``) and whether a *submission* that failed
+with it is proven not to have been accepted, so submitting again cannot pay twice
+(``safe_to_resubmit``). Plugins translate their SDK/HTTP errors into these classes at one
+boundary; the API maps them to HTTP in one place using :meth:`ReelgateError.to_error_body`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ReelgateError(Exception):
+    """Base class. Unknown subclasses and plain exceptions map to 500 ``internal_error``."""
+
+    status: ClassVar[int] = 500
+    type: ClassVar[str] = "internal_error"
+    retryable: ClassVar[bool] = False
+    safe_to_resubmit: ClassVar[bool] = False
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = {k: v for k, v in details.items() if v is not None}
+
+    def to_error_body(self) -> dict[str, Any]:
+        """The ``error`` object of the response envelope: ``type``, ``message`` and details."""
+        return {"type": self.type, "message": self.message, **self.details}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keeps errors picklable across Prefect's result persistence and process boundaries.
+        return (_rebuild_error, (type(self), self.message, self.details))
+
+
+def _rebuild_error(cls: type[ReelgateError], message: str, details: dict[str, Any]) -> Any:
+    return cls(message, **details)
+
+
+class ValidationError(ReelgateError):
+    """The request is malformed: empty prompt, bad customer_id, settings out of range."""
+
+    status = 400
+    type = "validation_error"
+
+
+class UnknownModelError(ValidationError):
+    """No installed plugin serves the model name; ``suggestions`` lists close matches."""
+
+    type = "unknown_model"
+
+
+class ProviderNotConfiguredError(ValidationError):
+    """The provider is installed but lacks credentials or settings; ``missing`` names them."""
+
+    type = "provider_not_configured"
+
+
+class CapabilityNotSupportedError(ReelgateError):
+    """The provider does not implement the operation (e.g. extend, image-to-video, cancel)."""
+
+    status = 501
+    type = "not_implemented"
+
+
+class ContentRejectedError(ReelgateError):
+    """The provider's safety filter refused the prompt or the output. Never retried."""
+
+    status = 400
+    type = "content_rejected"
+
+
+class TooLargeError(ValidationError):
+    """An input or an inline (data URI) output exceeds its configured size cap."""
+
+    type = "too_large"
+
+
+class ProviderError(ReelgateError):
+    """The provider failed the job or answered with an error; carries its code and message."""
+
+    status = 502
+    type = "provider_error"
+
+
+class ProviderUnavailableError(ProviderError):
+    """A transient provider failure (5xx, timeout, reset). Retryable; a submission that failed
+    with it may still have been accepted, so submissions are not repeated blindly."""
+
+    type = "provider_unavailable"
+    retryable = True
+
+
+class RateLimitedError(ProviderError):
+    """The provider refused the request for quota or rate reasons. The refusal proves nothing
+    was accepted, so even a submission may be retried (after ``retry_after`` seconds if given)."""
+
+    type = "rate_limited"
+    retryable = True
+    safe_to_resubmit = True
+
+
+class JobTimeoutError(ProviderError):
+    """The provider job did not finish before the configured deadline. The job is not lost:
+    ``job_id`` and ``provider_job_id`` identify it for a later resume."""
+
+    type = "timeout"
+
+
+class JobCancelledError(ProviderError):
+    """The provider job was cancelled before it produced a video."""
+
+    type = "cancelled"
+
+
+class StorageError(ReelgateError):
+    """Storing the finished video failed. The video is kept in the local spool at
+    ``spool_path`` and is never dropped."""
+
+    status = 502
+    type = "storage_error"
+
+
+class PluginError(ReelgateError):
+    """A plugin broke the contract at load time (duplicate model ids, a declared capability
+    without its hook, a misspelt hook name)."""
+
+    type = "plugin_error"

@@ -1,0 +1,106 @@
+"""The seed's request bodies (``POST /video/generate`` and ``POST /video/extend``), kept exactly.
+
+Field names and defaults are a public contract: ``prompt``, ``settings.video`` (model
+``veo-3.1-fast``, duration_seconds 5, aspect_ratio ``9:16``, enhance_prompt true,
+number_of_videos 1, fps/resolution/generate_audio null), ``customer_id``, ``input_image_url``,
+``save_to_db``. Unknown fields are refused so that a typo never silently changes a paid job.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+
+DEFAULT_MODEL = "veo-3.1-fast"
+CUSTOMER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+ASPECT_RATIO_PATTERN = re.compile(r"^[1-9][0-9]?:[1-9][0-9]?$")
+RESOLUTION_PATTERN = re.compile(r"^[1-9][0-9]{2,3}p$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VideoSettings(_Strict):
+    """``settings.video``. ``model`` may be an id, an alias or a name matching a plugin's pattern."""
+
+    model: str = DEFAULT_MODEL
+    duration_seconds: Annotated[int, Field(ge=1, le=600)] = 5
+    aspect_ratio: str = "9:16"
+    enhance_prompt: bool = True
+    number_of_videos: Annotated[int, Field(ge=1, le=16)] = 1
+    fps: Annotated[int | None, Field(ge=1, le=120)] = None
+    resolution: str | None = None
+    generate_audio: bool | None = None
+    seed: Annotated[int | None, Field(ge=0, le=2**32 - 1)] = None
+    negative_prompt: Annotated[str | None, Field(max_length=4000)] = None
+    provider_options: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("model")
+    @classmethod
+    def _model_not_blank(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("model must not be empty")
+        return value
+
+    @field_validator("aspect_ratio")
+    @classmethod
+    def _aspect_ratio_shape(cls, value: str) -> str:
+        if not ASPECT_RATIO_PATTERN.match(value):
+            raise ValueError("aspect_ratio must look like '16:9'")
+        return value
+
+    @field_validator("resolution")
+    @classmethod
+    def _resolution_shape(cls, value: str | None) -> str | None:
+        if value is not None and not RESOLUTION_PATTERN.match(value):
+            raise ValueError("resolution must look like '720p'")
+        return value
+
+
+class RequestSettings(_Strict):
+    """``settings``: only ``video`` today."""
+
+    video: VideoSettings = Field(default_factory=VideoSettings)
+
+
+class GenerateRequest(_Strict):
+    """Body of ``POST /video/generate``: text-to-video, or image-to-video with ``input_image_url``."""
+
+    prompt: Annotated[str, Field(max_length=20_000)]
+    settings: RequestSettings = Field(default_factory=RequestSettings)
+    customer_id: str
+    input_image_url: str | None = None
+    save_to_db: bool = True
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("prompt must not be empty")
+        return value.strip()
+
+    @field_validator("customer_id", mode="before")
+    @classmethod
+    def _customer_id_safe(cls, value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not CUSTOMER_ID_PATTERN.match(value):
+            raise ValueError(
+                "customer_id must be 1-128 characters of letters, digits, '_' or '-', "
+                "starting with a letter or digit"
+            )
+        return value
+
+    @property
+    def video(self) -> VideoSettings:
+        return self.settings.video
+
+
+class ExtendRequest(GenerateRequest):
+    """Body of ``POST /video/extend``: ``video_id`` is a provider video id or a reelgate job id."""
+
+    video_id: Annotated[str, Field(min_length=1, max_length=2048)]

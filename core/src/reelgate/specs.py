@@ -1,0 +1,80 @@
+"""What a plugin declares about itself, as data: providers, models and their capabilities.
+
+The registry resolves model names from these declarations alone, and checks every request
+against :class:`Capabilities` before a plugin is called.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from reelgate.jobs import JobKind
+
+
+class SettingSpec(BaseModel):
+    """One setting a provider reads from its ProviderContext, and the variable it comes from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    env: str
+    secret: bool = False
+    default: str | None = None
+    description: str = ""
+
+
+class ProviderSpec(BaseModel):
+    """A provider: its public name (shown as ``provider`` in responses), its settings, and the
+    alternative sets of settings that make it usable (``configured_when``: any one set whose
+    settings are all present; an empty list means it always is)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    settings: tuple[SettingSpec, ...] = ()
+    configured_when: tuple[tuple[str, ...], ...] = ()
+    docs_url: str | None = None
+
+    @model_validator(mode="after")
+    def _known_setting_names(self) -> ProviderSpec:
+        names = {s.name for s in self.settings}
+        for group in self.configured_when:
+            unknown = set(group) - names
+            if unknown:
+                raise ValueError(f"configured_when names undeclared settings {sorted(unknown)}")
+        return self
+
+
+class Capabilities(BaseModel):
+    """What a model can do. ``None`` in a list field means the setting cannot be chosen for this
+    model (a request that sets it is refused); ``durations`` lists every accepted value."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kinds: frozenset[JobKind] = frozenset({JobKind.TEXT})
+    durations: tuple[int, ...] = (5,)
+    aspect_ratios: tuple[str, ...] = ("16:9", "9:16")
+    resolutions: tuple[str, ...] | None = None
+    fps: tuple[int, ...] | None = None
+    audio: bool = False
+    max_videos: int = Field(default=1, ge=1)
+    cancel: bool = False
+    image_mime_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
+
+
+class ModelSpec(BaseModel):
+    """One model: ``id`` (reelgate's name), ``provider_model`` (the provider's name for it),
+    ``aliases``, and fnmatch ``patterns`` (``kling*``) that route otherwise unknown names here.
+    ``default_resolution``/``default_fps`` apply when the request leaves them null."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    provider: ProviderSpec
+    provider_model: str
+    aliases: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    capabilities: Capabilities = Field(default_factory=Capabilities)
+    default_resolution: str | None = None
+    default_fps: int | None = None
+    description: str = ""

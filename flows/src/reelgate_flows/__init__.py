@@ -1,0 +1,9 @@
+"""reelgate's Prefect flows and video storage.
+
+Importing this package applies reelgate's lean Prefect defaults (only where the environment
+does not set them) before Prefect is imported by its submodules.
+"""
+
+from reelgate_flows.prefect_env import apply_prefect_defaults
+
+apply_prefect_defaults()

@@ -1,0 +1,72 @@
+"""The Prefect flows ``generate-video`` and ``extend-video``.
+
+One flow run per request; its id is the job id. The flow returns the seed's success envelope
+as a dict (persisted, so a later extend can find the video by job id) or raises a core error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from reelgate.errors import ReelgateError
+from reelgate.media import VideoInput
+from reelgate.requests import ExtendRequest, GenerateRequest
+
+from reelgate_flows import steps
+from reelgate_flows.settings import FlowSettings
+from reelgate_flows.sources import resolve_video
+
+
+async def _run(
+    request: GenerateRequest,
+    video: VideoInput | None,
+    idempotency_key: str | None,
+    allow_local_inputs: bool,
+) -> dict[str, Any]:
+    job_id = str(flow_run.get_id())
+    prepared = await steps.validate(request, video, allow_local_inputs)
+    cache_key = steps.submission_key(request, prepared, idempotency_key or f"run:{job_id}")
+    job = await steps.submit(request, prepared, job_id, cache_key)
+    refs = await steps.wait(job, job_id)
+    stored = []
+    for ref in refs:
+        spool_path = await steps.download(job, ref, job_id, request.customer_id)
+        stored.append(await steps.store(spool_path, request.customer_id, request.save_to_db))
+    return steps.metadata(request, job, job_id, refs, stored)
+
+
+@flow(name="generate-video", persist_result=True, validate_parameters=True,
+      log_prints=False)
+async def generate_video(
+    request: GenerateRequest,
+    idempotency_key: str | None = None,
+    allow_local_inputs: bool = False,
+) -> dict[str, Any]:
+    """Text-to-video, or image-to-video when ``request.input_image_url`` is set.
+
+    ``idempotency_key``: runs with the same key and request reuse one provider job.
+    ``allow_local_inputs``: let ``input_image_url`` be a local path (the CLI only).
+    """
+    return await _run(request, None, idempotency_key, allow_local_inputs)
+
+
+@flow(name="extend-video", persist_result=True, validate_parameters=True, log_prints=False)
+async def extend_video(
+    request: ExtendRequest,
+    idempotency_key: str | None = None,
+    allow_local_inputs: bool = False,
+) -> dict[str, Any]:
+    """Continue the video named by ``request.video_id`` (a job id, provider video id, URL, or a
+    local path when ``allow_local_inputs``). Without an explicit model, a job id's own model
+    is used."""
+    source = await resolve_video(request.video_id, FlowSettings(), allow_local_inputs)
+    if source.model and "model" not in request.video.model_fields_set:
+        request = request.model_copy(update={"settings": request.settings.model_copy(
+            update={"video": request.video.model_copy(update={"model": source.model})})})
+    return await _run(request, source.video, idempotency_key, allow_local_inputs)
+
+
+__all__ = ["ReelgateError", "extend_video", "generate_video"]

@@ -1,0 +1,126 @@
+"""Fetching request inputs (an image, a video) by URL or, for the CLI only, a local path.
+
+URLs must be http(s); unless ``allow_private_urls`` is set, every address a host resolves to
+(at every redirect hop) must be public. Sizes are capped while streaming, and a file's type is
+read from its bytes, never from a header or a name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from reelgate.errors import ProviderUnavailableError, TooLargeError, ValidationError
+
+MAX_REDIRECTS = 5
+
+_IMAGE_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+)
+
+
+def sniff_image_type(data: bytes) -> str | None:
+    """The MIME type of an image from its first bytes, or None if it is no known image."""
+    for signature, offset, mime in _IMAGE_SIGNATURES:
+        if data[offset : offset + len(signature)] == signature:
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def sniff_video_type(data: bytes) -> str | None:
+    if data[4:8] == b"ftyp":
+        return "video/quicktime" if data[8:10] == b"qt" else "video/mp4"
+    if data[:4] == b"\x1a\x45\xdf\xa3":
+        return "video/webm"
+    return None
+
+
+async def fetch(
+    location: str,
+    *,
+    field: str,
+    max_bytes: int,
+    timeout: float,
+    allow_private: bool,
+    allow_local_files: bool,
+) -> bytes:
+    """The bytes at ``location`` (an http(s) URL, or a local path when ``allow_local_files``)."""
+    scheme = urlsplit(location).scheme.lower()
+    if scheme in ("http", "https"):
+        return await _fetch_url(location, field, max_bytes, timeout, allow_private)
+    if allow_local_files and scheme in ("", "file"):
+        return await asyncio.to_thread(_read_local, location, field, max_bytes)
+    raise ValidationError(f"{field} must be an http(s) URL", field=field)
+
+
+def _read_local(location: str, field: str, max_bytes: int) -> bytes:
+    path = Path(location[len("file://"):] if location.startswith("file://") else location)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise TooLargeError(f"{field} is {size} bytes, over {max_bytes}", field=field)
+        return path.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"cannot read {field} {path}: {exc.strerror}", field=field) from exc
+
+
+async def _check_host(url: str, field: str, allow_private: bool) -> None:
+    host = urlsplit(url).hostname
+    if not host:
+        raise ValidationError(f"{field} has no host", field=field)
+    if allow_private:
+        return
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise ValidationError(f"{field} host {host!r} does not resolve", field=field) from exc
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        mapped = getattr(address, "ipv4_mapped", None)
+        if not (mapped or address).is_global:
+            raise ValidationError(
+                f"{field} points at a non-public address ({address}); refused", field=field
+            )
+
+
+async def _fetch_url(url: str, field: str, max_bytes: int, timeout: float,
+                     allow_private: bool) -> bytes:
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            await _check_host(url, field, allow_private)
+            try:
+                async with client.stream("GET", url) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = urljoin(url, response.headers["location"])
+                        if urlsplit(url).scheme not in ("http", "https"):
+                            raise ValidationError(f"{field} redirects to a non-http URL",
+                                                  field=field)
+                        continue
+                    if response.status_code >= 500:
+                        raise ProviderUnavailableError(
+                            f"{field} server answered {response.status_code}", field=field)
+                    if response.status_code != 200:
+                        raise ValidationError(
+                            f"{field} could not be fetched: HTTP {response.status_code}",
+                            field=field)
+                    body = bytearray()
+                    async for chunk in response.aiter_bytes():
+                        body += chunk
+                        if len(body) > max_bytes:
+                            raise TooLargeError(f"{field} is larger than {max_bytes} bytes",
+                                                field=field, limit_bytes=max_bytes)
+                    return bytes(body)
+            except httpx.TransportError as exc:
+                raise ProviderUnavailableError(f"{field} could not be fetched: {exc}",
+                                               field=field) from exc
+    raise ValidationError(f"{field} redirects more than {MAX_REDIRECTS} times", field=field)

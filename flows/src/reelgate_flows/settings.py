@@ -1,0 +1,45 @@
+"""reelgate's own settings (prefix ``REELGATE_``), read by pydantic-settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class FlowSettings(BaseSettings):
+    """Settings of the flows and storage. Every field is ``REELGATE_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="REELGATE_", extra="ignore")
+
+    storage_url: str = Field(
+        default="file://reelgate-data/videos",
+        description="file://PATH (relative to the working directory or absolute) or "
+        "s3://bucket/prefix",
+    )
+    spool_dir: Path = Field(
+        default=Path(".reelgate/spool"),
+        description="where downloaded videos wait until they are stored; never dropped",
+    )
+    s3_presign: bool = Field(default=False, description="answer presigned URLs for S3 objects")
+    s3_presign_seconds: int = Field(default=7 * 24 * 3600, ge=1, le=7 * 24 * 3600)
+    s3_public_base_url: str | None = Field(
+        default=None, description="public URL prefix for S3 keys (e.g. a CDN) instead of s3://"
+    )
+    s3_part_size_bytes: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
+    s3_max_concurrency: int = Field(default=4, ge=1, le=32)
+    data_uri_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    wait_timeout_seconds: float = Field(default=1800.0, gt=0)
+    poll_min_seconds: float = Field(default=0.2, ge=0.05)
+    poll_max_seconds: float = Field(default=15.0, ge=0.1)
+    submit_retries: int = Field(default=3, ge=0)
+    step_retries: int = Field(default=3, ge=0)
+    retry_base_seconds: float = Field(default=1.0, ge=0)
+    image_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    video_max_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
+    fetch_timeout_seconds: float = Field(default=30.0, gt=0)
+    allow_private_urls: bool = Field(
+        default=False,
+        description="let input URLs point at loopback/private addresses (tests only)",
+    )

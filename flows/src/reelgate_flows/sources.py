@@ -1,0 +1,94 @@
+"""Resolves the ``video_id`` of an extend request to the video to continue.
+
+``video_id`` may be a reelgate job id (a flow run id whose result is a stored video), a URL,
+a local path (CLI only), or else a provider video id handed to the provider as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
+
+from reelgate.errors import ValidationError
+from reelgate.media import VideoInput
+
+from reelgate_flows.inputs import fetch, sniff_video_type
+from reelgate_flows.settings import FlowSettings
+from reelgate_flows.storage import storage_from_url
+
+
+@dataclass(frozen=True)
+class VideoSource:
+    """The video to extend, and the model that made it when reelgate knows it."""
+
+    video: VideoInput
+    model: str | None = None
+
+
+async def resolve_video(video_id: str, settings: FlowSettings,
+                        allow_local_files: bool) -> VideoSource:
+    earlier = await _job_result(video_id)
+    if earlier is not None:
+        return VideoSource(await _stored_video(earlier, settings), earlier.get("model"))
+    scheme = urlsplit(video_id).scheme.lower()
+    looks_local = allow_local_files and (scheme == "file" or Path(video_id).is_file())
+    if scheme in ("http", "https") or looks_local:
+        data = await fetch(video_id, field="video_id", max_bytes=settings.video_max_bytes,
+                           timeout=settings.fetch_timeout_seconds,
+                           allow_private=settings.allow_private_urls,
+                           allow_local_files=allow_local_files)
+        return VideoSource(_video_input(data, None))
+    return VideoSource(VideoInput(provider_video_id=video_id))
+
+
+def _video_input(data: bytes, provider_video_id: str | None) -> VideoInput:
+    mime = sniff_video_type(data)
+    if mime is None:
+        raise ValidationError("video_id does not lead to an MP4, MOV or WebM video",
+                              field="video_id")
+    return VideoInput(provider_video_id=provider_video_id, data=data, mime_type=mime)
+
+
+async def _job_result(video_id: str) -> dict[str, Any] | None:
+    """The ``data`` of a finished reelgate job with this id, or None if it is no job id."""
+    try:
+        run_id = uuid.UUID(video_id)
+    except ValueError:
+        return None
+    async with get_client() as client:
+        try:
+            run = await client.read_flow_run(run_id)
+        except ObjectNotFound:
+            return None
+    if run.state is None or not run.state.is_completed():
+        raise ValidationError(f"job {video_id} has not finished; extend it once it has",
+                              field="video_id")
+    envelope = await run.state.aresult(raise_on_failure=False)
+    if not isinstance(envelope, dict) or "data" not in envelope:
+        raise ValidationError(f"job {video_id} holds no stored video", field="video_id")
+    data: dict[str, Any] = envelope["data"]
+    return data
+
+
+async def _stored_video(earlier: dict[str, Any], settings: FlowSettings) -> VideoInput:
+    url: str = earlier["video_url"]
+    provider_video_id: str = earlier["provider_video_id"]
+    if url.startswith("data:"):
+        from reelgate_flows.storage.data_uri import DataUriStorage
+
+        data = DataUriStorage(settings.data_uri_max_bytes).open(url)
+    elif url.startswith("file://"):
+        data = await asyncio.to_thread(Path(unquote(urlsplit(url).path)).read_bytes)
+    elif earlier.get("storage_key"):
+        storage = storage_from_url(settings.storage_url, settings)
+        data = await asyncio.to_thread(storage.open, earlier["storage_key"])
+    else:
+        return VideoInput(provider_video_id=provider_video_id, uri=url)
+    return _video_input(data, provider_video_id)

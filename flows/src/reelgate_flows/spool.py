@@ -1,0 +1,88 @@
+"""The local spool: every downloaded video lands here first and stays until it is stored.
+
+A spooled video is ``<root>/<provider>/<provider_job_id>/<provider_video_id>.mp4`` with a
+``.json`` beside it describing the job and where it was meant to go. A video is written to a
+``.partial`` file and renamed when complete, so a complete spool file is always a whole video.
+``release`` removes it only after the storage confirmed the upload.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from reelgate.errors import TooLargeError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def _safe(part: str) -> str:
+    cleaned = _UNSAFE.sub("_", part).lstrip(".")
+    return cleaned[:200] or "_"
+
+
+class Spool:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def path(self, provider: str, provider_job_id: str, provider_video_id: str) -> Path:
+        return self.root / _safe(provider) / _safe(provider_job_id) / (
+            f"{_safe(provider_video_id)}.mp4"
+        )
+
+    async def fill(self, path: Path, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
+        """Stream ``chunks`` into ``path`` (a complete file already there is kept as it is).
+        Returns the file's size."""
+        if path.is_file():
+            return path.stat().st_size
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        size = 0
+        try:
+            async with await anyio.open_file(partial, "wb") as handle:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise TooLargeError(
+                            f"the provider's video exceeds {max_bytes} bytes",
+                            limit_bytes=max_bytes,
+                        )
+                    await handle.write(chunk)
+                await handle.flush()
+                await anyio.to_thread.run_sync(os.fsync, handle.wrapped.fileno())
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        return size
+
+    def write_meta(self, path: Path, meta: dict[str, Any]) -> None:
+        meta_path = path.with_suffix(".json")
+        meta_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = meta_path.with_name(f"{meta_path.name}.partial")
+        tmp.write_text(json.dumps(meta, indent=2, default=str))
+        os.replace(tmp, meta_path)
+
+    def read_meta(self, path: Path) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(path.with_suffix(".json").read_text())
+        return loaded
+
+    def release(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        path.with_suffix(".json").unlink(missing_ok=True)
+        for parent in (path.parent, path.parent.parent):
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+
+    def pending(self) -> list[Path]:
+        """Every complete spooled video, oldest first."""
+        if not self.root.is_dir():
+            return []
+        return sorted(self.root.glob("*/*/*.mp4"), key=lambda p: p.stat().st_mtime)

@@ -1,0 +1,244 @@
+"""The steps of a generation, as Prefect tasks: validate → submit → wait → download → store →
+metadata (DESIGN §2).
+
+``submit`` is the only step that spends money. Its result is persisted under a cache key made
+of the idempotency key (or the flow run id) and a digest of the request, so a retried flow, a
+second run with the same key, or a run resumed in another process reuses the job the provider
+already accepted instead of paying again. It is retried only on failures that prove nothing
+was accepted (rate limits). Every other step is idempotent and retried on transient errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
+from prefect.tasks import exponential_backoff
+
+from reelgate import errors
+from reelgate.context import ProgressCallback
+from reelgate.capabilities import check_image_type, check_request
+from reelgate.envelope import StoredVideo, SuccessEnvelope, VideoResult
+from reelgate.errors import ReelgateError, StorageError, ValidationError
+from reelgate.jobs import Cancelled, Failed, Job, Succeeded, VideoRef
+from reelgate.media import ImageInput, VideoInput
+from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.runtime import get_runtime, job_kind
+
+from reelgate_flows.inputs import fetch, sniff_image_type
+from reelgate_flows.progress import ProgressEvent, emit
+from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit
+from reelgate_flows.settings import FlowSettings
+from reelgate_flows.spool import Spool
+from reelgate_flows.storage import StoredObject, storage_from_url, video_key
+from reelgate_flows.storage.data_uri import DataUriStorage
+
+_SETTINGS = FlowSettings()
+_BACKOFF = exponential_backoff(backoff_factor=_SETTINGS.retry_base_seconds)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated request: the resolved model id and the fetched inputs."""
+
+    model: str
+    image: ImageInput | None = None
+    video: VideoInput | None = None
+
+
+def _progress(job_id: str, step: str) -> ProgressCallback:
+    def report(fraction: float | None, message: str) -> None:
+        emit(ProgressEvent(job_id, step, fraction, message))
+
+    return report
+
+
+@task(name="validate", cache_policy=NO_CACHE, retries=_SETTINGS.step_retries,
+      retry_delay_seconds=_BACKOFF, retry_condition_fn=retry_if_retryable)
+async def validate(
+    request: GenerateRequest, video: VideoInput | None, allow_local_inputs: bool
+) -> Prepared:
+    """Resolve the model, check capabilities and settings, and fetch the input image."""
+    settings = FlowSettings()
+    runtime = get_runtime()
+    entry = runtime.resolve(request.video.model)
+    image: ImageInput | None = None
+    if request.input_image_url and video is None:
+        check_request(entry.spec, request, job_kind(request, image=_PROBE_IMAGE, video=None))
+        data = await fetch(
+            request.input_image_url, field="input_image_url", max_bytes=settings.image_max_bytes,
+            timeout=settings.fetch_timeout_seconds, allow_private=settings.allow_private_urls,
+            allow_local_files=allow_local_inputs,
+        )
+        mime = sniff_image_type(data)
+        if mime is None:
+            raise ValidationError("input_image_url is not a PNG, JPEG, WebP or GIF image",
+                                  field="input_image_url")
+        check_image_type(entry.spec, mime)
+        image = ImageInput(data=data, mime_type=mime)
+    else:
+        check_request(entry.spec, request, job_kind(request, image=None, video=video))
+    runtime.registry.provider_settings(entry.spec.provider.name)
+    return Prepared(model=entry.spec.id, image=image, video=video)
+
+
+_PROBE_IMAGE = ImageInput(data=b"", mime_type="image/png")
+
+
+def submission_key(request: GenerateRequest, prepared: Prepared, scope: str) -> str:
+    """The cache key of a paid submission: one per (scope, request, inputs)."""
+    digest = hashlib.sha256()
+    digest.update(scope.encode())
+    digest.update(json.dumps(request.model_dump(mode="json"), sort_keys=True).encode())
+    for blob in (prepared.image.data if prepared.image else b"",
+                 prepared.video.data if prepared.video and prepared.video.data else b"",
+                 (prepared.video.provider_video_id or "").encode() if prepared.video else b""):
+        digest.update(hashlib.sha256(blob).digest())
+    return f"reelgate-submit-{digest.hexdigest()}"
+
+
+def _submit_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+    return str(parameters["cache_key"])
+
+
+@task(name="submit", cache_key_fn=_submit_cache_key, persist_result=True,
+      cache_expiration=timedelta(days=7), retries=_SETTINGS.submit_retries,
+      retry_delay_seconds=_BACKOFF, retry_condition_fn=retry_if_safe_to_resubmit)
+async def submit(
+    request: GenerateRequest, prepared: Prepared, job_id: str, cache_key: str
+) -> Job:
+    """Submit the job to its provider. Spends money; see the module docstring."""
+    runtime = get_runtime()
+    entry = runtime.resolve(prepared.model)
+    ctx = runtime.context(entry.spec.provider.name, job_id=job_id,
+                          progress=_progress(job_id, "submit"))
+    pinned = request.model_copy(
+        update={"settings": request.settings.model_copy(
+            update={"video": request.video.model_copy(update={"model": prepared.model})})})
+    return await runtime.submit(pinned, ctx, image=prepared.image, video=prepared.video)
+
+
+def error_from_failure(failed: Failed, job: Job) -> ReelgateError:
+    """The core error a provider's Failed status stands for."""
+    cls = getattr(errors, failed.error.error_type, None)
+    if not (isinstance(cls, type) and issubclass(cls, ReelgateError)):
+        cls = errors.ProviderError
+    return cls(
+        f"{job.provider} job {job.provider_job_id} failed: {failed.error.message}",
+        provider=job.provider,
+        provider_code=failed.error.provider_code,
+        provider_job_id=job.provider_job_id,
+    )
+
+
+@task(name="wait", cache_policy=NO_CACHE, retries=_SETTINGS.step_retries,
+      retry_delay_seconds=_BACKOFF,
+      retry_condition_fn=retry_if_retryable)
+async def wait(job: Job, job_id: str) -> list[VideoRef]:
+    """Poll until the job ends or the deadline passes, honouring the provider's poll hints.
+    Transient poll failures are retried within the deadline."""
+    settings = FlowSettings()
+    runtime = get_runtime()
+    ctx = runtime.context(job.provider, job_id=job_id, progress=_progress(job_id, "wait"))
+    deadline = time.monotonic() + settings.wait_timeout_seconds
+    interval = settings.poll_min_seconds
+    while True:
+        try:
+            status = await runtime.poll(job, ctx)
+        except ReelgateError as exc:
+            if not exc.retryable or time.monotonic() >= deadline:
+                raise
+            status = None
+        if isinstance(status, Succeeded):
+            ctx.progress(1.0, "finished")
+            return list(status.videos)
+        if isinstance(status, Failed):
+            raise error_from_failure(status, job)
+        if isinstance(status, Cancelled):
+            raise errors.JobCancelledError(
+                f"{job.provider} job {job.provider_job_id} was cancelled",
+                provider=job.provider, provider_job_id=job.provider_job_id)
+        hint = getattr(status, "poll_after_seconds", None)
+        interval = min(settings.poll_max_seconds,
+                       max(settings.poll_min_seconds, hint if hint else interval * 1.5))
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise errors.JobTimeoutError(
+                f"{job.provider} job {job.provider_job_id} did not finish within "
+                f"{settings.wait_timeout_seconds:g} s; it was not cancelled",
+                provider=job.provider, provider_job_id=job.provider_job_id, job_id=job_id)
+        await asyncio.sleep(min(interval, remaining))
+
+
+@task(name="download", cache_policy=NO_CACHE, retries=_SETTINGS.step_retries,
+      retry_delay_seconds=_BACKOFF,
+      retry_condition_fn=retry_if_retryable)
+async def download(job: Job, video: VideoRef, job_id: str, customer_id: str) -> str:
+    """Stream the video into the spool; returns the spool file's path."""
+    settings = FlowSettings()
+    runtime = get_runtime()
+    spool = Spool(settings.spool_dir)
+    path = spool.path(job.provider, job.provider_job_id, video.provider_video_id)
+    spool.write_meta(path, {"job_id": job_id, "customer_id": customer_id,
+                            "job": job.model_dump(mode="json"),
+                            "video": video.model_dump(mode="json")})
+    ctx = runtime.context(job.provider, job_id=job_id, progress=_progress(job_id, "download"))
+    await spool.fill(path, runtime.download(job, video, ctx), settings.video_max_bytes)
+    return str(path)
+
+
+@task(name="store", cache_policy=NO_CACHE)
+async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredObject:
+    """Store a spooled video; it leaves the spool only once the storage has it."""
+    settings = FlowSettings()
+    path = Path(spool_path)
+    spool = Spool(settings.spool_dir)
+    storage = (storage_from_url(settings.storage_url, settings) if save_to_db
+               else DataUriStorage(settings.data_uri_max_bytes))
+    key = video_key(customer_id)
+    try:
+        stored = await asyncio.to_thread(storage.put, path, key)
+    except ReelgateError as exc:
+        exc.details.setdefault("spool_path", str(path))
+        if isinstance(exc, StorageError):
+            exc.message = f"{exc.message}; the video is kept at {path}"
+        raise
+    spool.release(path)
+    return stored
+
+
+@task(name="metadata", cache_policy=NO_CACHE)
+def metadata(
+    request: GenerateRequest, job: Job, job_id: str, videos: list[VideoRef],
+    stored: list[StoredObject],
+) -> dict[str, Any]:
+    """The seed's success envelope for a finished job."""
+    items = [
+        StoredVideo(video_url=obj.url, provider_video_id=ref.provider_video_id,
+                    storage_key=obj.key, size_bytes=obj.size_bytes,
+                    duration=ref.duration_seconds, width=ref.width, height=ref.height)
+        for ref, obj in zip(videos, stored, strict=True)
+    ]
+    settings = request.video.model_dump(mode="json")
+    settings["model"] = job.model
+    first = items[0]
+    result = VideoResult(
+        video_url=first.video_url, provider=job.provider, model=job.model,
+        duration=first.duration, settings=settings, job_id=job_id,
+        provider_video_id=first.provider_video_id, provider_job_id=job.provider_job_id,
+        customer_id=request.customer_id, storage_key=first.storage_key,
+        videos=items if len(items) > 1 else [],
+    )
+    if isinstance(request, ExtendRequest):
+        result = result.model_copy(update={"settings": {**settings,
+                                                        "extended_video_id": request.video_id}})
+    return SuccessEnvelope(data=result).model_dump(mode="json")

@@ -1,0 +1,7 @@
+"""Where finished videos go: a local folder, S3, or an inline data URI."""
+
+from reelgate_flows.storage.base import Storage, StoredObject
+from reelgate_flows.storage.factory import storage_from_url
+from reelgate_flows.storage.keys import video_key
+
+__all__ = ["Storage", "StoredObject", "storage_from_url", "video_key"]

@@ -1,0 +1,27 @@
+"""The storage interface. Implementations are synchronous (run them in a worker thread)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """Where a stored video can be fetched: ``url`` for clients, ``key`` inside the store."""
+
+    url: str
+    key: str | None
+    size_bytes: int
+
+
+class Storage(Protocol):
+    """Stores a finished video file under a key. Raises ``reelgate.errors.StorageError``
+    (or ``TooLargeError``) on failure; the source file is never removed by ``put``."""
+
+    def put(self, source: Path, key: str) -> StoredObject: ...
+
+    def open(self, key: str) -> bytes:
+        """The stored bytes of ``key`` (used to extend an earlier result)."""
+        ...
