@@ -22,6 +22,7 @@ from reelgate.media import VideoInput
 from reelgate_flows.inputs import fetch, sniff_video_type
 from reelgate_flows.settings import FlowSettings
 from reelgate_flows.storage import storage_from_url
+from reelgate_flows.storage.data_uri import DataUriStorage
 
 
 @dataclass(frozen=True)
@@ -77,18 +78,21 @@ async def _job_result(video_id: str) -> dict[str, Any] | None:
     return data
 
 
-async def _stored_video(earlier: dict[str, Any], settings: FlowSettings) -> VideoInput:
-    url: str = earlier["video_url"]
-    provider_video_id: str = earlier["provider_video_id"]
+async def stored_video_bytes(result: dict[str, Any],
+                             settings: FlowSettings | None = None) -> bytes:
+    """The bytes of the first video of a job result's ``data`` (file, data URI or S3)."""
+    settings = settings or FlowSettings()
+    url: str = result["video_url"]
     if url.startswith("data:"):
-        from reelgate_flows.storage.data_uri import DataUriStorage
-
-        data = DataUriStorage(settings.data_uri_max_bytes).open(url)
-    elif url.startswith("file://"):
-        data = await asyncio.to_thread(Path(unquote(urlsplit(url).path)).read_bytes)
-    elif earlier.get("storage_key"):
+        return DataUriStorage(settings.data_uri_max_bytes).open(url)
+    if url.startswith("file://"):
+        return await asyncio.to_thread(Path(unquote(urlsplit(url).path)).read_bytes)
+    if result.get("storage_key"):
         storage = storage_from_url(settings.storage_url, settings)
-        data = await asyncio.to_thread(storage.open, earlier["storage_key"])
-    else:
-        return VideoInput(provider_video_id=provider_video_id, uri=url)
-    return _video_input(data, provider_video_id)
+        return await asyncio.to_thread(storage.open, result["storage_key"])
+    raise ValidationError(f"the stored video {url} cannot be read back", field="video_id")
+
+
+async def _stored_video(earlier: dict[str, Any], settings: FlowSettings) -> VideoInput:
+    data = await stored_video_bytes(earlier, settings)
+    return _video_input(data, earlier["provider_video_id"])

@@ -36,6 +36,7 @@ def encode_mp4(
         video = container.add_stream("libx264", rate=fmt.fps)
         video.width, video.height, video.pix_fmt = fmt.width, fmt.height, "yuv420p"
         video.options = {"preset": "veryfast", "crf": "23"}
+        video.codec_context.thread_type = "FRAME"
         audio = container.add_stream("aac", rate=AUDIO_RATE, layout="stereo") if fmt.audio else None
         tone = _Tone(audio_seed) if audio is not None else None
         samples_done = 0

@@ -1,0 +1,117 @@
+"""The ``reelgate`` command: generate, extend and models.
+
+``generate`` and ``extend`` run the same Prefect flows as the HTTP API, in-process on
+Prefect's embedded API, show progress on stderr, and print the seed's response envelope as
+JSON on stdout (exit status 0 on success, 1 on a failed job, 2 on a usage error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from reelgate.envelope import ErrorEnvelope
+from reelgate.errors import ReelgateError
+from reelgate.runtime import get_runtime
+
+from reelgate_api.cli_args import build_parser
+from reelgate_api.cli_progress import ProgressDisplay
+
+_VIDEO_FIELDS = ("model", "duration_seconds", "aspect_ratio", "resolution", "fps",
+                 "generate_audio", "number_of_videos", "seed", "negative_prompt")
+
+
+def _request_body(args: argparse.Namespace) -> dict[str, Any]:
+    video = {name: getattr(args, name) for name in _VIDEO_FIELDS
+             if getattr(args, name, None) is not None}
+    body: dict[str, Any] = {
+        "prompt": args.prompt,
+        "customer_id": args.customer_id,
+        "save_to_db": not args.no_save,
+        "settings": {"video": video},
+    }
+    if getattr(args, "input_image_url", None):
+        body["input_image_url"] = args.input_image_url
+    if args.command == "extend":
+        body["video_id"] = args.video
+    return body
+
+
+async def _run_job(args: argparse.Namespace) -> dict[str, Any]:
+    from pydantic import ValidationError as PydanticValidationError
+
+    from reelgate.errors import ValidationError
+    from reelgate.requests import ExtendRequest, GenerateRequest
+
+    body = _request_body(args)
+    try:
+        if args.command == "extend":
+            extend_request = ExtendRequest.model_validate(body)
+        else:
+            request = GenerateRequest.model_validate(body)
+    except PydanticValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                             for e in exc.errors())
+        raise ValidationError(f"invalid request: {problems}") from exc
+
+    from reelgate_flows.flows import extend_video, generate_video
+
+    if args.command == "extend":
+        return await extend_video(extend_request, args.idempotency_key, allow_local_inputs=True)
+    return await generate_video(request, args.idempotency_key, allow_local_inputs=True)
+
+
+def _copy_out(envelope: dict[str, Any], out: str, console: Console) -> None:
+    from reelgate_flows.sources import stored_video_bytes
+
+    data = envelope["data"]
+    target = Path(out)
+    if data["video_url"].startswith("file://"):
+        shutil.copyfile(Path(data["video_url"][len("file://"):]), target)
+    else:
+        target.write_bytes(asyncio.run(stored_video_bytes(data)))
+    console.print(f"copied to {target.resolve()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=True)
+    if args.command == "models":
+        from reelgate_api.cli_models import models_report, print_models
+
+        runtime = get_runtime()
+        if args.json:
+            print(json.dumps(models_report(runtime), indent=2))
+        else:
+            print_models(runtime, console)
+        return 0
+
+    display = ProgressDisplay(console, enabled=not args.quiet and console.is_terminal)
+    try:
+        with display:
+            envelope = asyncio.run(_run_job(args))
+    except ReelgateError as exc:
+        print(json.dumps(ErrorEnvelope.from_exception(exc).model_dump(mode="json"), indent=2))
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the CLI answers every failure with an envelope
+        console.print(f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}")
+        print(json.dumps(ErrorEnvelope.from_exception(exc).model_dump(mode="json"), indent=2))
+        return 1
+    print(json.dumps(envelope, indent=2))
+    url = envelope["data"]["video_url"]
+    if url.startswith("file://"):
+        console.print(f"video: {url[len('file://'):]}")
+    if args.out:
+        _copy_out(envelope, args.out, console)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

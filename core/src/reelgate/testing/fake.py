@@ -1,0 +1,137 @@
+"""An in-memory provider plugin for tests and benchmarks: scripted, counted, zero work.
+
+Register it with ``reelgate.runtime.build_runtime(extra_plugins=[("fake", FakeProvider())])``.
+It serves model ``fake`` (pattern ``fake*``), every job kind, and cancel. ``submissions``
+counts accepted (paid) jobs. Scripts: ``submit_errors`` are raised by successive submissions
+(before acceptance); ``poll_script`` statuses are returned by successive polls before the job
+succeeds; ``poll_errors`` are raised by successive polls; ``download_errors`` likewise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from reelgate.context import ProviderContext
+from reelgate.errors import ContentRejectedError
+from reelgate.hookspecs import hookimpl
+from reelgate.jobs import Cancelled, Job, JobKind, JobStatus, Running, Succeeded, VideoRef
+from reelgate.media import ImageInput, VideoInput
+from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.specs import Capabilities, ModelSpec, ProviderSpec, SettingSpec
+from reelgate.testing.media import minimal_mp4
+
+FAKE_PROVIDER = ProviderSpec(
+    name="fake",
+    settings=(SettingSpec(name="token", env="REELGATE_FAKE_TOKEN", secret=True,
+                          default="fake-token"),),
+    configured_when=(("token",),),
+)
+
+FAKE_MODEL = ModelSpec(
+    id="fake",
+    provider=FAKE_PROVIDER,
+    provider_model="fake-v1",
+    aliases=("fake-model",),
+    patterns=("fake*",),
+    capabilities=Capabilities(
+        kinds=frozenset(JobKind),
+        durations=(1, 2, 3, 4, 5, 6, 7, 8),
+        aspect_ratios=("16:9", "9:16", "1:1"),
+        resolutions=("480p", "720p"),
+        fps=(24,),
+        audio=True,
+        max_videos=4,
+        cancel=True,
+    ),
+)
+
+
+@dataclass
+class FakeProvider:
+    """See the module docstring. Thread-safe counters; one instance per test."""
+
+    submit_errors: list[Exception] = field(default_factory=list)
+    poll_script: list[JobStatus] = field(default_factory=list)
+    poll_errors: list[Exception] = field(default_factory=list)
+    download_errors: list[Exception] = field(default_factory=list)
+    rejected_words: tuple[str, ...] = ("forbidden",)
+    video_bytes: bytes = field(default_factory=lambda: minimal_mp4(b"fake video" * 100))
+    submit_delay_seconds: float = 0.0
+    submissions: int = 0
+    polls: int = 0
+    cancelled: set[str] = field(default_factory=set)
+    submitted_jobs: list[Job] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @hookimpl
+    def reelgate_models(self) -> Sequence[ModelSpec]:
+        return [FAKE_MODEL]
+
+    async def _accept(self, model: ModelSpec, request: GenerateRequest, kind: JobKind) -> Job:
+        if self.submit_delay_seconds:
+            await asyncio.sleep(self.submit_delay_seconds)
+        with self._lock:
+            if self.submit_errors:
+                raise self.submit_errors.pop(0)
+            if any(word in request.prompt.lower() for word in self.rejected_words):
+                raise ContentRejectedError("the fake safety filter rejected the prompt",
+                                           provider="fake", provider_code="rejected")
+            self.submissions += 1
+            job = Job(provider=model.provider.name, model=model.id,
+                      provider_model=model.provider_model, provider_job_id=uuid.uuid4().hex,
+                      kind=kind, state={"count": request.video.number_of_videos})
+            self.submitted_jobs.append(job)
+            return job
+
+    @hookimpl
+    async def reelgate_generate(self, model: ModelSpec, request: GenerateRequest,
+                                ctx: ProviderContext) -> Job:
+        return await self._accept(model, request, JobKind.TEXT)
+
+    @hookimpl
+    async def reelgate_generate_from_image(self, model: ModelSpec, request: GenerateRequest,
+                                           image: ImageInput, ctx: ProviderContext) -> Job:
+        return await self._accept(model, request, JobKind.IMAGE)
+
+    @hookimpl
+    async def reelgate_extend(self, model: ModelSpec, request: ExtendRequest,
+                              video: VideoInput, ctx: ProviderContext) -> Job:
+        return await self._accept(model, request, JobKind.EXTEND)
+
+    @hookimpl
+    async def reelgate_poll(self, job: Job, ctx: ProviderContext) -> JobStatus:
+        with self._lock:
+            self.polls += 1
+            if self.poll_errors:
+                raise self.poll_errors.pop(0)
+            if job.provider_job_id in self.cancelled:
+                return Cancelled()
+            if self.poll_script:
+                return self.poll_script.pop(0)
+        count = int(str(job.state.get("count", 1)))
+        return Succeeded(videos=[
+            VideoRef(provider_video_id=f"{job.provider_job_id}-{i}", duration_seconds=1.0,
+                     width=640, height=360)
+            for i in range(count)
+        ])
+
+    @hookimpl
+    async def reelgate_download(self, job: Job, video: VideoRef,
+                                ctx: ProviderContext) -> AsyncIterator[bytes]:
+        with self._lock:
+            if self.download_errors:
+                raise self.download_errors.pop(0)
+        for start in range(0, len(self.video_bytes), 4096):
+            yield self.video_bytes[start : start + 4096]
+
+    @hookimpl
+    async def reelgate_cancel(self, job: Job, ctx: ProviderContext) -> None:
+        with self._lock:
+            self.cancelled.add(job.provider_job_id)
+
+
+__all__ = ["FAKE_MODEL", "FakeProvider", "Running"]
