@@ -1,7 +1,7 @@
 """An in-memory provider plugin for tests and benchmarks: scripted, counted, zero work.
 
 Register it with ``reelgate.runtime.build_runtime(extra_plugins=[("fake", FakeProvider())])``.
-It serves model ``fake`` (pattern ``fake*``), every job kind, and cancel. ``submissions``
+It serves ``spec`` (default: model ``fake``, pattern ``fake*``, every job kind, cancel). ``submissions``
 counts accepted (paid) jobs. Scripts: ``submit_errors`` are raised by successive submissions
 (before acceptance); ``poll_script`` statuses are returned by successive polls before the job
 succeeds; ``poll_errors`` are raised by successive polls; ``download_errors`` likewise.
@@ -50,10 +50,11 @@ FAKE_MODEL = ModelSpec(
 )
 
 
-@dataclass
+@dataclass(eq=False)
 class FakeProvider:
     """See the module docstring. Thread-safe counters; one instance per test."""
 
+    spec: ModelSpec = FAKE_MODEL
     submit_errors: list[Exception] = field(default_factory=list)
     poll_script: list[JobStatus] = field(default_factory=list)
     poll_errors: list[Exception] = field(default_factory=list)
@@ -69,7 +70,7 @@ class FakeProvider:
 
     @hookimpl
     def reelgate_models(self) -> Sequence[ModelSpec]:
-        return [FAKE_MODEL]
+        return [self.spec]
 
     async def _accept(self, model: ModelSpec, request: GenerateRequest, kind: JobKind) -> Job:
         if self.submit_delay_seconds:

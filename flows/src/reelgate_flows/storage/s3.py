@@ -41,7 +41,8 @@ class S3Storage:
         self.presign_seconds = presign_seconds
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self.client: S3Client = client or boto3.client(
-            "s3", config=Config(retries={"max_attempts": 5, "mode": "standard"},
+            "s3", config=Config(signature_version="s3v4",
+                                retries={"max_attempts": 5, "mode": "standard"},
                                 connect_timeout=10, read_timeout=60)
         )
         self.transfer = TransferConfig(

@@ -1,0 +1,27 @@
+"""Test isolation for the whole workspace, applied before any test module imports Prefect.
+
+Every run gets its own Prefect home (embedded SQLite API), result storage, spool, storage
+folder and local-provider folder under one temporary directory, and fast retry backoff.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_ROOT = Path(tempfile.mkdtemp(prefix="reelgate-tests-"))
+for _name, _value in {
+    "PREFECT_HOME": str(_ROOT / "prefect"),
+    "PREFECT_LOCAL_STORAGE_PATH": str(_ROOT / "prefect" / "storage"),
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "REELGATE_SPOOL_DIR": str(_ROOT / "spool"),
+    "REELGATE_STORAGE_URL": f"file://{_ROOT / 'videos'}",
+    "REELGATE_LOCAL_DIR": str(_ROOT / "local"),
+    "REELGATE_RETRY_BASE_SECONDS": "0.01",
+    "REELGATE_POLL_MIN_SECONDS": "0.05",
+    "REELGATE_POLL_MAX_SECONDS": "0.2",
+}.items():
+    os.environ[_name] = _value
+(_ROOT / "prefect").mkdir(parents=True, exist_ok=True)
+os.environ.pop("PREFECT_API_URL", None)

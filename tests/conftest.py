@@ -1,0 +1,58 @@
+"""Fixtures of the cross-package tests: moto's S3 server, runtimes with test plugins."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from reelgate.runtime import Runtime, build_runtime, set_runtime
+from reelgate.testing import FakeProvider
+
+from tests.support import MotoServer
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[MotoServer]:
+    server = MotoServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh bucket on the moto server; REELGATE_STORAGE_URL points at it."""
+    bucket = f"videos-{os.urandom(4).hex()}"
+    for name, value in {
+        "AWS_ENDPOINT_URL_S3": moto_server.endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "REELGATE_STORAGE_URL": f"s3://{bucket}/media",
+    }.items():
+        monkeypatch.setenv(name, value)
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    yield bucket
+
+
+@pytest.fixture
+def use_runtime() -> Iterator[object]:
+    """Call with plugins to make them the process's runtime for one test."""
+    def install(*plugins: tuple[str, object], environ: dict[str, str] | None = None) -> Runtime:
+        env = {**os.environ, **(environ or {})}
+        runtime = build_runtime(environ=env, extra_plugins=list(plugins))
+        set_runtime(runtime)
+        return runtime
+
+    yield install
+    set_runtime(None)
+
+
+@pytest.fixture
+def fake(use_runtime: object, fake_provider: FakeProvider) -> FakeProvider:
+    """The fake provider, installed beside the entry-point plugins."""
+    use_runtime(("fake", fake_provider))  # type: ignore[operator]
+    return fake_provider
