@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -22,7 +23,6 @@ from reelgate.errors import ReelgateError
 from reelgate.runtime import get_runtime
 
 from reelgate_api.cli_args import build_parser
-from reelgate_api.cli_progress import ProgressDisplay
 
 _VIDEO_FIELDS = ("model", "duration_seconds", "aspect_ratio", "resolution", "fps",
                  "generate_audio", "number_of_videos", "seed", "negative_prompt")
@@ -80,18 +80,33 @@ def _copy_out(envelope: dict[str, Any], out: str, console: Console) -> None:
     console.print(f"copied to {target.resolve()}")
 
 
+def _quiet_prefect(verbose: bool) -> None:
+    """The CLI reports outcomes itself; Prefect's own run logs appear only with --verbose.
+    Must run before Prefect is imported; explicit user settings win."""
+    level = "INFO" if verbose else "CRITICAL"
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", level)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(stderr=True)
+    _quiet_prefect(getattr(args, "verbose", False))
     if args.command == "models":
         from reelgate_api.cli_models import models_report, print_models
 
-        runtime = get_runtime()
+        try:
+            runtime = get_runtime()
+        except ReelgateError as exc:
+            console.print(f"[red]reelgate cannot start:[/red] {exc.message}")
+            return 1
         if args.json:
             print(json.dumps(models_report(runtime), indent=2))
         else:
             print_models(runtime, console)
         return 0
+
+    from reelgate_api.cli_progress import ProgressDisplay
 
     display = ProgressDisplay(console, enabled=not args.quiet and console.is_terminal)
     try:

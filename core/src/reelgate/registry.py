@@ -116,11 +116,14 @@ class Registry:
         return [self.provider_status(name) for name in sorted(self._providers)]
 
     def provider_status(self, provider: str) -> ProviderStatus:
+        if provider not in self._providers:
+            raise ProviderNotConfiguredError(
+                f"provider {provider!r} is not installed", provider=provider)
         spec, plugin, dist = self._providers[provider]
         return ProviderStatus(spec, plugin, dist, _missing(spec, self._settings[provider]))
 
     def plugin_for_provider(self, provider: str) -> str:
-        return self._providers[provider][1]
+        return self.provider_status(provider).plugin
 
     def provider_settings(self, provider: str) -> dict[str, str | SecretStr]:
         """The provider's settings; raises ProviderNotConfiguredError if it is not usable."""

@@ -1,10 +1,25 @@
 """Testing helpers for provider plugins: the conformance suite, a fake provider, test media.
 
 ``from reelgate.testing import ProviderConformance`` and subclass it in a plugin's tests.
+The conformance suite needs pytest; it is imported only when asked for, so the fake provider
+and the media helpers work without pytest installed.
 """
 
-from reelgate.testing.conformance import ProviderConformance
+from typing import TYPE_CHECKING, Any
+
 from reelgate.testing.fake import FakeProvider
 from reelgate.testing.media import make_png, minimal_mp4
+
+if TYPE_CHECKING:
+    from reelgate.testing.conformance import ProviderConformance
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ProviderConformance":
+        from reelgate.testing.conformance import ProviderConformance
+
+        return ProviderConformance
+    raise AttributeError(name)
+
 
 __all__ = ["FakeProvider", "ProviderConformance", "make_png", "minimal_mp4"]
