@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import shutil
 import sys
@@ -63,6 +64,9 @@ async def _run_job(args: argparse.Namespace) -> dict[str, Any]:
 
     from reelgate_flows.flows import extend_video, generate_video
 
+    if not args.verbose:
+        _silence_run_loggers()
+
     if args.command == "extend":
         return await extend_video(extend_request, args.idempotency_key, allow_local_inputs=True)
     return await generate_video(request, args.idempotency_key, allow_local_inputs=True)
@@ -86,6 +90,12 @@ def _quiet_prefect(verbose: bool) -> None:
     level = "INFO" if verbose else "CRITICAL"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", level)
+
+
+def _silence_run_loggers() -> None:
+    """Failed runs are reported as error envelopes; drop Prefect's tracebacks of them."""
+    for name in ("prefect.flow_runs", "prefect.task_runs", "prefect.server"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def main(argv: list[str] | None = None) -> int:
