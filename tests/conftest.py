@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-
 from reelgate.runtime import Runtime, build_runtime, set_runtime
 from reelgate.testing import FakeProvider
 
@@ -35,12 +34,13 @@ def s3_env(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator
     }.items():
         monkeypatch.setenv(name, value)
     boto3.client("s3").create_bucket(Bucket=bucket)
-    yield bucket
+    return bucket
 
 
 @pytest.fixture
 def use_runtime() -> Iterator[object]:
     """Call with plugins to make them the process's runtime for one test."""
+
     def install(*plugins: tuple[str, object], environ: dict[str, str] | None = None) -> Runtime:
         env = {**os.environ, **(environ or {})}
         runtime = build_runtime(environ=env, extra_plugins=list(plugins))

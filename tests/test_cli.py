@@ -11,19 +11,40 @@ from pathlib import Path
 from tests.support import probe_mp4
 
 
-def reelgate(*args: str, cwd: Path, env: dict[str, str] | None = None
-             ) -> subprocess.CompletedProcess[str]:
+def reelgate(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "reelgate_api.cli", *args], cwd=cwd, capture_output=True,
-        text=True, timeout=300, env={**os.environ, **(env or {})}, check=False,
+        [sys.executable, "-m", "reelgate_api.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        check=False,
     )
 
 
 def test_generate_prints_the_envelope_and_writes_a_playable_mp4(tmp_path: Path) -> None:
     out = tmp_path / "copy.mp4"
-    result = reelgate("generate", "a red fox in snow", "--model", "local-preview",
-                      "--duration", "2", "--aspect-ratio", "9:16", "--resolution", "480p",
-                      "--audio", "--customer-id", "cli-user", "--out", str(out), cwd=tmp_path)
+    result = reelgate(
+        "generate",
+        "a red fox in snow",
+        "--model",
+        "local-preview",
+        "--duration",
+        "2",
+        "--aspect-ratio",
+        "9:16",
+        "--resolution",
+        "480p",
+        "--audio",
+        "--customer-id",
+        "cli-user",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     envelope = json.loads(result.stdout)
     data = envelope["data"]
@@ -36,8 +57,7 @@ def test_generate_prints_the_envelope_and_writes_a_playable_mp4(tmp_path: Path) 
 
 
 def test_a_bad_request_prints_the_error_envelope_and_fails(tmp_path: Path) -> None:
-    result = reelgate("generate", "a fox", "--model", "lokal", "--customer-id", "c",
-                      cwd=tmp_path)
+    result = reelgate("generate", "a fox", "--model", "lokal", "--customer-id", "c", cwd=tmp_path)
     assert result.returncode == 1
     envelope = json.loads(result.stdout)
     assert envelope["code"] == 400 and envelope["error"]["type"] == "unknown_model"
@@ -46,7 +66,8 @@ def test_a_bad_request_prints_the_error_envelope_and_fails(tmp_path: Path) -> No
 
     result = reelgate("generate", " ", "--customer-id", "c", cwd=tmp_path)
     assert result.returncode == 1 and json.loads(result.stdout)["error"]["type"] == (
-        "validation_error")
+        "validation_error"
+    )
 
 
 def test_models_lists_models_providers_and_configuration(tmp_path: Path) -> None:

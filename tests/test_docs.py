@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
-
 from reelgate import hookspecs
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "plugin-hooks.md"
-HOOKS = [name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
-         if name.startswith("reelgate_")]
+HOOKS = [
+    name
+    for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
+    if name.startswith("reelgate_")
+]
 
 
 def documented_signature(name: str) -> str:

@@ -4,7 +4,6 @@ engine with the scripted fake provider (it counts every paid submission)."""
 from __future__ import annotations
 
 import pytest
-
 from reelgate.errors import (
     CapabilityNotSupportedError,
     ContentRejectedError,
@@ -24,10 +23,13 @@ from reelgate_flows.flows import extend_video, generate_video
 
 
 def request(prompt: str = "a comet over the sea", **video: object) -> GenerateRequest:
-    return GenerateRequest.model_validate({
-        "prompt": prompt, "customer_id": "acme-2",
-        "settings": {"video": {"model": "fake", "duration_seconds": 1, **video}},
-    })
+    return GenerateRequest.model_validate(
+        {
+            "prompt": prompt,
+            "customer_id": "acme-2",
+            "settings": {"video": {"model": "fake", "duration_seconds": 1, **video}},
+        }
+    )
 
 
 async def test_rate_limited_submission_is_retried_and_paid_once(fake: FakeProvider) -> None:
@@ -76,8 +78,12 @@ async def test_content_rejection_is_a_400_and_never_retried(fake: FakeProvider) 
 
 
 async def test_a_failed_provider_job_is_a_502_with_the_provider_code(fake: FakeProvider) -> None:
-    fake.poll_script = [Running(progress=0.5), Failed(error=JobError(
-        error_type="ProviderError", message="GPU on fire", provider_code="5001"))]
+    fake.poll_script = [
+        Running(progress=0.5),
+        Failed(
+            error=JobError(error_type="ProviderError", message="GPU on fire", provider_code="5001")
+        ),
+    ]
     with pytest.raises(ProviderError) as caught:
         await generate_video(request())
     assert caught.value.status == 502 and caught.value.details["provider_code"] == "5001"
@@ -87,8 +93,9 @@ async def test_a_failed_provider_job_is_a_502_with_the_provider_code(fake: FakeP
 async def test_a_provider_safety_failure_after_polling_is_content_rejected(
     fake: FakeProvider,
 ) -> None:
-    fake.poll_script = [Failed(error=JobError(
-        error_type="ContentRejectedError", message="raiMediaFilteredCount=1"))]
+    fake.poll_script = [
+        Failed(error=JobError(error_type="ContentRejectedError", message="raiMediaFilteredCount=1"))
+    ]
     with pytest.raises(ContentRejectedError):
         await generate_video(request())
 
@@ -111,12 +118,20 @@ async def test_unknown_model_is_a_400_with_suggestions(fake: FakeProvider) -> No
 
 
 async def test_extend_on_a_provider_without_it_is_a_501(use_runtime: object) -> None:
-    limited = FakeProvider(spec=FAKE_MODEL.model_copy(update={
-        "capabilities": Capabilities(kinds=frozenset({JobKind.TEXT}), durations=(1,))}))
+    limited = FakeProvider(
+        spec=FAKE_MODEL.model_copy(
+            update={"capabilities": Capabilities(kinds=frozenset({JobKind.TEXT}), durations=(1,))}
+        )
+    )
     use_runtime(("fake", limited))  # type: ignore[operator]
-    extend = ExtendRequest.model_validate({
-        "prompt": "more", "customer_id": "acme-2", "video_id": "provider-video-1",
-        "settings": {"video": {"model": "fake", "duration_seconds": 1}}})
+    extend = ExtendRequest.model_validate(
+        {
+            "prompt": "more",
+            "customer_id": "acme-2",
+            "video_id": "provider-video-1",
+            "settings": {"video": {"model": "fake", "duration_seconds": 1}},
+        }
+    )
     with pytest.raises(CapabilityNotSupportedError) as caught:
         await extend_video(extend)
     assert caught.value.status == 501 and limited.submissions == 0
@@ -125,9 +140,17 @@ async def test_extend_on_a_provider_without_it_is_a_501(use_runtime: object) -> 
 async def test_an_unconfigured_provider_is_a_400_naming_the_variable(
     use_runtime: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = FAKE_MODEL.model_copy(update={"provider": FAKE_MODEL.provider.model_copy(
-        update={"settings": (FAKE_MODEL.provider.settings[0].model_copy(
-            update={"default": None}),)})})
+    spec = FAKE_MODEL.model_copy(
+        update={
+            "provider": FAKE_MODEL.provider.model_copy(
+                update={
+                    "settings": (
+                        FAKE_MODEL.provider.settings[0].model_copy(update={"default": None}),
+                    )
+                }
+            )
+        }
+    )
     provider = FakeProvider(spec=spec)
     monkeypatch.delenv("REELGATE_FAKE_TOKEN", raising=False)
     use_runtime(("fake", provider))  # type: ignore[operator]

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
 from reelgate.errors import StorageError, TooLargeError
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.testing import FakeProvider, make_png
@@ -19,15 +18,25 @@ from reelgate_flows.flows import extend_video, generate_video
 from tests.support import probe_mp4
 
 KEY = re.compile(r"^customers/acme-1/assets/video/\d{14}_[0-9a-f-]{36}\.mp4$")
-ENVELOPE_DATA_KEYS = {"video_url", "provider", "model", "duration", "settings", "job_id",
-                      "provider_video_id"}
+ENVELOPE_DATA_KEYS = {
+    "video_url",
+    "provider",
+    "model",
+    "duration",
+    "settings",
+    "job_id",
+    "provider_video_id",
+}
 
 
 def request(prompt: str = "a paper lantern over a lake", **video: object) -> GenerateRequest:
-    return GenerateRequest.model_validate({
-        "prompt": prompt, "customer_id": "acme-1",
-        "settings": {"video": {"model": "local", "duration_seconds": 2, **video}},
-    })
+    return GenerateRequest.model_validate(
+        {
+            "prompt": prompt,
+            "customer_id": "acme-1",
+            "settings": {"video": {"model": "local", "duration_seconds": 2, **video}},
+        }
+    )
 
 
 def local_path(url: str) -> Path:
@@ -36,11 +45,12 @@ def local_path(url: str) -> Path:
 
 
 async def test_text_to_video_is_stored_in_the_folder_with_the_seed_envelope() -> None:
-    envelope = await generate_video(request(aspect_ratio="16:9", resolution="480p",
-                                            generate_audio=True))
+    envelope = await generate_video(
+        request(aspect_ratio="16:9", resolution="480p", generate_audio=True)
+    )
     assert envelope["success"] is True and envelope["code"] == 200
     data = envelope["data"]
-    assert ENVELOPE_DATA_KEYS <= set(data)
+    assert set(data) >= ENVELOPE_DATA_KEYS
     assert (data["provider"], data["model"]) == ("local", "local")
     assert data["settings"]["aspect_ratio"] == "16:9" and data["duration"] == 2.0
     assert KEY.match(data["storage_key"]), data["storage_key"]
@@ -55,8 +65,7 @@ async def test_image_to_video_from_a_local_file(tmp_path: Path) -> None:
     image.write_bytes(make_png(200, 200, (20, 40, 220)))
     body = request(aspect_ratio="1:1", resolution="360p").model_dump()
     body["input_image_url"] = str(image)
-    envelope = await generate_video(GenerateRequest.model_validate(body),
-                                    allow_local_inputs=True)
+    envelope = await generate_video(GenerateRequest.model_validate(body), allow_local_inputs=True)
     info = probe_mp4(local_path(envelope["data"]["video_url"]))
     assert (info["width"], info["height"]) == (360, 360)
 
@@ -74,10 +83,14 @@ async def test_local_image_paths_are_refused_unless_allowed(tmp_path: Path) -> N
 
 async def test_extend_a_job_by_its_id_uses_its_model_and_video() -> None:
     first = await generate_video(request(aspect_ratio="16:9", resolution="360p"))
-    extend = ExtendRequest.model_validate({
-        "prompt": "the lantern rises", "customer_id": "acme-1",
-        "video_id": first["data"]["job_id"], "settings": {"video": {"duration_seconds": 1}},
-    })
+    extend = ExtendRequest.model_validate(
+        {
+            "prompt": "the lantern rises",
+            "customer_id": "acme-1",
+            "video_id": first["data"]["job_id"],
+            "settings": {"video": {"duration_seconds": 1}},
+        }
+    )
     envelope = await extend_video(extend)
     data = envelope["data"]
     assert data["model"] == "local" and data["settings"]["extended_video_id"] == extend.video_id
@@ -125,7 +138,6 @@ async def test_s3_multipart_upload_and_presigned_url(
 ) -> None:
     import boto3
     import httpx
-
     from reelgate.testing import minimal_mp4
 
     monkeypatch.setenv("REELGATE_S3_PRESIGN", "true")

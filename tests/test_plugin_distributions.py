@@ -57,10 +57,18 @@ async def reelgate_download(job, video, ctx):
 '''
 
 
-def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-        timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True,
-                            timeout=timeout, env={**os.environ, **(env or {})}, check=False)
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        list(args),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
     return result
 
 
@@ -73,7 +81,8 @@ def make_distribution(base: Path, dist: str, module: str, entry: str, source: st
     folder = base / dist
     (folder / module).mkdir(parents=True)
     (folder / module / "__init__.py").write_text(source)
-    (folder / "pyproject.toml").write_text(textwrap.dedent(f'''
+    (folder / "pyproject.toml").write_text(
+        textwrap.dedent(f'''
         [project]
         name = "{dist}"
         version = "1.0.0"
@@ -88,7 +97,8 @@ def make_distribution(base: Path, dist: str, module: str, entry: str, source: st
 
         [tool.hatch.build.targets.wheel]
         packages = ["{module}"]
-    '''))
+    ''')
+    )
     return folder
 
 
@@ -99,13 +109,24 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for package in ("reelgate-core", "reelgate-local"):
         check(run(UV, "build", "--wheel", "--package", package, "-o", str(out), cwd=ROOT))
     sources = {
-        "acme-reelgate": ("acme_reelgate", "acme", ACME_PLUGIN.replace(
-            "ALIASES", '("acme", "acme-1")')),
-        "broken-reelgate": ("broken_reelgate", "broken",
-                            "raise ImportError('needs libbroken 9, found 8')\n"),
-        "clash-reelgate": ("clash_reelgate", "clash", ACME_PLUGIN.replace(
-            "ALIASES", '("acme",)').replace('name="acme"', 'name="clash"').replace(
-            'id="acme-video"', 'id="clash-video"').replace('("acme*",)', "()")),
+        "acme-reelgate": (
+            "acme_reelgate",
+            "acme",
+            ACME_PLUGIN.replace("ALIASES", '("acme", "acme-1")'),
+        ),
+        "broken-reelgate": (
+            "broken_reelgate",
+            "broken",
+            "raise ImportError('needs libbroken 9, found 8')\n",
+        ),
+        "clash-reelgate": (
+            "clash_reelgate",
+            "clash",
+            ACME_PLUGIN.replace("ALIASES", '("acme",)')
+            .replace('name="acme"', 'name="clash"')
+            .replace('id="acme-video"', 'id="clash-video"')
+            .replace('("acme*",)', "()"),
+        ),
     }
     for dist, (module, entry, source) in sources.items():
         folder = make_distribution(src, dist, module, entry, source)
@@ -115,8 +136,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def install_target(tmp: Path, *wheel_files: Path) -> Path:
     target = tmp / "site"
-    check(run(UV, "pip", "install", "--no-deps", "--target", str(target),
-              *map(str, wheel_files)))
+    check(run(UV, "pip", "install", "--no-deps", "--target", str(target), *map(str, wheel_files)))
     return target
 
 
@@ -126,9 +146,19 @@ def test_a_third_party_plugin_needs_only_reelgate_core(
     venv = tmp_path / "venv"
     check(run(UV, "venv", "--python", sys.executable, str(venv)))
     python = venv / "bin" / "python"
-    check(run(UV, "pip", "install", "--python", str(python), str(wheels["reelgate-core"]),
-              str(wheels["acme-reelgate"]), str(wheels["broken-reelgate"])))
-    script = textwrap.dedent('''
+    check(
+        run(
+            UV,
+            "pip",
+            "install",
+            "--python",
+            str(python),
+            str(wheels["reelgate-core"]),
+            str(wheels["acme-reelgate"]),
+            str(wheels["broken-reelgate"]),
+        )
+    )
+    script = textwrap.dedent("""
         import asyncio, json, importlib.util
         from reelgate.runtime import build_runtime
         from reelgate.requests import GenerateRequest
@@ -148,12 +178,13 @@ def test_a_third_party_plugin_needs_only_reelgate_core(
             "failures": [[f.name, f.distribution, f.error] for f in runtime.registry.failures],
             "prefect": importlib.util.find_spec("prefect") is not None,
         }))
-    ''')
+    """)
     report = json.loads(check(run(str(python), "-c", script, cwd=tmp_path)))
     assert report["provider"] == "acme" and report["size"] > 100
     assert report["models"] == ["acme-video"] and report["prefect"] is False
-    assert report["failures"] == [["broken", "broken-reelgate",
-                                   "ImportError: needs libbroken 9, found 8"]]
+    assert report["failures"] == [
+        ["broken", "broken-reelgate", "ImportError: needs libbroken 9, found 8"]
+    ]
 
 
 def test_an_installed_plugin_generates_through_the_flow(
@@ -161,14 +192,34 @@ def test_an_installed_plugin_generates_through_the_flow(
 ) -> None:
     site = install_target(tmp_path, wheels["acme-reelgate"], wheels["broken-reelgate"])
     env = {"PYTHONPATH": str(site), "ACME_KEY": "k"}
-    models = json.loads(check(run(sys.executable, "-m", "reelgate_api.cli", "models", "--json",
-                                  cwd=tmp_path, env=env)))
+    models = json.loads(
+        check(
+            run(sys.executable, "-m", "reelgate_api.cli", "models", "--json", cwd=tmp_path, env=env)
+        )
+    )
     assert {"acme-video", "local"} <= {m["id"] for m in models["models"]}
-    assert models["failed_plugins"] == [{"name": "broken", "distribution": "broken-reelgate",
-                                         "error": "ImportError: needs libbroken 9, found 8"}]
-    result = run(sys.executable, "-m", "reelgate_api.cli", "generate", "a rocket",
-                 "--model", "acme-1", "--duration", "1", "--customer-id", "third-party",
-                 cwd=tmp_path, env=env)
+    assert models["failed_plugins"] == [
+        {
+            "name": "broken",
+            "distribution": "broken-reelgate",
+            "error": "ImportError: needs libbroken 9, found 8",
+        }
+    ]
+    result = run(
+        sys.executable,
+        "-m",
+        "reelgate_api.cli",
+        "generate",
+        "a rocket",
+        "--model",
+        "acme-1",
+        "--duration",
+        "1",
+        "--customer-id",
+        "third-party",
+        cwd=tmp_path,
+        env=env,
+    )
     envelope = json.loads(check(result))
     assert envelope["data"]["provider"] == "acme" and envelope["data"]["model"] == "acme-video"
     stored = Path(envelope["data"]["video_url"].removeprefix("file://"))
@@ -179,24 +230,38 @@ def test_a_duplicate_alias_stops_start_up_naming_both_distributions(
     wheels: dict[str, Path], tmp_path: Path
 ) -> None:
     site = install_target(tmp_path, wheels["acme-reelgate"], wheels["clash-reelgate"])
-    result = run(sys.executable, "-m", "reelgate_api.cli", "models", "--json", cwd=tmp_path,
-                 env={"PYTHONPATH": str(site), "COLUMNS": "300"})
+    result = run(
+        sys.executable,
+        "-m",
+        "reelgate_api.cli",
+        "models",
+        "--json",
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "COLUMNS": "300"},
+    )
     assert result.returncode == 1
     message = " ".join(result.stderr.split())
     assert "acme-reelgate" in message and "clash-reelgate" in message and "'acme'" in message
 
 
-def test_the_local_plugin_passes_its_tests_alone(
-    wheels: dict[str, Path], tmp_path: Path
-) -> None:
+def test_the_local_plugin_passes_its_tests_alone(wheels: dict[str, Path], tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     check(run(UV, "venv", "--python", sys.executable, str(venv)))
     python = venv / "bin" / "python"
-    check(run(UV, "pip", "install", "--python", str(python), str(wheels["reelgate-core"]),
-              str(wheels["reelgate-local"]), "pytest"))
+    check(
+        run(
+            UV,
+            "pip",
+            "install",
+            "--python",
+            str(python),
+            str(wheels["reelgate-core"]),
+            str(wheels["reelgate-local"]),
+            "pytest",
+        )
+    )
     shutil.copytree(ROOT / "plugins" / "local" / "tests", tmp_path / "tests")
-    result = run(str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
-                 cwd=tmp_path)
+    result = run(str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=tmp_path)
     output = check(result)
     assert " passed" in output and "failed" not in output
     assert run(str(python), "-c", "import prefect").returncode != 0

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from reelgate.hookspecs import hookimpl
 from reelgate.jobs import JobKind
 from reelgate.loader import load_plugins, parse_allow_list
@@ -49,9 +48,13 @@ def entry_point(name: str, value: str) -> EntryPoint:
 
 
 def test_broken_plugins_are_reported_and_skipped(modules: None) -> None:
-    result = load_plugins(eps=[entry_point("broken", "rg_broken"),
-                               entry_point("misspelt", "rg_misspelt"),
-                               entry_point("fine", "rg_fine:plugin")])
+    result = load_plugins(
+        eps=[
+            entry_point("broken", "rg_broken"),
+            entry_point("misspelt", "rg_misspelt"),
+            entry_point("fine", "rg_fine:plugin"),
+        ]
+    )
     assert [p.name for p in result.plugins] == ["fine"]
     failures = {f.name: f.error for f in result.failures}
     assert "libfoo.so" in failures["broken"]
@@ -93,19 +96,29 @@ def test_a_declared_capability_without_its_hook_is_refused() -> None:
 
 def two_providers() -> tuple[Runtime, FakeProvider, FakeProvider]:
     first = FakeProvider()
-    second_spec = FAKE_MODEL.model_copy(update={
-        "id": "other", "aliases": (), "patterns": ("other*",),
-        "provider": FAKE_PROVIDER.model_copy(update={"name": "other"})})
+    second_spec = FAKE_MODEL.model_copy(
+        update={
+            "id": "other",
+            "aliases": (),
+            "patterns": ("other*",),
+            "provider": FAKE_PROVIDER.model_copy(update={"name": "other"}),
+        }
+    )
     second = FakeProvider(spec=second_spec)
-    runtime = build_runtime(environ={"REELGATE_PLUGINS": ""},
-                            extra_plugins=[("first", first), ("second", second)])
+    runtime = build_runtime(
+        environ={"REELGATE_PLUGINS": ""}, extra_plugins=[("first", first), ("second", second)]
+    )
     return runtime, first, second
 
 
 def request(model: str) -> GenerateRequest:
-    return GenerateRequest.model_validate({
-        "prompt": "p", "customer_id": "c",
-        "settings": {"video": {"model": model, "duration_seconds": 1}}})
+    return GenerateRequest.model_validate(
+        {
+            "prompt": "p",
+            "customer_id": "c",
+            "settings": {"video": {"model": model, "duration_seconds": 1}},
+        }
+    )
 
 
 def test_operations_reach_only_the_plugin_that_serves_the_model() -> None:
@@ -145,8 +158,9 @@ def test_a_plugin_without_models_can_wrap_every_operation() -> None:
             return [audited(r) for r in results]
 
     provider = FakeProvider()
-    runtime = build_runtime(environ={"REELGATE_PLUGINS": ""},
-                            extra_plugins=[("fake", provider), ("audit", Audit())])
+    runtime = build_runtime(
+        environ={"REELGATE_PLUGINS": ""}, extra_plugins=[("fake", provider), ("audit", Audit())]
+    )
 
     async def scenario() -> None:
         job = await runtime.submit(request("fake"), runtime.context("fake"))
@@ -158,16 +172,31 @@ def test_a_plugin_without_models_can_wrap_every_operation() -> None:
 
 
 def test_capabilities_are_checked_before_the_plugin_is_called() -> None:
-    limited = FakeProvider(spec=FAKE_MODEL.model_copy(update={
-        "capabilities": Capabilities(kinds=frozenset({JobKind.TEXT}), durations=(1,))}))
-    runtime = build_runtime(environ={"REELGATE_PLUGINS": ""},
-                            extra_plugins=[("fake", limited)])
+    limited = FakeProvider(
+        spec=FAKE_MODEL.model_copy(
+            update={"capabilities": Capabilities(kinds=frozenset({JobKind.TEXT}), durations=(1,))}
+        )
+    )
+    runtime = build_runtime(environ={"REELGATE_PLUGINS": ""}, extra_plugins=[("fake", limited)])
     from reelgate.errors import ValidationError
 
     with pytest.raises(ValidationError):
-        asyncio.run(runtime.submit(request("fake").model_copy(update={"settings": request(
-            "fake").settings.model_copy(update={"video": request("fake").video.model_copy(
-                update={"duration_seconds": 2})})}), runtime.context("fake")))
+        asyncio.run(
+            runtime.submit(
+                request("fake").model_copy(
+                    update={
+                        "settings": request("fake").settings.model_copy(
+                            update={
+                                "video": request("fake").video.model_copy(
+                                    update={"duration_seconds": 2}
+                                )
+                            }
+                        )
+                    }
+                ),
+                runtime.context("fake"),
+            )
+        )
     assert limited.submissions == 0
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
 from reelgate.capabilities import check_request
-from reelgate.errors import CapabilityNotSupportedError, PluginError, UnknownModelError
-from reelgate.errors import ValidationError
+from reelgate.errors import (
+    CapabilityNotSupportedError,
+    PluginError,
+    UnknownModelError,
+    ValidationError,
+)
 from reelgate.jobs import JobKind
 from reelgate.loader import LoadedPlugin
 from reelgate.registry import Registry
@@ -25,9 +28,11 @@ def provider(name: str, *required: str) -> ProviderSpec:
 KLING = provider("klingai", "KLING_ACCESS_KEY", "KLING_SECRET_KEY")
 VEO = ProviderSpec(
     name="gemini",
-    settings=(SettingSpec(name="api_key", env="GOOGLE_API_KEY", secret=True),
-              SettingSpec(name="project", env="GOOGLE_CLOUD_PROJECT"),
-              SettingSpec(name="location", env="GOOGLE_CLOUD_LOCATION")),
+    settings=(
+        SettingSpec(name="api_key", env="GOOGLE_API_KEY", secret=True),
+        SettingSpec(name="project", env="GOOGLE_CLOUD_PROJECT"),
+        SettingSpec(name="location", env="GOOGLE_CLOUD_LOCATION"),
+    ),
     configured_when=(("api_key",), ("project", "location")),
 )
 SORA = provider("openai", "OPENAI_API_KEY")
@@ -39,31 +44,63 @@ def plugin(name: str, dist: str, *models: ModelSpec) -> LoadedPlugin:
 
 
 SEED_PLUGINS = (
-    plugin("kling", "reelgate-kling", ModelSpec(id="kling-v2-1", provider=KLING,
-           provider_model="kling-v2-1", aliases=("kling", "kling-v1"), patterns=("kling*",))),
-    plugin("veo", "reelgate-veo",
-           ModelSpec(id="veo-3.1-fast", provider=VEO, provider_model="veo-3.1-fast-generate-001",
-                     aliases=("veo",), patterns=("veo*", "gemini*")),
-           ModelSpec(id="veo-3.1", provider=VEO, provider_model="veo-3.1-generate-001")),
-    plugin("sora", "reelgate-sora", ModelSpec(id="sora-2", provider=SORA,
-           provider_model="sora-2", aliases=("sora", "sora-1"), patterns=("sora*", "openai*"))),
-    plugin("local", "reelgate-local", ModelSpec(id="local", provider=LOCAL,
-           provider_model="local-scene-1", patterns=("local*",))),
+    plugin(
+        "kling",
+        "reelgate-kling",
+        ModelSpec(
+            id="kling-v2-1",
+            provider=KLING,
+            provider_model="kling-v2-1",
+            aliases=("kling", "kling-v1"),
+            patterns=("kling*",),
+        ),
+    ),
+    plugin(
+        "veo",
+        "reelgate-veo",
+        ModelSpec(
+            id="veo-3.1-fast",
+            provider=VEO,
+            provider_model="veo-3.1-fast-generate-001",
+            aliases=("veo",),
+            patterns=("veo*", "gemini*"),
+        ),
+        ModelSpec(id="veo-3.1", provider=VEO, provider_model="veo-3.1-generate-001"),
+    ),
+    plugin(
+        "sora",
+        "reelgate-sora",
+        ModelSpec(
+            id="sora-2",
+            provider=SORA,
+            provider_model="sora-2",
+            aliases=("sora", "sora-1"),
+            patterns=("sora*", "openai*"),
+        ),
+    ),
+    plugin(
+        "local",
+        "reelgate-local",
+        ModelSpec(id="local", provider=LOCAL, provider_model="local-scene-1", patterns=("local*",)),
+    ),
 )
 
 
-@pytest.mark.parametrize(("name", "provider_name", "model_id"), [
-    ("kling-v9-turbo", "klingai", "kling-v2-1"),
-    ("KLING", "klingai", "kling-v2-1"),
-    ("veo-3.1", "gemini", "veo-3.1"),
-    ("veo-4-experimental", "gemini", "veo-3.1-fast"),
-    ("gemini-video", "gemini", "veo-3.1-fast"),
-    ("sora-1", "openai", "sora-2"),
-    ("openai-video", "openai", "sora-2"),
-    ("local-anything", "local", "local"),
-    (None, "gemini", "veo-3.1-fast"),
-    ("", "gemini", "veo-3.1-fast"),
-])
+@pytest.mark.parametrize(
+    ("name", "provider_name", "model_id"),
+    [
+        ("kling-v9-turbo", "klingai", "kling-v2-1"),
+        ("KLING", "klingai", "kling-v2-1"),
+        ("veo-3.1", "gemini", "veo-3.1"),
+        ("veo-4-experimental", "gemini", "veo-3.1-fast"),
+        ("gemini-video", "gemini", "veo-3.1-fast"),
+        ("sora-1", "openai", "sora-2"),
+        ("openai-video", "openai", "sora-2"),
+        ("local-anything", "local", "local"),
+        (None, "gemini", "veo-3.1-fast"),
+        ("", "gemini", "veo-3.1-fast"),
+    ],
+)
 def test_the_seed_selection_rules(name: str | None, provider_name: str, model_id: str) -> None:
     entry = Registry(SEED_PLUGINS).resolve(name)
     assert (entry.spec.provider.name, entry.spec.id) == (provider_name, model_id)
@@ -81,8 +118,11 @@ def test_unknown_names_get_close_suggestions() -> None:
 
 
 def test_duplicate_alias_names_both_distributions() -> None:
-    clash = plugin("other", "acme-video", ModelSpec(
-        id="acme", provider=provider("acme"), provider_model="a", aliases=("sora",)))
+    clash = plugin(
+        "other",
+        "acme-video",
+        ModelSpec(id="acme", provider=provider("acme"), provider_model="a", aliases=("sora",)),
+    )
     with pytest.raises(PluginError) as caught:
         Registry((*SEED_PLUGINS, clash))
     assert "reelgate-sora" in caught.value.message and "acme-video" in caught.value.message
@@ -95,9 +135,14 @@ def test_a_provider_name_claimed_by_two_plugins_fails() -> None:
 
 
 def test_configuration_comes_from_the_declared_variables() -> None:
-    registry = Registry(SEED_PLUGINS, environ={"GOOGLE_CLOUD_PROJECT": "p",
-                                               "GOOGLE_CLOUD_LOCATION": "us-central1",
-                                               "KLING_ACCESS_KEY": "ak"})
+    registry = Registry(
+        SEED_PLUGINS,
+        environ={
+            "GOOGLE_CLOUD_PROJECT": "p",
+            "GOOGLE_CLOUD_LOCATION": "us-central1",
+            "KLING_ACCESS_KEY": "ak",
+        },
+    )
     assert registry.provider_status("gemini").configured
     assert registry.provider_status("klingai").missing == ("KLING_SECRET_KEY",)
     assert registry.provider_status("openai").missing == ("OPENAI_API_KEY",)
@@ -115,26 +160,43 @@ def test_secrets_are_never_shown_in_repr() -> None:
     assert "sk-very-secret" not in repr(registry.provider_settings("openai"))
 
 
-SPEC = ModelSpec(id="m", provider=LOCAL, provider_model="m", capabilities=Capabilities(
-    kinds=frozenset({JobKind.TEXT}), durations=(4, 8), aspect_ratios=("16:9",),
-    resolutions=("720p",), fps=None, audio=False, max_videos=2))
+SPEC = ModelSpec(
+    id="m",
+    provider=LOCAL,
+    provider_model="m",
+    capabilities=Capabilities(
+        kinds=frozenset({JobKind.TEXT}),
+        durations=(4, 8),
+        aspect_ratios=("16:9",),
+        resolutions=("720p",),
+        fps=None,
+        audio=False,
+        max_videos=2,
+    ),
+)
 
 
 def req(**video: object) -> GenerateRequest:
-    return GenerateRequest.model_validate({"prompt": "p", "customer_id": "c",
-                                           "settings": {"video": {"duration_seconds": 4,
-                                                                  "aspect_ratio": "16:9",
-                                                                  **video}}})
+    return GenerateRequest.model_validate(
+        {
+            "prompt": "p",
+            "customer_id": "c",
+            "settings": {"video": {"duration_seconds": 4, "aspect_ratio": "16:9", **video}},
+        }
+    )
 
 
-@pytest.mark.parametrize(("video", "field"), [
-    ({"duration_seconds": 5}, "duration_seconds"),
-    ({"aspect_ratio": "1:1"}, "aspect_ratio"),
-    ({"resolution": "1080p"}, "resolution"),
-    ({"fps": 24}, "fps"),
-    ({"generate_audio": True}, "generate_audio"),
-    ({"number_of_videos": 3}, "number_of_videos"),
-])
+@pytest.mark.parametrize(
+    ("video", "field"),
+    [
+        ({"duration_seconds": 5}, "duration_seconds"),
+        ({"aspect_ratio": "1:1"}, "aspect_ratio"),
+        ({"resolution": "1080p"}, "resolution"),
+        ({"fps": 24}, "fps"),
+        ({"generate_audio": True}, "generate_audio"),
+        ({"number_of_videos": 3}, "number_of_videos"),
+    ],
+)
 def test_settings_outside_the_capabilities_are_400s(video: dict[str, object], field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         check_request(SPEC, req(**video), JobKind.TEXT)

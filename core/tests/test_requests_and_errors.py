@@ -6,7 +6,6 @@ import pickle
 
 import pytest
 from pydantic import ValidationError as PydanticValidationError
-
 from reelgate import errors
 from reelgate.envelope import ErrorEnvelope
 from reelgate.requests import ExtendRequest, GenerateRequest
@@ -14,12 +13,27 @@ from reelgate.requests import ExtendRequest, GenerateRequest
 
 def test_the_seed_defaults() -> None:
     request = GenerateRequest.model_validate({"prompt": "a cat", "customer_id": "42"})
-    assert request.video.model_dump(include={
-        "model", "duration_seconds", "aspect_ratio", "enhance_prompt", "number_of_videos",
-        "fps", "resolution", "generate_audio"}) == {
-        "model": "veo-3.1-fast", "duration_seconds": 5, "aspect_ratio": "9:16",
-        "enhance_prompt": True, "number_of_videos": 1, "fps": None, "resolution": None,
-        "generate_audio": None}
+    assert request.video.model_dump(
+        include={
+            "model",
+            "duration_seconds",
+            "aspect_ratio",
+            "enhance_prompt",
+            "number_of_videos",
+            "fps",
+            "resolution",
+            "generate_audio",
+        }
+    ) == {
+        "model": "veo-3.1-fast",
+        "duration_seconds": 5,
+        "aspect_ratio": "9:16",
+        "enhance_prompt": True,
+        "number_of_videos": 1,
+        "fps": None,
+        "resolution": None,
+        "generate_audio": None,
+    }
     assert request.save_to_db is True and request.input_image_url is None
 
 
@@ -27,20 +41,23 @@ def test_numeric_customer_ids_are_accepted_as_text() -> None:
     assert GenerateRequest.model_validate({"prompt": "x", "customer_id": 42}).customer_id == "42"
 
 
-@pytest.mark.parametrize("body", [
-    {"prompt": "", "customer_id": "c"},
-    {"prompt": "   ", "customer_id": "c"},
-    {"prompt": "x", "customer_id": ""},
-    {"prompt": "x", "customer_id": "../etc"},
-    {"prompt": "x", "customer_id": "a/b"},
-    {"prompt": "x", "customer_id": True},
-    {"prompt": "x", "customer_id": "c", "settings": {"video": {"duration_seconds": 0}}},
-    {"prompt": "x", "customer_id": "c", "settings": {"video": {"aspect_ratio": "wide"}}},
-    {"prompt": "x", "customer_id": "c", "settings": {"video": {"resolution": "4k"}}},
-    {"prompt": "x", "customer_id": "c", "settings": {"video": {"model": " "}}},
-    {"prompt": "x", "customer_id": "c", "settings": {"video": {"durration": 5}}},
-    {"prompt": "x", "customer_id": "c", "unknown": 1},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"prompt": "", "customer_id": "c"},
+        {"prompt": "   ", "customer_id": "c"},
+        {"prompt": "x", "customer_id": ""},
+        {"prompt": "x", "customer_id": "../etc"},
+        {"prompt": "x", "customer_id": "a/b"},
+        {"prompt": "x", "customer_id": True},
+        {"prompt": "x", "customer_id": "c", "settings": {"video": {"duration_seconds": 0}}},
+        {"prompt": "x", "customer_id": "c", "settings": {"video": {"aspect_ratio": "wide"}}},
+        {"prompt": "x", "customer_id": "c", "settings": {"video": {"resolution": "4k"}}},
+        {"prompt": "x", "customer_id": "c", "settings": {"video": {"model": " "}}},
+        {"prompt": "x", "customer_id": "c", "settings": {"video": {"durration": 5}}},
+        {"prompt": "x", "customer_id": "c", "unknown": 1},
+    ],
+)
 def test_bad_requests_are_refused(body: dict[str, object]) -> None:
     with pytest.raises(PydanticValidationError):
         GenerateRequest.model_validate(body)
@@ -51,18 +68,21 @@ def test_extend_needs_a_video_id() -> None:
         ExtendRequest.model_validate({"prompt": "x", "customer_id": "c"})
 
 
-@pytest.mark.parametrize(("cls", "status", "retryable", "resubmit"), [
-    (errors.ValidationError, 400, False, False),
-    (errors.UnknownModelError, 400, False, False),
-    (errors.ProviderNotConfiguredError, 400, False, False),
-    (errors.ContentRejectedError, 400, False, False),
-    (errors.CapabilityNotSupportedError, 501, False, False),
-    (errors.ProviderError, 502, False, False),
-    (errors.ProviderUnavailableError, 502, True, False),
-    (errors.RateLimitedError, 502, True, True),
-    (errors.StorageError, 502, False, False),
-    (errors.ReelgateError, 500, False, False),
-])
+@pytest.mark.parametrize(
+    ("cls", "status", "retryable", "resubmit"),
+    [
+        (errors.ValidationError, 400, False, False),
+        (errors.UnknownModelError, 400, False, False),
+        (errors.ProviderNotConfiguredError, 400, False, False),
+        (errors.ContentRejectedError, 400, False, False),
+        (errors.CapabilityNotSupportedError, 501, False, False),
+        (errors.ProviderError, 502, False, False),
+        (errors.ProviderUnavailableError, 502, True, False),
+        (errors.RateLimitedError, 502, True, True),
+        (errors.StorageError, 502, False, False),
+        (errors.ReelgateError, 500, False, False),
+    ],
+)
 def test_each_error_knows_its_status_and_retry_rule(
     cls: type[errors.ReelgateError], status: int, retryable: bool, resubmit: bool
 ) -> None:
@@ -77,10 +97,18 @@ def test_errors_survive_pickling_with_their_details() -> None:
 
 def test_error_envelope_carries_type_message_and_details() -> None:
     envelope = ErrorEnvelope.from_exception(
-        errors.ProviderError("job failed", provider="gemini", provider_code="13"))
-    assert envelope.model_dump() == {"success": False, "code": 502, "error": {
-        "type": "provider_error", "message": "job failed", "provider": "gemini",
-        "provider_code": "13"}}
+        errors.ProviderError("job failed", provider="gemini", provider_code="13")
+    )
+    assert envelope.model_dump() == {
+        "success": False,
+        "code": 502,
+        "error": {
+            "type": "provider_error",
+            "message": "job failed",
+            "provider": "gemini",
+            "provider_code": "13",
+        },
+    }
 
 
 def test_unexpected_errors_leak_nothing() -> None:

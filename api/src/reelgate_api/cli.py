@@ -17,21 +17,30 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from reelgate.envelope import ErrorEnvelope
 from reelgate.errors import ReelgateError
 from reelgate.runtime import get_runtime
+from rich.console import Console
 
 from reelgate_api.cli_args import build_parser
 
-_VIDEO_FIELDS = ("model", "duration_seconds", "aspect_ratio", "resolution", "fps",
-                 "generate_audio", "number_of_videos", "seed", "negative_prompt")
+_VIDEO_FIELDS = (
+    "model",
+    "duration_seconds",
+    "aspect_ratio",
+    "resolution",
+    "fps",
+    "generate_audio",
+    "number_of_videos",
+    "seed",
+    "negative_prompt",
+)
 
 
 def _request_body(args: argparse.Namespace) -> dict[str, Any]:
-    video = {name: getattr(args, name) for name in _VIDEO_FIELDS
-             if getattr(args, name, None) is not None}
+    video = {
+        name: getattr(args, name) for name in _VIDEO_FIELDS if getattr(args, name, None) is not None
+    }
     body: dict[str, Any] = {
         "prompt": args.prompt,
         "customer_id": args.customer_id,
@@ -47,7 +56,6 @@ def _request_body(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _run_job(args: argparse.Namespace) -> dict[str, Any]:
     from pydantic import ValidationError as PydanticValidationError
-
     from reelgate.errors import ValidationError
     from reelgate.requests import ExtendRequest, GenerateRequest
 
@@ -58,8 +66,9 @@ async def _run_job(args: argparse.Namespace) -> dict[str, Any]:
         else:
             request = GenerateRequest.model_validate(body)
     except PydanticValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
         raise ValidationError(f"invalid request: {problems}") from exc
 
     from reelgate_flows.flows import extend_video, generate_video
@@ -78,7 +87,7 @@ def _copy_out(envelope: dict[str, Any], out: str, console: Console) -> None:
     data = envelope["data"]
     target = Path(out)
     if data["video_url"].startswith("file://"):
-        shutil.copyfile(Path(data["video_url"][len("file://"):]), target)
+        shutil.copyfile(Path(data["video_url"][len("file://") :]), target)
     else:
         target.write_bytes(asyncio.run(stored_video_bytes(data)))
     console.print(f"copied to {target.resolve()}")
@@ -125,14 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     except ReelgateError as exc:
         print(json.dumps(ErrorEnvelope.from_exception(exc).model_dump(mode="json"), indent=2))
         return 1
-    except Exception as exc:  # noqa: BLE001 - the CLI answers every failure with an envelope
+    except Exception as exc:
         console.print(f"[red]unexpected error:[/red] {type(exc).__name__}: {exc}")
         print(json.dumps(ErrorEnvelope.from_exception(exc).model_dump(mode="json"), indent=2))
         return 1
     print(json.dumps(envelope, indent=2))
     url = envelope["data"]["video_url"]
     if url.startswith("file://"):
-        console.print(f"video: {url[len('file://'):]}")
+        console.print(f"video: {url[len('file://') :]}")
     if args.out:
         _copy_out(envelope, args.out, console)
     return 0

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from reelgate.runtime import Runtime
 from rich.console import Console
 from rich.table import Table
-
-from reelgate.runtime import Runtime
 
 
 def _compact(values: tuple[int, ...]) -> str:
@@ -24,19 +23,21 @@ def models_report(runtime: Runtime) -> dict[str, Any]:
     for entry in registry.models():
         spec, caps = entry.spec, entry.spec.capabilities
         status = providers[spec.provider.name]
-        models.append({
-            "id": spec.id,
-            "provider": spec.provider.name,
-            "provider_model": spec.provider_model,
-            "aliases": list(spec.aliases),
-            "patterns": list(spec.patterns),
-            "plugin": entry.plugin,
-            "distribution": entry.distribution,
-            "capabilities": caps.model_dump(mode="json"),
-            "configured": status.configured,
-            "missing_settings": list(status.missing),
-            "default": spec.id == _default_id(runtime),
-        })
+        models.append(
+            {
+                "id": spec.id,
+                "provider": spec.provider.name,
+                "provider_model": spec.provider_model,
+                "aliases": list(spec.aliases),
+                "patterns": list(spec.patterns),
+                "plugin": entry.plugin,
+                "distribution": entry.distribution,
+                "capabilities": caps.model_dump(mode="json"),
+                "configured": status.configured,
+                "missing_settings": list(status.missing),
+                "default": spec.id == _default_id(runtime),
+            }
+        )
     return {
         "default_model": registry.default_model,
         "models": models,
@@ -57,8 +58,18 @@ def _default_id(runtime: Runtime) -> str | None:
 def print_models(runtime: Runtime, console: Console) -> None:
     report = models_report(runtime)
     table = Table(title="reelgate models")
-    for column in ("model", "aliases / patterns", "provider", "does", "seconds", "aspect",
-                   "resolution", "audio", "max", "configured"):
+    for column in (
+        "model",
+        "aliases / patterns",
+        "provider",
+        "does",
+        "seconds",
+        "aspect",
+        "resolution",
+        "audio",
+        "max",
+        "configured",
+    ):
         table.add_column(column)
     for model in report["models"]:
         caps = model["capabilities"]
@@ -76,8 +87,12 @@ def print_models(runtime: Runtime, console: Console) -> None:
         )
     console.print(table)
     if not any(m["default"] for m in report["models"]):
-        console.print(f"default model {report['default_model']!r} is not installed; "
-                      "pass --model or set REELGATE_DEFAULT_MODEL")
+        console.print(
+            f"default model {report['default_model']!r} is not installed; "
+            "pass --model or set REELGATE_DEFAULT_MODEL"
+        )
     for failure in report["failed_plugins"]:
-        console.print(f"[red]plugin {failure['name']} ({failure['distribution']}) failed to "
-                      f"load:[/red] {failure['error']}")
+        console.print(
+            f"[red]plugin {failure['name']} ({failure['distribution']}) failed to "
+            f"load:[/red] {failure['error']}"
+        )

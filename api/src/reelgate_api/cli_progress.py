@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
+from reelgate_flows.progress import ProgressEvent, subscribe
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from reelgate_flows.progress import ProgressEvent, subscribe
+
+def _nothing() -> None:
+    return None
 
 
 class ProgressDisplay:
@@ -16,12 +20,16 @@ class ProgressDisplay:
     def __init__(self, console: Console, enabled: bool) -> None:
         self.enabled = enabled
         self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-            console=console, transient=True,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
         )
         self._task = self._progress.add_task("starting", total=1.0)
-        self._unsubscribe = lambda: None
+        self._unsubscribe: Callable[[], None] = _nothing
 
     def _on_event(self, event: ProgressEvent) -> None:
         description = f"{event.step}: {event.message}"
@@ -36,8 +44,12 @@ class ProgressDisplay:
             self._unsubscribe = subscribe(self._on_event)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._unsubscribe()
         if self.enabled:
             self._progress.stop()

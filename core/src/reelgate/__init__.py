@@ -2,8 +2,18 @@
 
 from reelgate.context import ProviderContext
 from reelgate.hookspecs import hookimpl
-from reelgate.jobs import Cancelled, Failed, Job, JobError, JobKind, Queued, Running, Succeeded
-from reelgate.jobs import JobStatus, VideoRef
+from reelgate.jobs import (
+    Cancelled,
+    Failed,
+    Job,
+    JobError,
+    JobKind,
+    JobStatus,
+    Queued,
+    Running,
+    Succeeded,
+    VideoRef,
+)
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest, RequestSettings, VideoSettings
 from reelgate.specs import Capabilities, ModelSpec, ProviderSpec, SettingSpec

@@ -88,7 +88,7 @@ class Cancelled(BaseModel):
 
 
 JobStatus = Queued | Running | Succeeded | Failed | Cancelled
-"""What ``reelgate_poll`` returns. ``poll_after_seconds`` is the provider's hint for the next poll."""
+"""What ``reelgate_poll`` returns; ``poll_after_seconds`` is the provider's next-poll hint."""
 
 
 def job_error_from(exc: Any) -> JobError:

@@ -84,8 +84,9 @@ def load_plugins(
     loaded: list[LoadedPlugin] = []
     failures: list[PluginFailure] = []
     candidates: list[tuple[str, str, Any]] = []
-    for ep in sorted(eps if eps is not None else entry_points(group=ENTRY_POINT_GROUP),
-                     key=lambda e: e.name):
+    for ep in sorted(
+        eps if eps is not None else entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
+    ):
         if allow is not None and ep.name not in allow:
             continue
         dist = _distribution_name(ep)

@@ -63,8 +63,8 @@ class Registry:
                 self._patterns.extend((pattern.lower(), entry) for pattern in spec.patterns)
         self._patterns.sort(key=lambda item: -len(item[0].rstrip("*?")))
         self._settings = {
-            name: _read_settings(spec, environ or {}) for name, (spec, _, _) in
-            self._providers.items()
+            name: _read_settings(spec, environ or {})
+            for name, (spec, _, _) in self._providers.items()
         }
 
     def _add_name(self, name: str, entry: RegisteredModel) -> None:
@@ -118,7 +118,8 @@ class Registry:
     def provider_status(self, provider: str) -> ProviderStatus:
         if provider not in self._providers:
             raise ProviderNotConfiguredError(
-                f"provider {provider!r} is not installed", provider=provider)
+                f"provider {provider!r} is not installed", provider=provider
+            )
         spec, plugin, dist = self._providers[provider]
         return ProviderStatus(spec, plugin, dist, _missing(spec, self._settings[provider]))
 

@@ -24,7 +24,7 @@ class _Strict(BaseModel):
 
 
 class VideoSettings(_Strict):
-    """``settings.video``. ``model`` may be an id, an alias or a name matching a plugin's pattern."""
+    """``settings.video``. ``model``: a model id, an alias, or a name matching a pattern."""
 
     model: str = DEFAULT_MODEL
     duration_seconds: Annotated[int, Field(ge=1, le=600)] = 5
@@ -68,7 +68,7 @@ class RequestSettings(_Strict):
 
 
 class GenerateRequest(_Strict):
-    """Body of ``POST /video/generate``: text-to-video, or image-to-video with ``input_image_url``."""
+    """Body of ``POST /video/generate``: text-to-video, or image-to-video from an image URL."""
 
     prompt: Annotated[str, Field(max_length=20_000)]
     settings: RequestSettings = Field(default_factory=RequestSettings)

@@ -125,7 +125,7 @@ class Runtime:
             if caller is None:
                 caller = self.plugin_manager.subset_hook_caller(hook, self._others[plugin])
                 self._callers[key] = caller
-        return caller  # type: ignore[no-any-return]
+        return caller
 
 
 def job_kind(

@@ -10,7 +10,6 @@ from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
-
 from reelgate.errors import ReelgateError
 from reelgate.media import VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
@@ -38,8 +37,7 @@ async def _run(
     return steps.metadata(request, job, job_id, refs, stored)
 
 
-@flow(name="generate-video", persist_result=True, validate_parameters=True,
-      log_prints=False)
+@flow(name="generate-video", persist_result=True, validate_parameters=True, log_prints=False)
 async def generate_video(
     request: GenerateRequest,
     idempotency_key: str | None = None,
@@ -64,8 +62,13 @@ async def extend_video(
     is used."""
     source = await resolve_video(request.video_id, FlowSettings(), allow_local_inputs)
     if source.model and "model" not in request.video.model_fields_set:
-        request = request.model_copy(update={"settings": request.settings.model_copy(
-            update={"video": request.video.model_copy(update={"model": source.model})})})
+        request = request.model_copy(
+            update={
+                "settings": request.settings.model_copy(
+                    update={"video": request.video.model_copy(update={"model": source.model})}
+                )
+            }
+        )
     return await _run(request, source.video, idempotency_key, allow_local_inputs)
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-
 from reelgate.errors import ProviderUnavailableError, TooLargeError, ValidationError
 
 MAX_REDIRECTS = 5
@@ -50,21 +49,21 @@ async def fetch(
     *,
     field: str,
     max_bytes: int,
-    timeout: float,
+    timeout_seconds: float,
     allow_private: bool,
     allow_local_files: bool,
 ) -> bytes:
     """The bytes at ``location`` (an http(s) URL, or a local path when ``allow_local_files``)."""
     scheme = urlsplit(location).scheme.lower()
     if scheme in ("http", "https"):
-        return await _fetch_url(location, field, max_bytes, timeout, allow_private)
+        return await _fetch_url(location, field, max_bytes, timeout_seconds, allow_private)
     if allow_local_files and scheme in ("", "file"):
         return await asyncio.to_thread(_read_local, location, field, max_bytes)
     raise ValidationError(f"{field} must be an http(s) URL", field=field)
 
 
 def _read_local(location: str, field: str, max_bytes: int) -> bytes:
-    path = Path(location[len("file://"):] if location.startswith("file://") else location)
+    path = Path(location[len("file://") :] if location.startswith("file://") else location)
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -93,9 +92,10 @@ async def _check_host(url: str, field: str, allow_private: bool) -> None:
             )
 
 
-async def _fetch_url(url: str, field: str, max_bytes: int, timeout: float,
-                     allow_private: bool) -> bytes:
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+async def _fetch_url(
+    url: str, field: str, max_bytes: int, timeout_seconds: float, allow_private: bool
+) -> bytes:
+    async with httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
             await _check_host(url, field, allow_private)
             try:
@@ -103,24 +103,31 @@ async def _fetch_url(url: str, field: str, max_bytes: int, timeout: float,
                     if response.is_redirect and "location" in response.headers:
                         url = urljoin(url, response.headers["location"])
                         if urlsplit(url).scheme not in ("http", "https"):
-                            raise ValidationError(f"{field} redirects to a non-http URL",
-                                                  field=field)
+                            raise ValidationError(
+                                f"{field} redirects to a non-http URL", field=field
+                            )
                         continue
                     if response.status_code >= 500:
                         raise ProviderUnavailableError(
-                            f"{field} server answered {response.status_code}", field=field)
+                            f"{field} server answered {response.status_code}", field=field
+                        )
                     if response.status_code != 200:
                         raise ValidationError(
                             f"{field} could not be fetched: HTTP {response.status_code}",
-                            field=field)
+                            field=field,
+                        )
                     body = bytearray()
                     async for chunk in response.aiter_bytes():
                         body += chunk
                         if len(body) > max_bytes:
-                            raise TooLargeError(f"{field} is larger than {max_bytes} bytes",
-                                                field=field, limit_bytes=max_bytes)
+                            raise TooLargeError(
+                                f"{field} is larger than {max_bytes} bytes",
+                                field=field,
+                                limit_bytes=max_bytes,
+                            )
                     return bytes(body)
             except httpx.TransportError as exc:
-                raise ProviderUnavailableError(f"{field} could not be fetched: {exc}",
-                                               field=field) from exc
+                raise ProviderUnavailableError(
+                    f"{field} could not be fetched: {exc}", field=field
+                ) from exc
     raise ValidationError(f"{field} redirects more than {MAX_REDIRECTS} times", field=field)

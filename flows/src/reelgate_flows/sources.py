@@ -15,7 +15,6 @@ from urllib.parse import unquote, urlsplit
 
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
-
 from reelgate.errors import ValidationError
 from reelgate.media import VideoInput
 
@@ -33,18 +32,25 @@ class VideoSource:
     model: str | None = None
 
 
-async def resolve_video(video_id: str, settings: FlowSettings,
-                        allow_local_files: bool) -> VideoSource:
+async def resolve_video(
+    video_id: str, settings: FlowSettings, allow_local_files: bool
+) -> VideoSource:
     earlier = await _job_result(video_id)
     if earlier is not None:
         return VideoSource(await _stored_video(earlier, settings), earlier.get("model"))
     scheme = urlsplit(video_id).scheme.lower()
-    looks_local = allow_local_files and (scheme == "file" or Path(video_id).is_file())
+    looks_local = allow_local_files and (
+        scheme == "file" or await asyncio.to_thread(Path(video_id).is_file)
+    )
     if scheme in ("http", "https") or looks_local:
-        data = await fetch(video_id, field="video_id", max_bytes=settings.video_max_bytes,
-                           timeout=settings.fetch_timeout_seconds,
-                           allow_private=settings.allow_private_urls,
-                           allow_local_files=allow_local_files)
+        data = await fetch(
+            video_id,
+            field="video_id",
+            max_bytes=settings.video_max_bytes,
+            timeout_seconds=settings.fetch_timeout_seconds,
+            allow_private=settings.allow_private_urls,
+            allow_local_files=allow_local_files,
+        )
         return VideoSource(_video_input(data, None))
     return VideoSource(VideoInput(provider_video_id=video_id))
 
@@ -52,8 +58,9 @@ async def resolve_video(video_id: str, settings: FlowSettings,
 def _video_input(data: bytes, provider_video_id: str | None) -> VideoInput:
     mime = sniff_video_type(data)
     if mime is None:
-        raise ValidationError("video_id does not lead to an MP4, MOV or WebM video",
-                              field="video_id")
+        raise ValidationError(
+            "video_id does not lead to an MP4, MOV or WebM video", field="video_id"
+        )
     return VideoInput(provider_video_id=provider_video_id, data=data, mime_type=mime)
 
 
@@ -69,8 +76,9 @@ async def _job_result(video_id: str) -> dict[str, Any] | None:
         except ObjectNotFound:
             return None
     if run.state is None or not run.state.is_completed():
-        raise ValidationError(f"job {video_id} has not finished; extend it once it has",
-                              field="video_id")
+        raise ValidationError(
+            f"job {video_id} has not finished; extend it once it has", field="video_id"
+        )
     envelope = await run.state.aresult(raise_on_failure=False)
     if not isinstance(envelope, dict) or "data" not in envelope:
         raise ValidationError(f"job {video_id} holds no stored video", field="video_id")
@@ -78,8 +86,7 @@ async def _job_result(video_id: str) -> dict[str, Any] | None:
     return data
 
 
-async def stored_video_bytes(result: dict[str, Any],
-                             settings: FlowSettings | None = None) -> bytes:
+async def stored_video_bytes(result: dict[str, Any], settings: FlowSettings | None = None) -> bytes:
     """The bytes of the first video of a job result's ``data`` (file, data URI or S3)."""
     settings = settings or FlowSettings()
     url: str = result["video_url"]

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-
 from reelgate.errors import TooLargeError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -27,21 +26,29 @@ def _safe(part: str) -> str:
     return cleaned[:200] or "_"
 
 
+def _size_if_complete(path: Path) -> int | None:
+    return path.stat().st_size if path.is_file() else None
+
+
 class Spool:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
 
     def path(self, provider: str, provider_job_id: str, provider_video_id: str) -> Path:
-        return self.root / _safe(provider) / _safe(provider_job_id) / (
-            f"{_safe(provider_video_id)}.mp4"
+        return (
+            self.root
+            / _safe(provider)
+            / _safe(provider_job_id)
+            / (f"{_safe(provider_video_id)}.mp4")
         )
 
     async def fill(self, path: Path, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
         """Stream ``chunks`` into ``path`` (a complete file already there is kept as it is).
         Returns the file's size."""
-        if path.is_file():
-            return path.stat().st_size
-        path.parent.mkdir(parents=True, exist_ok=True)
+        existing = await anyio.to_thread.run_sync(_size_if_complete, path)
+        if existing is not None:
+            return existing
+        await anyio.to_thread.run_sync(lambda: path.parent.mkdir(parents=True, exist_ok=True))
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
         size = 0
         try:

@@ -23,10 +23,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
-
 from reelgate import errors
-from reelgate.context import ProgressCallback
 from reelgate.capabilities import check_image_type, check_request
+from reelgate.context import ProgressCallback
 from reelgate.envelope import StoredVideo, SuccessEnvelope, VideoResult
 from reelgate.errors import ReelgateError, StorageError, ValidationError
 from reelgate.jobs import Cancelled, Failed, Job, Succeeded, VideoRef
@@ -62,8 +61,13 @@ def _progress(job_id: str, step: str) -> ProgressCallback:
     return report
 
 
-@task(name="validate", cache_policy=NO_CACHE, retries=_SETTINGS.step_retries,
-      retry_delay_seconds=_BACKOFF, retry_condition_fn=retry_if_retryable)
+@task(
+    name="validate",
+    cache_policy=NO_CACHE,
+    retries=_SETTINGS.step_retries,
+    retry_delay_seconds=_BACKOFF,
+    retry_condition_fn=retry_if_retryable,
+)
 async def validate(
     request: GenerateRequest, video: VideoInput | None, allow_local_inputs: bool
 ) -> Prepared:
@@ -75,14 +79,18 @@ async def validate(
     if request.input_image_url and video is None:
         check_request(entry.spec, request, job_kind(request, image=_PROBE_IMAGE, video=None))
         data = await fetch(
-            request.input_image_url, field="input_image_url", max_bytes=settings.image_max_bytes,
-            timeout=settings.fetch_timeout_seconds, allow_private=settings.allow_private_urls,
+            request.input_image_url,
+            field="input_image_url",
+            max_bytes=settings.image_max_bytes,
+            timeout_seconds=settings.fetch_timeout_seconds,
+            allow_private=settings.allow_private_urls,
             allow_local_files=allow_local_inputs,
         )
         mime = sniff_image_type(data)
         if mime is None:
-            raise ValidationError("input_image_url is not a PNG, JPEG, WebP or GIF image",
-                                  field="input_image_url")
+            raise ValidationError(
+                "input_image_url is not a PNG, JPEG, WebP or GIF image", field="input_image_url"
+            )
         check_image_type(entry.spec, mime)
         image = ImageInput(data=data, mime_type=mime)
     else:
@@ -99,9 +107,11 @@ def submission_key(request: GenerateRequest, prepared: Prepared, scope: str) -> 
     digest = hashlib.sha256()
     digest.update(scope.encode())
     digest.update(json.dumps(request.model_dump(mode="json"), sort_keys=True).encode())
-    for blob in (prepared.image.data if prepared.image else b"",
-                 prepared.video.data if prepared.video and prepared.video.data else b"",
-                 (prepared.video.provider_video_id or "").encode() if prepared.video else b""):
+    for blob in (
+        prepared.image.data if prepared.image else b"",
+        prepared.video.data if prepared.video and prepared.video.data else b"",
+        (prepared.video.provider_video_id or "").encode() if prepared.video else b"",
+    ):
         digest.update(hashlib.sha256(blob).digest())
     return f"reelgate-submit-{digest.hexdigest()}"
 
@@ -110,20 +120,29 @@ def _submit_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> st
     return str(parameters["cache_key"])
 
 
-@task(name="submit", cache_key_fn=_submit_cache_key, persist_result=True,
-      cache_expiration=timedelta(days=7), retries=_SETTINGS.submit_retries,
-      retry_delay_seconds=_BACKOFF, retry_condition_fn=retry_if_safe_to_resubmit)
-async def submit(
-    request: GenerateRequest, prepared: Prepared, job_id: str, cache_key: str
-) -> Job:
+@task(
+    name="submit",
+    cache_key_fn=_submit_cache_key,
+    persist_result=True,
+    cache_expiration=timedelta(days=7),
+    retries=_SETTINGS.submit_retries,
+    retry_delay_seconds=_BACKOFF,
+    retry_condition_fn=retry_if_safe_to_resubmit,
+)
+async def submit(request: GenerateRequest, prepared: Prepared, job_id: str, cache_key: str) -> Job:
     """Submit the job to its provider. Spends money; see the module docstring."""
     runtime = get_runtime()
     entry = runtime.resolve(prepared.model)
-    ctx = runtime.context(entry.spec.provider.name, job_id=job_id,
-                          progress=_progress(job_id, "submit"))
+    ctx = runtime.context(
+        entry.spec.provider.name, job_id=job_id, progress=_progress(job_id, "submit")
+    )
     pinned = request.model_copy(
-        update={"settings": request.settings.model_copy(
-            update={"video": request.video.model_copy(update={"model": prepared.model})})})
+        update={
+            "settings": request.settings.model_copy(
+                update={"video": request.video.model_copy(update={"model": prepared.model})}
+            )
+        }
+    )
     return await runtime.submit(pinned, ctx, image=prepared.image, video=prepared.video)
 
 
@@ -140,9 +159,13 @@ def error_from_failure(failed: Failed, job: Job) -> ReelgateError:
     )
 
 
-@task(name="wait", cache_policy=NO_CACHE, retries=_SETTINGS.step_retries,
-      retry_delay_seconds=_BACKOFF,
-      retry_condition_fn=retry_if_retryable)
+@task(
+    name="wait",
+    cache_policy=NO_CACHE,
+    retries=_SETTINGS.step_retries,
+    retry_delay_seconds=_BACKOFF,
+    retry_condition_fn=retry_if_retryable,
+)
 async def wait(job: Job, job_id: str) -> list[VideoRef]:
     """Poll until the job ends or the deadline passes, honouring the provider's poll hints.
     Transient poll failures are retried within the deadline."""
@@ -166,31 +189,48 @@ async def wait(job: Job, job_id: str) -> list[VideoRef]:
         if isinstance(status, Cancelled):
             raise errors.JobCancelledError(
                 f"{job.provider} job {job.provider_job_id} was cancelled",
-                provider=job.provider, provider_job_id=job.provider_job_id)
+                provider=job.provider,
+                provider_job_id=job.provider_job_id,
+            )
         hint = getattr(status, "poll_after_seconds", None)
-        interval = min(settings.poll_max_seconds,
-                       max(settings.poll_min_seconds, hint if hint else interval * 1.5))
+        interval = min(
+            settings.poll_max_seconds,
+            max(settings.poll_min_seconds, hint if hint else interval * 1.5),
+        )
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise errors.JobTimeoutError(
                 f"{job.provider} job {job.provider_job_id} did not finish within "
                 f"{settings.wait_timeout_seconds:g} s; it was not cancelled",
-                provider=job.provider, provider_job_id=job.provider_job_id, job_id=job_id)
+                provider=job.provider,
+                provider_job_id=job.provider_job_id,
+                job_id=job_id,
+            )
         await asyncio.sleep(min(interval, remaining))
 
 
-@task(name="download", cache_policy=NO_CACHE, retries=_SETTINGS.step_retries,
-      retry_delay_seconds=_BACKOFF,
-      retry_condition_fn=retry_if_retryable)
+@task(
+    name="download",
+    cache_policy=NO_CACHE,
+    retries=_SETTINGS.step_retries,
+    retry_delay_seconds=_BACKOFF,
+    retry_condition_fn=retry_if_retryable,
+)
 async def download(job: Job, video: VideoRef, job_id: str, customer_id: str) -> str:
     """Stream the video into the spool; returns the spool file's path."""
     settings = FlowSettings()
     runtime = get_runtime()
     spool = Spool(settings.spool_dir)
     path = spool.path(job.provider, job.provider_job_id, video.provider_video_id)
-    spool.write_meta(path, {"job_id": job_id, "customer_id": customer_id,
-                            "job": job.model_dump(mode="json"),
-                            "video": video.model_dump(mode="json")})
+    spool.write_meta(
+        path,
+        {
+            "job_id": job_id,
+            "customer_id": customer_id,
+            "job": job.model_dump(mode="json"),
+            "video": video.model_dump(mode="json"),
+        },
+    )
     ctx = runtime.context(job.provider, job_id=job_id, progress=_progress(job_id, "download"))
     await spool.fill(path, runtime.download(job, video, ctx), settings.video_max_bytes)
     return str(path)
@@ -202,8 +242,11 @@ async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredOb
     settings = FlowSettings()
     path = Path(spool_path)
     spool = Spool(settings.spool_dir)
-    storage = (storage_from_url(settings.storage_url, settings) if save_to_db
-               else DataUriStorage(settings.data_uri_max_bytes))
+    storage = (
+        storage_from_url(settings.storage_url, settings)
+        if save_to_db
+        else DataUriStorage(settings.data_uri_max_bytes)
+    )
     key = video_key(customer_id)
     try:
         stored = await asyncio.to_thread(storage.put, path, key)
@@ -218,27 +261,43 @@ async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredOb
 
 @task(name="metadata", cache_policy=NO_CACHE)
 def metadata(
-    request: GenerateRequest, job: Job, job_id: str, videos: list[VideoRef],
+    request: GenerateRequest,
+    job: Job,
+    job_id: str,
+    videos: list[VideoRef],
     stored: list[StoredObject],
 ) -> dict[str, Any]:
     """The seed's success envelope for a finished job."""
     items = [
-        StoredVideo(video_url=obj.url, provider_video_id=ref.provider_video_id,
-                    storage_key=obj.key, size_bytes=obj.size_bytes,
-                    duration=ref.duration_seconds, width=ref.width, height=ref.height)
+        StoredVideo(
+            video_url=obj.url,
+            provider_video_id=ref.provider_video_id,
+            storage_key=obj.key,
+            size_bytes=obj.size_bytes,
+            duration=ref.duration_seconds,
+            width=ref.width,
+            height=ref.height,
+        )
         for ref, obj in zip(videos, stored, strict=True)
     ]
     settings = request.video.model_dump(mode="json")
     settings["model"] = job.model
     first = items[0]
     result = VideoResult(
-        video_url=first.video_url, provider=job.provider, model=job.model,
-        duration=first.duration, settings=settings, job_id=job_id,
-        provider_video_id=first.provider_video_id, provider_job_id=job.provider_job_id,
-        customer_id=request.customer_id, storage_key=first.storage_key,
+        video_url=first.video_url,
+        provider=job.provider,
+        model=job.model,
+        duration=first.duration,
+        settings=settings,
+        job_id=job_id,
+        provider_video_id=first.provider_video_id,
+        provider_job_id=job.provider_job_id,
+        customer_id=request.customer_id,
+        storage_key=first.storage_key,
         videos=items if len(items) > 1 else [],
     )
     if isinstance(request, ExtendRequest):
-        result = result.model_copy(update={"settings": {**settings,
-                                                        "extended_video_id": request.video_id}})
+        result = result.model_copy(
+            update={"settings": {**settings, "extended_video_id": request.video_id}}
+        )
     return SuccessEnvelope(data=result).model_dump(mode="json")

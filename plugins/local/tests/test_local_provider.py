@@ -10,26 +10,28 @@ from typing import Any
 import av
 import numpy as np
 import pytest
-
+import reelgate_local.plugin as local_plugin
 from reelgate import GenerateRequest, ImageInput, Job, Succeeded, VideoInput
 from reelgate.requests import ExtendRequest
 from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import make_png
 
-import reelgate_local.plugin as local_plugin
-
 
 @pytest.fixture
 def runtime(tmp_path: Path) -> Runtime:
-    return build_runtime(environ={"REELGATE_PLUGINS": "local",
-                                  "REELGATE_LOCAL_DIR": str(tmp_path / "work")})
+    return build_runtime(
+        environ={"REELGATE_PLUGINS": "local", "REELGATE_LOCAL_DIR": str(tmp_path / "work")}
+    )
 
 
 def _request(prompt: str = "a lighthouse at dusk", **video: Any) -> GenerateRequest:
-    return GenerateRequest.model_validate({
-        "prompt": prompt, "customer_id": "c1",
-        "settings": {"video": {"model": "local", "duration_seconds": 1, **video}},
-    })
+    return GenerateRequest.model_validate(
+        {
+            "prompt": prompt,
+            "customer_id": "c1",
+            "settings": {"video": {"model": "local", "duration_seconds": 1, **video}},
+        }
+    )
 
 
 async def _finish(runtime: Runtime, job: Job) -> Succeeded:
@@ -43,8 +45,9 @@ async def _finish(runtime: Runtime, job: Job) -> Succeeded:
     raise AssertionError("job did not finish")
 
 
-async def _generate(runtime: Runtime, request: GenerateRequest, tmp: Path,
-                    **inputs: Any) -> tuple[Job, list[Path]]:
+async def _generate(
+    runtime: Runtime, request: GenerateRequest, tmp: Path, **inputs: Any
+) -> tuple[Job, list[Path]]:
     ctx = runtime.context("local")
     job = await runtime.submit(request, ctx, **inputs)
     status = await _finish(runtime, job)
@@ -73,7 +76,7 @@ def _probe(path: Path) -> dict[str, Any]:
 def _top_level_boxes(data: bytes) -> list[str]:
     boxes, offset = [], 0
     while offset + 8 <= len(data):
-        size, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
         boxes.append(kind.decode("ascii", "replace"))
         if size < 8:
             break
@@ -81,16 +84,20 @@ def _top_level_boxes(data: bytes) -> list[str]:
     return boxes
 
 
-@pytest.mark.parametrize(("aspect", "resolution", "size"), [
-    ("16:9", "480p", (854, 480)),
-    ("9:16", "720p", (720, 1280)),
-    ("1:1", "1080p", (1080, 1080)),
-])
+@pytest.mark.parametrize(
+    ("aspect", "resolution", "size"),
+    [
+        ("16:9", "480p", (854, 480)),
+        ("9:16", "720p", (720, 1280)),
+        ("1:1", "1080p", (1080, 1080)),
+    ],
+)
 def test_text_to_video_honours_aspect_and_resolution(
     runtime: Runtime, tmp_path: Path, aspect: str, resolution: str, size: tuple[int, int]
 ) -> None:
-    _, (path,) = asyncio.run(_generate(
-        runtime, _request(aspect_ratio=aspect, resolution=resolution), tmp_path))
+    _, (path,) = asyncio.run(
+        _generate(runtime, _request(aspect_ratio=aspect, resolution=resolution), tmp_path)
+    )
     info = _probe(path)
     assert (info["width"], info["height"]) == size
     assert info["codec"] == "h264" and info["pix_fmt"] == "yuv420p"
@@ -98,9 +105,19 @@ def test_text_to_video_honours_aspect_and_resolution(
 
 
 def test_duration_fps_audio_and_faststart(runtime: Runtime, tmp_path: Path) -> None:
-    _, (path,) = asyncio.run(_generate(
-        runtime, _request(duration_seconds=3, fps=30, generate_audio=True,
-                          resolution="360p", aspect_ratio="16:9"), tmp_path))
+    _, (path,) = asyncio.run(
+        _generate(
+            runtime,
+            _request(
+                duration_seconds=3,
+                fps=30,
+                generate_audio=True,
+                resolution="360p",
+                aspect_ratio="16:9",
+            ),
+            tmp_path,
+        )
+    )
     info = _probe(path)
     assert info["fps"] == 30 and info["frames"] == 90
     assert info["audio"] == ["aac"]
@@ -115,8 +132,9 @@ def test_duration_fps_audio_and_faststart(runtime: Runtime, tmp_path: Path) -> N
 def test_same_prompt_and_seed_give_the_same_frames(runtime: Runtime, tmp_path: Path) -> None:
     def render(prompt: str, seed: int, folder: str) -> tuple[bytes, np.ndarray]:
         (tmp_path / folder).mkdir()
-        _, (path,) = asyncio.run(_generate(
-            runtime, _request(prompt, seed=seed, resolution="360p"), tmp_path / folder))
+        _, (path,) = asyncio.run(
+            _generate(runtime, _request(prompt, seed=seed, resolution="360p"), tmp_path / folder)
+        )
         with av.open(str(path)) as container:
             frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
         return path.read_bytes(), frames[12]
@@ -129,17 +147,23 @@ def test_same_prompt_and_seed_give_the_same_frames(runtime: Runtime, tmp_path: P
 
 
 def test_number_of_videos_gives_distinct_videos(runtime: Runtime, tmp_path: Path) -> None:
-    _, paths = asyncio.run(_generate(
-        runtime, _request(number_of_videos=2, resolution="360p", seed=3), tmp_path))
+    _, paths = asyncio.run(
+        _generate(runtime, _request(number_of_videos=2, resolution="360p", seed=3), tmp_path)
+    )
     assert len(paths) == 2
     assert paths[0].read_bytes() != paths[1].read_bytes()
 
 
 def test_image_to_video_animates_the_image(runtime: Runtime, tmp_path: Path) -> None:
     image = ImageInput(data=make_png(320, 180, (10, 200, 30)), mime_type="image/png")
-    _, (path,) = asyncio.run(_generate(
-        runtime, _request(resolution="360p", aspect_ratio="16:9", duration_seconds=2),
-        tmp_path, image=image))
+    _, (path,) = asyncio.run(
+        _generate(
+            runtime,
+            _request(resolution="360p", aspect_ratio="16:9", duration_seconds=2),
+            tmp_path,
+            image=image,
+        )
+    )
     with av.open(str(path)) as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     assert len(frames) == 48
@@ -158,14 +182,23 @@ def test_undecodable_image_is_a_400(runtime: Runtime) -> None:
 
 def test_extend_continues_from_the_last_frame(runtime: Runtime, tmp_path: Path) -> None:
     async def scenario() -> tuple[Path, Path]:
-        job, (first,) = await _generate(runtime, _request(resolution="360p",
-                                                          aspect_ratio="16:9"), tmp_path)
-        extend = ExtendRequest.model_validate({
-            "prompt": "and then", "customer_id": "c1", "video_id": f"{job.provider_job_id}-0",
-            "settings": {"video": {"model": "local", "duration_seconds": 2}}})
+        job, (first,) = await _generate(
+            runtime, _request(resolution="360p", aspect_ratio="16:9"), tmp_path
+        )
+        extend = ExtendRequest.model_validate(
+            {
+                "prompt": "and then",
+                "customer_id": "c1",
+                "video_id": f"{job.provider_job_id}-0",
+                "settings": {"video": {"model": "local", "duration_seconds": 2}},
+            }
+        )
         _, (longer,) = await _generate(
-            runtime, extend, tmp_path,
-            video=VideoInput(provider_video_id=f"{job.provider_job_id}-0"))
+            runtime,
+            extend,
+            tmp_path,
+            video=VideoInput(provider_video_id=f"{job.provider_job_id}-0"),
+        )
         return first, longer
 
     first, longer = asyncio.run(scenario())

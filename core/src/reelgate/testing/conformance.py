@@ -23,8 +23,12 @@ from typing import Any, ClassVar
 
 import pytest
 
-from reelgate.errors import CapabilityNotSupportedError, ContentRejectedError, ReelgateError
-from reelgate.errors import ValidationError
+from reelgate.errors import (
+    CapabilityNotSupportedError,
+    ContentRejectedError,
+    ReelgateError,
+    ValidationError,
+)
 from reelgate.jobs import Cancelled, Failed, Job, JobKind, JobStatus, Succeeded, VideoRef
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
@@ -51,17 +55,23 @@ class ProviderConformance:
     # helpers -------------------------------------------------------------------------
 
     def request(self, prompt: str = "a paper boat on a pond", **video: Any) -> GenerateRequest:
-        return GenerateRequest.model_validate({
-            "prompt": prompt, "customer_id": self.customer_id,
-            "settings": {"video": {"model": self.model, **self.video_settings, **video}},
-        })
+        return GenerateRequest.model_validate(
+            {
+                "prompt": prompt,
+                "customer_id": self.customer_id,
+                "settings": {"video": {"model": self.model, **self.video_settings, **video}},
+            }
+        )
 
     def extend_request(self, video_id: str, **video: Any) -> ExtendRequest:
-        return ExtendRequest.model_validate({
-            "prompt": "the camera keeps moving", "customer_id": self.customer_id,
-            "video_id": video_id,
-            "settings": {"video": {"model": self.model, **self.video_settings, **video}},
-        })
+        return ExtendRequest.model_validate(
+            {
+                "prompt": "the camera keeps moving",
+                "customer_id": self.customer_id,
+                "video_id": video_id,
+                "settings": {"video": {"model": self.model, **self.video_settings, **video}},
+            }
+        )
 
     async def _finish(self, runtime: Runtime, job: Job) -> JobStatus:
         ctx = runtime.context(job.provider)
@@ -79,18 +89,23 @@ class ProviderConformance:
         assert all(isinstance(chunk, bytes) for chunk in chunks)
         return b"".join(chunks)
 
-    async def _generate(self, runtime: Runtime, request: GenerateRequest,
-                        image: ImageInput | None = None, video: VideoInput | None = None,
-                        ) -> tuple[Job, list[VideoRef], bytes]:
+    async def _generate(
+        self,
+        runtime: Runtime,
+        request: GenerateRequest,
+        image: ImageInput | None = None,
+        video: VideoInput | None = None,
+    ) -> tuple[Job, list[VideoRef], bytes]:
         entry = runtime.resolve(request.video.model)
-        job = await runtime.submit(request, runtime.context(entry.spec.provider.name),
-                                   image=image, video=video)
+        job = await runtime.submit(
+            request, runtime.context(entry.spec.provider.name), image=image, video=video
+        )
         # A job must survive serialisation: flows persist it and poll from another process.
         job = Job.model_validate_json(job.model_dump_json())
         status = await self._finish(runtime, job)
         assert isinstance(status, Succeeded), f"job ended {status!r}"
         data = await self._download(runtime, job, status.videos[0])
-        assert data[MP4_SIGNATURE_OFFSET:MP4_SIGNATURE_OFFSET + 4] == b"ftyp", "not an MP4"
+        assert data[MP4_SIGNATURE_OFFSET : MP4_SIGNATURE_OFFSET + 4] == b"ftyp", "not an MP4"
         return job, list(status.videos), data
 
     def _kinds(self, runtime: Runtime) -> frozenset[JobKind]:
@@ -126,7 +141,8 @@ class ProviderConformance:
             ref = refs[0]
             video = VideoInput(provider_video_id=ref.provider_video_id, data=data, uri=ref.uri)
             job, _, _ = await self._generate(
-                runtime, self.extend_request(ref.provider_video_id), video=video)
+                runtime, self.extend_request(ref.provider_video_id), video=video
+            )
             return job
 
         assert asyncio.run(scenario()).kind is JobKind.EXTEND
@@ -139,26 +155,34 @@ class ProviderConformance:
         for kind in missing:
             image = ImageInput(data=make_png(), mime_type="image/png")
             video = VideoInput(provider_video_id="any")
-            request = (self.extend_request("any") if kind is JobKind.EXTEND else self.request())
+            request = self.extend_request("any") if kind is JobKind.EXTEND else self.request()
             with pytest.raises(CapabilityNotSupportedError) as caught:
-                asyncio.run(runtime.submit(
-                    request, ctx, image=image if kind is JobKind.IMAGE else None,
-                    video=video if kind is JobKind.EXTEND else None))
+                asyncio.run(
+                    runtime.submit(
+                        request,
+                        ctx,
+                        image=image if kind is JobKind.IMAGE else None,
+                        video=video if kind is JobKind.EXTEND else None,
+                    )
+                )
             assert caught.value.status == 501
 
     def test_unsupported_settings_are_refused_with_400(self, runtime: Runtime) -> None:
         ctx = runtime.context(runtime.resolve(self.model).spec.provider.name)
-        for bad in ({"aspect_ratio": "7:3"}, {"duration_seconds": 599},
-                    {"number_of_videos": 16}):
+        for bad in ({"aspect_ratio": "7:3"}, {"duration_seconds": 599}, {"number_of_videos": 16}):
             with pytest.raises(ValidationError) as caught:
                 asyncio.run(runtime.submit(self.request(**bad), ctx))
             assert caught.value.status == 400
 
     def test_errors_are_typed(self, runtime: Runtime) -> None:
         entry = runtime.resolve(self.model)
-        ghost = Job(provider=entry.spec.provider.name, model=entry.spec.id,
-                    provider_model=entry.spec.provider_model,
-                    provider_job_id="reelgate-conformance-missing-job", kind=JobKind.TEXT)
+        ghost = Job(
+            provider=entry.spec.provider.name,
+            model=entry.spec.id,
+            provider_model=entry.spec.provider_model,
+            provider_job_id="reelgate-conformance-missing-job",
+            kind=JobKind.TEXT,
+        )
         try:
             status = asyncio.run(self._finish(runtime, ghost))
         except ReelgateError:
@@ -168,7 +192,7 @@ class ProviderConformance:
         if self.rejected_prompt is None:
             return
         try:
-            job, _, _ = asyncio.run(self._generate(runtime, self.request(self.rejected_prompt)))
+            _job, _, _ = asyncio.run(self._generate(runtime, self.request(self.rejected_prompt)))
         except ContentRejectedError as exc:
             assert exc.status == 400
         except AssertionError as exc:
@@ -187,9 +211,17 @@ class ProviderConformance:
 
         if not entry.spec.capabilities.cancel:
             with pytest.raises(CapabilityNotSupportedError):
-                asyncio.run(runtime.cancel(
-                    Job(provider=entry.spec.provider.name, model=entry.spec.id,
-                        provider_model=entry.spec.provider_model, provider_job_id="x",
-                        kind=JobKind.TEXT), ctx))
+                asyncio.run(
+                    runtime.cancel(
+                        Job(
+                            provider=entry.spec.provider.name,
+                            model=entry.spec.id,
+                            provider_model=entry.spec.provider_model,
+                            provider_job_id="x",
+                            kind=JobKind.TEXT,
+                        ),
+                        ctx,
+                    )
+                )
             return
         assert isinstance(asyncio.run(scenario()), Cancelled)

@@ -1,10 +1,11 @@
 """An in-memory provider plugin for tests and benchmarks: scripted, counted, zero work.
 
 Register it with ``reelgate.runtime.build_runtime(extra_plugins=[("fake", FakeProvider())])``.
-It serves ``spec`` (default: model ``fake``, pattern ``fake*``, every job kind, cancel). ``submissions``
-counts accepted (paid) jobs. Scripts: ``submit_errors`` are raised by successive submissions
-(before acceptance); ``poll_script`` statuses are returned by successive polls before the job
-succeeds; ``poll_errors`` are raised by successive polls; ``download_errors`` likewise.
+It serves ``spec`` (default: model ``fake``, pattern ``fake*``, every job kind, cancel).
+``submissions`` counts accepted (paid) jobs. Scripts, each consumed in order:
+``submit_errors`` are raised by submissions (before acceptance); ``poll_script`` statuses are
+returned by polls before the job succeeds; ``poll_errors`` and ``download_errors`` are raised
+by polls and downloads.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from reelgate.testing.media import minimal_mp4
 
 FAKE_PROVIDER = ProviderSpec(
     name="fake",
-    settings=(SettingSpec(name="token", env="REELGATE_FAKE_TOKEN", secret=True,
-                          default="fake-token"),),
+    settings=(
+        SettingSpec(name="token", env="REELGATE_FAKE_TOKEN", secret=True, default="fake-token"),
+    ),
     configured_when=(("token",),),
 )
 
@@ -79,28 +81,39 @@ class FakeProvider:
             if self.submit_errors:
                 raise self.submit_errors.pop(0)
             if any(word in request.prompt.lower() for word in self.rejected_words):
-                raise ContentRejectedError("the fake safety filter rejected the prompt",
-                                           provider="fake", provider_code="rejected")
+                raise ContentRejectedError(
+                    "the fake safety filter rejected the prompt",
+                    provider="fake",
+                    provider_code="rejected",
+                )
             self.submissions += 1
-            job = Job(provider=model.provider.name, model=model.id,
-                      provider_model=model.provider_model, provider_job_id=uuid.uuid4().hex,
-                      kind=kind, state={"count": request.video.number_of_videos})
+            job = Job(
+                provider=model.provider.name,
+                model=model.id,
+                provider_model=model.provider_model,
+                provider_job_id=uuid.uuid4().hex,
+                kind=kind,
+                state={"count": request.video.number_of_videos},
+            )
             self.submitted_jobs.append(job)
             return job
 
     @hookimpl
-    async def reelgate_generate(self, model: ModelSpec, request: GenerateRequest,
-                                ctx: ProviderContext) -> Job:
+    async def reelgate_generate(
+        self, model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
+    ) -> Job:
         return await self._accept(model, request, JobKind.TEXT)
 
     @hookimpl
-    async def reelgate_generate_from_image(self, model: ModelSpec, request: GenerateRequest,
-                                           image: ImageInput, ctx: ProviderContext) -> Job:
+    async def reelgate_generate_from_image(
+        self, model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
+    ) -> Job:
         return await self._accept(model, request, JobKind.IMAGE)
 
     @hookimpl
-    async def reelgate_extend(self, model: ModelSpec, request: ExtendRequest,
-                              video: VideoInput, ctx: ProviderContext) -> Job:
+    async def reelgate_extend(
+        self, model: ModelSpec, request: ExtendRequest, video: VideoInput, ctx: ProviderContext
+    ) -> Job:
         return await self._accept(model, request, JobKind.EXTEND)
 
     @hookimpl
@@ -114,15 +127,22 @@ class FakeProvider:
             if self.poll_script:
                 return self.poll_script.pop(0)
         count = int(str(job.state.get("count", 1)))
-        return Succeeded(videos=[
-            VideoRef(provider_video_id=f"{job.provider_job_id}-{i}", duration_seconds=1.0,
-                     width=640, height=360)
-            for i in range(count)
-        ])
+        return Succeeded(
+            videos=[
+                VideoRef(
+                    provider_video_id=f"{job.provider_job_id}-{i}",
+                    duration_seconds=1.0,
+                    width=640,
+                    height=360,
+                )
+                for i in range(count)
+            ]
+        )
 
     @hookimpl
-    async def reelgate_download(self, job: Job, video: VideoRef,
-                                ctx: ProviderContext) -> AsyncIterator[bytes]:
+    async def reelgate_download(
+        self, job: Job, video: VideoRef, ctx: ProviderContext
+    ) -> AsyncIterator[bytes]:
         with self._lock:
             if self.download_errors:
                 raise self.download_errors.pop(0)

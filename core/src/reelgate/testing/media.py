@@ -19,8 +19,12 @@ def make_png(width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (200
         for x in range(width):
             rows += bytes((255, 255, 255)) if abs(x - y) < 3 else bytes(rgb)
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(bytes(rows))) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(bytes(rows)))
+        + chunk(b"IEND", b"")
+    )
 
 
 def minimal_mp4(payload: bytes = b"") -> bytes:

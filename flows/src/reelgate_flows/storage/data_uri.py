@@ -30,4 +30,4 @@ class DataUriStorage:
         prefix = "data:video/mp4;base64,"
         if not key.startswith(prefix):
             raise ValueError("not a video data URI")
-        return base64.b64decode(key[len(prefix):], validate=True)
+        return base64.b64decode(key[len(prefix) :], validate=True)

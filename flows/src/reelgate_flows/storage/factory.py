@@ -18,7 +18,7 @@ def storage_from_url(url: str, settings: FlowSettings) -> Storage:
     """``file://PATH`` (PATH relative to the working directory unless absolute: ``file:///abs``),
     ``s3://bucket/prefix``, or ``data:`` for inline data URIs."""
     if url.startswith("file://"):
-        path = url[len("file://"):]
+        path = url[len("file://") :]
         if not path:
             raise ValidationError("REELGATE_STORAGE_URL file:// needs a path")
         return FileStorage(Path(path))
@@ -36,6 +36,4 @@ def storage_from_url(url: str, settings: FlowSettings) -> Storage:
         )
     if url == "data:":
         return DataUriStorage(settings.data_uri_max_bytes)
-    raise ValidationError(
-        f"REELGATE_STORAGE_URL {url!r} is not file://PATH or s3://bucket/prefix"
-    )
+    raise ValidationError(f"REELGATE_STORAGE_URL {url!r} is not file://PATH or s3://bucket/prefix")

@@ -39,5 +39,3 @@ class FileStorage:
             return self._path(key).read_bytes()
         except OSError as exc:
             raise StorageError(f"could not read {key}: {exc.strerror or exc}") from exc
-
-

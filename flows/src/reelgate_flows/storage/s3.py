@@ -15,7 +15,6 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-
 from reelgate.errors import StorageError
 
 from reelgate_flows.storage.base import StoredObject
@@ -41,9 +40,13 @@ class S3Storage:
         self.presign_seconds = presign_seconds
         self.public_base_url = public_base_url.rstrip("/") if public_base_url else None
         self.client: S3Client = client or boto3.client(
-            "s3", config=Config(signature_version="s3v4",
-                                retries={"max_attempts": 5, "mode": "standard"},
-                                connect_timeout=10, read_timeout=60)
+            "s3",
+            config=Config(
+                signature_version="s3v4",
+                retries={"max_attempts": 5, "mode": "standard"},
+                connect_timeout=10,
+                read_timeout=60,
+            ),
         )
         self.transfer = TransferConfig(
             multipart_threshold=part_size,
@@ -60,8 +63,11 @@ class S3Storage:
         full = self.full_key(key)
         try:
             self.client.upload_file(
-                str(source), self.bucket, full,
-                ExtraArgs={"ContentType": "video/mp4"}, Config=self.transfer,
+                str(source),
+                self.bucket,
+                full,
+                ExtraArgs={"ContentType": "video/mp4"},
+                Config=self.transfer,
             )
         except (BotoCoreError, ClientError, OSError) as exc:
             raise StorageError(f"could not upload to s3://{self.bucket}/{full}: {exc}") from exc
@@ -70,7 +76,8 @@ class S3Storage:
     def url(self, full_key: str) -> str:
         if self.presign_seconds:
             return self.client.generate_presigned_url(
-                "get_object", Params={"Bucket": self.bucket, "Key": full_key},
+                "get_object",
+                Params={"Bucket": self.bucket, "Key": full_key},
                 ExpiresIn=self.presign_seconds,
             )
         if self.public_base_url:

@@ -23,11 +23,9 @@ def frame_size(aspect_ratio: str, resolution: str) -> tuple[int, int]:
     short = int(resolution.rstrip("p"))
     w_ratio, h_ratio = (int(part) for part in aspect_ratio.split(":"))
     if w_ratio >= h_ratio:
-        height, width = short, short * w_ratio / h_ratio
-    else:
-        width, height = short, short * h_ratio / w_ratio
-    return _even(width), _even(height)
+        return _even(short * w_ratio / h_ratio), _even(short)
+    return _even(short), _even(short * h_ratio / w_ratio)
 
 
 def _even(value: float) -> int:
-    return max(2, int(round(value / 2.0)) * 2)
+    return max(2, round(value / 2.0) * 2)

@@ -60,8 +60,10 @@ def encode_mp4(
 
 
 def _to_video_frame(source: Frame | VideoFrame, fmt: OutputFormat) -> VideoFrame:
-    frame = source if isinstance(source, VideoFrame) else VideoFrame.from_ndarray(
-        source, format="rgb24"
+    frame = (
+        source
+        if isinstance(source, VideoFrame)
+        else VideoFrame.from_ndarray(source, format="rgb24")
     )
     if (frame.width, frame.height, frame.format.name) != (fmt.width, fmt.height, "yuv420p"):
         frame = frame.reformat(width=fmt.width, height=fmt.height, format="yuv420p")
@@ -91,10 +93,9 @@ class _Tone:
 
 def decode_image(data: bytes) -> Frame:
     """The first frame of an image file (PNG, JPEG, WebP...) as an RGB array."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         for frame in container.decode(video=0):
-            array: Frame = frame.to_ndarray(format="rgb24")
-            return array
+            return np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
     raise ValueError("the image holds no picture")
 
 

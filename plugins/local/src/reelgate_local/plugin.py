@@ -139,15 +139,17 @@ async def reelgate_extend(
     if data is None and video.provider_video_id:
         data = await asyncio.to_thread(_local_video_bytes, store, video.provider_video_id)
     if data is None:
-        raise ValidationError("the local provider needs the bytes of the video to extend",
-                              field="video_id")
+        raise ValidationError(
+            "the local provider needs the bytes of the video to extend", field="video_id"
+        )
     job = await _submit(model, request, JobKind.EXTEND, ctx, data, "input_video.mp4")
     try:
         await asyncio.to_thread(probe_video, store.folder(job.provider_job_id) / "input_video.mp4")
     except Exception as exc:
         store.cancel(job.provider_job_id)
-        raise ValidationError("the video to extend is not a readable video",
-                              field="video_id") from exc
+        raise ValidationError(
+            "the video to extend is not a readable video", field="video_id"
+        ) from exc
     return job
 
 
@@ -164,8 +166,13 @@ async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
     store = _store(ctx)
     job_id = job.provider_job_id
     if not await asyncio.to_thread(store.exists, job_id):
-        return Failed(error=JobError(error_type="ProviderError", provider_code="not_found",
-                                     message=f"local job {job_id} does not exist"))
+        return Failed(
+            error=JobError(
+                error_type="ProviderError",
+                provider_code="not_found",
+                message=f"local job {job_id} does not exist",
+            )
+        )
     if store.cancelled(job_id):
         return Cancelled()
     if await asyncio.to_thread(store.finished, job_id):
@@ -175,8 +182,13 @@ async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
     if future.done() and not future.cancelled() and future.exception() is not None:
         store.forget(job_id)
         error = future.exception()
-        return Failed(error=JobError(error_type="ProviderError", provider_code="render_failed",
-                                     message=f"rendering failed: {error}"))
+        return Failed(
+            error=JobError(
+                error_type="ProviderError",
+                provider_code="render_failed",
+                message=f"rendering failed: {error}",
+            )
+        )
     ctx.progress(progress, "rendering")
     return Running(progress=progress, poll_after_seconds=0.2)
 
@@ -187,14 +199,16 @@ def _video_refs(store: JobStore, job_id: str) -> list[VideoRef]:
     for index in range(int(desc["count"])):
         path = store.video_path(job_id, index)
         width, height, rate, frames = probe_video(path)
-        refs.append(VideoRef(
-            provider_video_id=f"{job_id}-{index}",
-            uri=path.as_uri(),
-            duration_seconds=frames / float(rate),
-            width=width,
-            height=height,
-            has_audio=bool(desc["format"]["audio"]),
-        ))
+        refs.append(
+            VideoRef(
+                provider_video_id=f"{job_id}-{index}",
+                uri=path.as_uri(),
+                duration_seconds=frames / float(rate),
+                width=width,
+                height=height,
+                has_audio=bool(desc["format"]["audio"]),
+            )
+        )
     return refs
 
 
@@ -208,8 +222,9 @@ async def reelgate_download(
         raise ProviderError(f"video {video.provider_video_id} is not part of job {job_id}")
     path = store.video_path(job_id, int(index))
     if not path.is_file():
-        raise ProviderError(f"video {video.provider_video_id} is not finished",
-                            provider_code="not_ready")
+        raise ProviderError(
+            f"video {video.provider_video_id} is not finished", provider_code="not_ready"
+        )
     with path.open("rb") as handle:
         while chunk := await asyncio.to_thread(handle.read, CHUNK_BYTES):
             yield chunk

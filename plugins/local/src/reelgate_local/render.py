@@ -10,8 +10,7 @@ import numpy as np
 from av.video.frame import VideoFrame
 
 from reelgate_local.geometry import OutputFormat
-from reelgate_local.media_io import ProgressFn, decode_frames, decode_image, encode_mp4
-from reelgate_local.media_io import probe_video
+from reelgate_local.media_io import ProgressFn, decode_frames, decode_image, encode_mp4, probe_video
 from reelgate_local.scene import Frame, KenBurns, PromptScene, scene_seed
 
 
@@ -27,8 +26,13 @@ class RenderSpec:
 def render_text(spec: RenderSpec, out: Path, progress: ProgressFn | None = None) -> None:
     fmt = spec.fmt
     scene = PromptScene(spec.prompt, spec.seed, fmt.width, fmt.height)
-    encode_mp4(out, scene.frames(fmt.frame_count, fmt.fps), fmt,
-               scene_seed(spec.prompt, spec.seed), progress)
+    encode_mp4(
+        out,
+        scene.frames(fmt.frame_count, fmt.fps),
+        fmt,
+        scene_seed(spec.prompt, spec.seed),
+        progress,
+    )
 
 
 def render_image(
@@ -51,30 +55,34 @@ def render_extension(
     width, height, rate, count = probe_video(source)
     fps = max(1, round(float(rate)))
     added = max(1, round(spec.fmt.duration_seconds * fps))
-    fmt = OutputFormat(width - width % 2, height - height % 2, fps,
-                       (count + added) / fps, spec.fmt.audio)
-    encode_mp4(out, _continued(source, spec, fmt, added), fmt,
-               scene_seed(spec.prompt, spec.seed), progress)
+    fmt = OutputFormat(
+        width - width % 2, height - height % 2, fps, (count + added) / fps, spec.fmt.audio
+    )
+    encode_mp4(
+        out, _continued(source, spec, fmt, added), fmt, scene_seed(spec.prompt, spec.seed), progress
+    )
     return fmt
 
 
-def _continued(source: Path, spec: RenderSpec, fmt: OutputFormat, added: int) -> Iterator[
-    Frame | VideoFrame
-]:
+def _continued(
+    source: Path, spec: RenderSpec, fmt: OutputFormat, added: int
+) -> Iterator[Frame | VideoFrame]:
     last: VideoFrame | None = None
     for frame in decode_frames(source):
         last = frame
         yield frame
     if last is None:
         raise ValueError("the video to extend holds no frames")
-    still = last.to_ndarray(format="rgb24")
+    still = np.asarray(last.to_ndarray(format="rgb24"), dtype=np.uint8)
     motion = KenBurns(still, fmt.width, fmt.height, scene_seed(spec.prompt, spec.seed), zoom=0.12)
     overlay = PromptScene(spec.prompt, spec.seed, fmt.width, fmt.height)
     for index in range(added):
         progress = (index + 1) / added
-        base = VideoFrame.from_ndarray(motion.crop(progress), format="rgb24").reformat(
-            width=fmt.width, height=fmt.height
-        ).to_ndarray(format="rgb24")
+        base = (
+            VideoFrame.from_ndarray(motion.crop(progress), format="rgb24")
+            .reformat(width=fmt.width, height=fmt.height)
+            .to_ndarray(format="rgb24")
+        )
         blend = min(0.35, progress * 0.5)
         mixed = base * (1 - blend) + overlay.frame(index / fmt.fps) * blend
         yield mixed.astype(np.uint8)

@@ -64,8 +64,8 @@ class PromptScene:
         img = self._base
         img[:] = column
         for orb in self.orbs:
-            cx = (orb.center[0] + orb.amplitude[0] * np.sin(orb.speed[0] * t * 2 + orb.phase[0]))
-            cy = (orb.center[1] + orb.amplitude[1] * np.cos(orb.speed[1] * t * 2 + orb.phase[1]))
+            cx = orb.center[0] + orb.amplitude[0] * np.sin(orb.speed[0] * t * 2 + orb.phase[0])
+            cy = orb.center[1] + orb.amplitude[1] * np.cos(orb.speed[1] * t * 2 + orb.phase[1])
             _draw_orb(img, cx * self.width, cy * self.height, orb.radius, orb.color)
         return img.astype(np.uint8)
 
@@ -75,7 +75,10 @@ class PromptScene:
 
 
 def _draw_orb(
-    img: npt.NDArray[np.float32], cx: float, cy: float, radius: float,
+    img: npt.NDArray[np.float32],
+    cx: float,
+    cy: float,
+    radius: float,
     color: npt.NDArray[np.float32],
 ) -> None:
     height, width = img.shape[:2]

@@ -35,8 +35,9 @@ class JobStore:
 
     def __init__(self, root: Path, workers: int) -> None:
         self.root = root
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers),
-                                        thread_name_prefix="reelgate-local")
+        self._pool = ThreadPoolExecutor(
+            max_workers=max(1, workers), thread_name_prefix="reelgate-local"
+        )
         self._renders: dict[str, _Render] = {}
         self._lock = threading.Lock()
 
@@ -45,8 +46,13 @@ class JobStore:
             raise ValueError(f"invalid local job id {job_id!r}")
         return self.root / "jobs" / job_id
 
-    def create(self, job_id: str, description: dict[str, Any], input_bytes: bytes | None,
-               input_name: str | None) -> None:
+    def create(
+        self,
+        job_id: str,
+        description: dict[str, Any],
+        input_bytes: bytes | None,
+        input_name: str | None,
+    ) -> None:
         folder = self.folder(job_id)
         folder.mkdir(parents=True, exist_ok=True)
         if input_bytes is not None and input_name is not None:
