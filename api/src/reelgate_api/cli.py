@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(envelope, indent=2))
     url = envelope["data"]["video_url"]
     if url.startswith("file://"):
-        console.print(f"video: {url[len('file://') :]}")
+        print(f"video: {url[len('file://') :]}", file=sys.stderr)
     if args.out:
         _copy_out(envelope, args.out, console)
     return 0

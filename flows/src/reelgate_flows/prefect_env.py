@@ -29,7 +29,10 @@ LEAN_DEFAULTS: dict[str, str] = {
 
 
 def apply_prefect_defaults(environ: MutableMapping[str, str] | None = None) -> None:
-    """Set each lean default that ``environ`` (default ``os.environ``) does not already set."""
+    """Set each lean default that ``environ`` (default ``os.environ``) does not already set.
+    ``REELGATE_PREFECT_LEAN=false`` keeps Prefect's own defaults."""
     env = os.environ if environ is None else environ
+    if env.get("REELGATE_PREFECT_LEAN", "true").lower() in ("0", "false", "no", "off"):
+        return
     for name, value in LEAN_DEFAULTS.items():
         env.setdefault(name, value)
