@@ -13,12 +13,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(tempfile.mkdtemp(prefix="reelgate-bench-"))
-os.environ.update({
-    "PREFECT_HOME": str(ROOT / "prefect"),
-    "REELGATE_STORAGE_URL": f"file://{ROOT / 'videos'}",
-    "REELGATE_SPOOL_DIR": str(ROOT / "spool"),
-    "REELGATE_POLL_MIN_SECONDS": "0.05",
-})
+os.environ.update(
+    {
+        "PREFECT_HOME": str(ROOT / "prefect"),
+        "REELGATE_STORAGE_URL": f"file://{ROOT / 'videos'}",
+        "REELGATE_SPOOL_DIR": str(ROOT / "spool"),
+        "REELGATE_POLL_MIN_SECONDS": "0.05",
+    }
+)
 (ROOT / "prefect").mkdir()
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -34,9 +36,13 @@ from reelgate_flows.storage import storage_from_url, video_key  # noqa: E402
 if "--prefect-defaults" in sys.argv:
     os.environ["REELGATE_PREFECT_LEAN"] = "false"
 RUNS, WARMUP = 20, 3
-REQUEST = GenerateRequest.model_validate({
-    "prompt": "zero work", "customer_id": "bench",
-    "settings": {"video": {"model": "fake", "duration_seconds": 1}}})
+REQUEST = GenerateRequest.model_validate(
+    {
+        "prompt": "zero work",
+        "customer_id": "bench",
+        "settings": {"video": {"model": "fake", "duration_seconds": 1}},
+    }
+)
 
 
 async def direct() -> None:
@@ -74,20 +80,24 @@ def measure(label: str, run: object) -> tuple[float, float]:
     return wall, cpu
 
 
-class set_up:  # noqa: N801 - a namespace
+class set_up:
     runtime = build_runtime(extra_plugins=[("fake", FakeProvider())])
 
 
 def main() -> None:
     set_runtime(set_up.runtime)
     lean = os.environ.get("REELGATE_PREFECT_LEAN") != "false"
-    print(f"generate-video with a zero-work provider, {RUNS} runs after {WARMUP} warm-up, "
-          f"{'reelgate lean' if lean else 'Prefect default'} settings (--prefect-defaults)")
+    print(
+        f"generate-video with a zero-work provider, {RUNS} runs after {WARMUP} warm-up, "
+        f"{'reelgate lean' if lean else 'Prefect default'} settings (--prefect-defaults)"
+    )
     base_wall, base_cpu = measure("direct (no Prefect)", direct)
     flow_wall, flow_cpu = measure("generate-video flow", through_flow)
-    print(f"  Prefect adds {(flow_wall - base_wall) * 1000:.0f} ms wall and "
-          f"{(flow_cpu - base_cpu) * 1000:.0f} ms CPU per run; "
-          f"ratio flow / direct wall {flow_wall / base_wall:.1f}")
+    print(
+        f"  Prefect adds {(flow_wall - base_wall) * 1000:.0f} ms wall and "
+        f"{(flow_cpu - base_cpu) * 1000:.0f} ms CPU per run; "
+        f"ratio flow / direct wall {flow_wall / base_wall:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -29,10 +29,31 @@ def reelgate_render(out: Path, fmt: OutputFormat) -> float:
 def ffmpeg_render(out: Path, fmt: OutputFormat) -> float:
     start = time.perf_counter()
     command = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "rawvideo",
-        "-pix_fmt", "rgb24", "-s", f"{fmt.width}x{fmt.height}", "-r", str(fmt.fps), "-i", "-",
-        "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
-        "-movflags", "+faststart", str(out),
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "-s",
+        f"{fmt.width}x{fmt.height}",
+        "-r",
+        str(fmt.fps),
+        "-i",
+        "-",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "23",
+        "-pix_fmt",
+        "yuv420p",
+        "-movflags",
+        "+faststart",
+        str(out),
     ]
     process = subprocess.Popen(command, stdin=subprocess.PIPE)
     assert process.stdin is not None

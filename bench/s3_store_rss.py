@@ -17,11 +17,11 @@ import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.procstat import PeakRss  # noqa: E402
-from reelgate_flows.settings import FlowSettings  # noqa: E402
-from reelgate_flows.spool import Spool  # noqa: E402
-from reelgate_flows.storage.factory import storage_from_url  # noqa: E402
-from tests.support import free_port, wait_for_port  # noqa: E402
+from bench.procstat import PeakRss
+from reelgate_flows.settings import FlowSettings
+from reelgate_flows.spool import Spool
+from reelgate_flows.storage.factory import storage_from_url
+from tests.support import free_port, wait_for_port
 
 TOTAL, CHUNK = 500 * 1024 * 1024, 1024 * 1024
 
@@ -34,14 +34,21 @@ async def provider_stream() -> AsyncIterator[bytes]:
 
 def main() -> None:
     port = free_port()
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                             "-p", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port)
-        os.environ.update({"AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
-                           "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
-                           "AWS_DEFAULT_REGION": "us-east-1"})
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{port}",
+                "AWS_ACCESS_KEY_ID": "x",
+                "AWS_SECRET_ACCESS_KEY": "x",
+                "AWS_DEFAULT_REGION": "us-east-1",
+            }
+        )
         client = boto3.client("s3")
         client.create_bucket(Bucket="bench")
         settings = FlowSettings(storage_url="s3://bench/v")
@@ -69,10 +76,14 @@ def main() -> None:
         moto.wait()
     mib = 1024 * 1024
     print(f"storing a {TOTAL // mib} MiB stream to S3 (moto server on loopback)")
-    print(f"  reelgate spool + multipart  peak RSS growth {ours.growth / mib:7.1f} MiB"
-          f"  in {ours_seconds:5.1f} s")
-    print(f"  in memory + put_object      peak RSS growth {naive.growth / mib:7.1f} MiB"
-          f"  in {naive_seconds:5.1f} s")
+    print(
+        f"  reelgate spool + multipart  peak RSS growth {ours.growth / mib:7.1f} MiB"
+        f"  in {ours_seconds:5.1f} s"
+    )
+    print(
+        f"  in memory + put_object      peak RSS growth {naive.growth / mib:7.1f} MiB"
+        f"  in {naive_seconds:5.1f} s"
+    )
     print(f"  ratio reelgate / in-memory  {ours.growth / naive.growth:7.3f}")
 
 

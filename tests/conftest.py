@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
+
 from reelgate.runtime import Runtime, build_runtime, set_runtime
 from reelgate.testing import FakeProvider
-
 from tests.support import MotoServer
 
 

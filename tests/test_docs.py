@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from reelgate import hookspecs
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "plugin-hooks.md"

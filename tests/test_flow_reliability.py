@@ -4,6 +4,7 @@ engine with the scripted fake provider (it counts every paid submission)."""
 from __future__ import annotations
 
 import pytest
+
 from reelgate.errors import (
     CapabilityNotSupportedError,
     ContentRejectedError,

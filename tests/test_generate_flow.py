@@ -10,11 +10,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+
 from reelgate.errors import StorageError, TooLargeError
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.testing import FakeProvider, make_png
 from reelgate_flows.flows import extend_video, generate_video
-
 from tests.support import probe_mp4
 
 KEY = re.compile(r"^customers/acme-1/assets/video/\d{14}_[0-9a-f-]{36}\.mp4$")
@@ -138,6 +138,7 @@ async def test_s3_multipart_upload_and_presigned_url(
 ) -> None:
     import boto3
     import httpx
+
     from reelgate.testing import minimal_mp4
 
     monkeypatch.setenv("REELGATE_S3_PRESIGN", "true")

@@ -14,7 +14,6 @@ from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.testing import make_png
 from reelgate_flows.flows import extend_video, generate_video
 from reelgate_flows.inputs import fetch, sniff_image_type, sniff_video_type
-
 from tests.support import probe_mp4
 
 FILES: dict[str, tuple[int, bytes]] = {}
@@ -63,40 +62,75 @@ def test_types_are_read_from_the_bytes() -> None:
 async def test_loopback_urls_are_refused_by_default(server: str) -> None:
     FILES["/a.png"] = (200, make_png())
     with pytest.raises(ValidationError, match="non-public address"):
-        await fetch(f"{server}/a.png", field="input_image_url", max_bytes=10**6,
-                    timeout_seconds=5, allow_private=False, allow_local_files=False)
+        await fetch(
+            f"{server}/a.png",
+            field="input_image_url",
+            max_bytes=10**6,
+            timeout_seconds=5,
+            allow_private=False,
+            allow_local_files=False,
+        )
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/a.png",
-                                 "gopher://x", "/etc/passwd"])
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.com/a.png", "gopher://x", "/etc/passwd"]
+)
 async def test_only_http_urls_are_fetched(url: str) -> None:
     with pytest.raises(ValidationError, match="http"):
-        await fetch(url, field="input_image_url", max_bytes=10**6, timeout_seconds=5,
-                    allow_private=False, allow_local_files=False)
+        await fetch(
+            url,
+            field="input_image_url",
+            max_bytes=10**6,
+            timeout_seconds=5,
+            allow_private=False,
+            allow_local_files=False,
+        )
 
 
 async def test_the_size_cap_holds_while_streaming(server: str) -> None:
     FILES["/big.png"] = (200, make_png() + b"\0" * 50_000)
     with pytest.raises(TooLargeError):
-        await fetch(f"{server}/big.png", field="input_image_url", max_bytes=10_000,
-                    timeout_seconds=5, allow_private=True, allow_local_files=False)
+        await fetch(
+            f"{server}/big.png",
+            field="input_image_url",
+            max_bytes=10_000,
+            timeout_seconds=5,
+            allow_private=True,
+            allow_local_files=False,
+        )
 
 
 async def test_http_errors_are_clear_400s(server: str) -> None:
     with pytest.raises(ValidationError, match="HTTP 404"):
-        await fetch(f"{server}/nothing.png", field="input_image_url", max_bytes=10**6,
-                    timeout_seconds=5, allow_private=True, allow_local_files=False)
+        await fetch(
+            f"{server}/nothing.png",
+            field="input_image_url",
+            max_bytes=10**6,
+            timeout_seconds=5,
+            allow_private=True,
+            allow_local_files=False,
+        )
 
 
 async def test_image_to_video_from_a_url_through_a_redirect(
     server: str, private_urls_allowed: None
 ) -> None:
     FILES["/first.png"] = (200, make_png(120, 120, (250, 200, 0)))
-    request = GenerateRequest.model_validate({
-        "prompt": "sunflower", "customer_id": "acme-3",
-        "input_image_url": f"{server}/redirect-to-first.png",
-        "settings": {"video": {"model": "local", "duration_seconds": 1, "resolution": "360p",
-                               "aspect_ratio": "1:1"}}})
+    request = GenerateRequest.model_validate(
+        {
+            "prompt": "sunflower",
+            "customer_id": "acme-3",
+            "input_image_url": f"{server}/redirect-to-first.png",
+            "settings": {
+                "video": {
+                    "model": "local",
+                    "duration_seconds": 1,
+                    "resolution": "360p",
+                    "aspect_ratio": "1:1",
+                }
+            },
+        }
+    )
     envelope = await generate_video(request)
     path = Path(envelope["data"]["video_url"].removeprefix("file://"))
     assert probe_mp4(path)["width"] == 360
@@ -104,21 +138,43 @@ async def test_image_to_video_from_a_url_through_a_redirect(
 
 async def test_a_non_image_url_is_a_400(server: str, private_urls_allowed: None) -> None:
     FILES["/page.png"] = (200, b"<html>not an image</html>")
-    request = GenerateRequest.model_validate({
-        "prompt": "x", "customer_id": "acme-3", "input_image_url": f"{server}/page.png",
-        "settings": {"video": {"model": "local", "duration_seconds": 1}}})
+    request = GenerateRequest.model_validate(
+        {
+            "prompt": "x",
+            "customer_id": "acme-3",
+            "input_image_url": f"{server}/page.png",
+            "settings": {"video": {"model": "local", "duration_seconds": 1}},
+        }
+    )
     with pytest.raises(ValidationError, match="not a PNG"):
         await generate_video(request)
 
 
 async def test_extend_a_video_given_by_url(server: str, private_urls_allowed: None) -> None:
-    first = await generate_video(GenerateRequest.model_validate({
-        "prompt": "waves", "customer_id": "acme-3",
-        "settings": {"video": {"model": "local", "duration_seconds": 1, "resolution": "360p"}}}))
-    FILES["/clip.mp4"] = (200, Path(first["data"]["video_url"].removeprefix("file://"))
-                          .read_bytes())
-    envelope = await extend_video(ExtendRequest.model_validate({
-        "prompt": "more waves", "customer_id": "acme-3", "video_id": f"{server}/clip.mp4",
-        "settings": {"video": {"model": "local", "duration_seconds": 1}}}))
+    first = await generate_video(
+        GenerateRequest.model_validate(
+            {
+                "prompt": "waves",
+                "customer_id": "acme-3",
+                "settings": {
+                    "video": {"model": "local", "duration_seconds": 1, "resolution": "360p"}
+                },
+            }
+        )
+    )
+    FILES["/clip.mp4"] = (
+        200,
+        Path(first["data"]["video_url"].removeprefix("file://")).read_bytes(),
+    )
+    envelope = await extend_video(
+        ExtendRequest.model_validate(
+            {
+                "prompt": "more waves",
+                "customer_id": "acme-3",
+                "video_id": f"{server}/clip.mp4",
+                "settings": {"video": {"model": "local", "duration_seconds": 1}},
+            }
+        )
+    )
     path = Path(envelope["data"]["video_url"].removeprefix("file://"))
     assert probe_mp4(path)["frames"] == 48

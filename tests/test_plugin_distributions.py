@@ -140,23 +140,23 @@ def install_target(tmp: Path, *wheel_files: Path) -> Path:
     return target
 
 
+def make_venv(tmp: Path, *requirements: str) -> Path:
+    """A new venv holding only ``requirements`` (and what they depend on); its python."""
+    venv = tmp / "venv"
+    check(run(UV, "venv", "--python", sys.executable, str(venv)))
+    python = venv / "bin" / "python"
+    check(run(UV, "pip", "install", "--python", str(python), *requirements))
+    return python
+
+
 def test_a_third_party_plugin_needs_only_reelgate_core(
     wheels: dict[str, Path], tmp_path: Path
 ) -> None:
-    venv = tmp_path / "venv"
-    check(run(UV, "venv", "--python", sys.executable, str(venv)))
-    python = venv / "bin" / "python"
-    check(
-        run(
-            UV,
-            "pip",
-            "install",
-            "--python",
-            str(python),
-            str(wheels["reelgate-core"]),
-            str(wheels["acme-reelgate"]),
-            str(wheels["broken-reelgate"]),
-        )
+    python = make_venv(
+        tmp_path,
+        str(wheels["reelgate-core"]),
+        str(wheels["acme-reelgate"]),
+        str(wheels["broken-reelgate"]),
     )
     script = textwrap.dedent("""
         import asyncio, json, importlib.util
@@ -245,20 +245,8 @@ def test_a_duplicate_alias_stops_start_up_naming_both_distributions(
 
 
 def test_the_local_plugin_passes_its_tests_alone(wheels: dict[str, Path], tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    check(run(UV, "venv", "--python", sys.executable, str(venv)))
-    python = venv / "bin" / "python"
-    check(
-        run(
-            UV,
-            "pip",
-            "install",
-            "--python",
-            str(python),
-            str(wheels["reelgate-core"]),
-            str(wheels["reelgate-local"]),
-            "pytest",
-        )
+    python = make_venv(
+        tmp_path, str(wheels["reelgate-core"]), str(wheels["reelgate-local"]), "pytest"
     )
     shutil.copytree(ROOT / "plugins" / "local" / "tests", tmp_path / "tests")
     result = run(str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=tmp_path)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from reelgate.hookspecs import hookimpl
 from reelgate.jobs import JobKind
 from reelgate.loader import load_plugins, parse_allow_list

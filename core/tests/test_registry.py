@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from reelgate.capabilities import check_request
 from reelgate.errors import (
     CapabilityNotSupportedError,

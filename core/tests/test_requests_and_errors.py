@@ -6,6 +6,7 @@ import pickle
 
 import pytest
 from pydantic import ValidationError as PydanticValidationError
+
 from reelgate import errors
 from reelgate.envelope import ErrorEnvelope
 from reelgate.requests import ExtendRequest, GenerateRequest

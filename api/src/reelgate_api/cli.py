@@ -17,11 +17,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+
 from reelgate.envelope import ErrorEnvelope
 from reelgate.errors import ReelgateError
 from reelgate.runtime import get_runtime
-from rich.console import Console
-
 from reelgate_api.cli_args import build_parser
 
 _VIDEO_FIELDS = (
@@ -56,6 +56,7 @@ def _request_body(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _run_job(args: argparse.Namespace) -> dict[str, Any]:
     from pydantic import ValidationError as PydanticValidationError
+
     from reelgate.errors import ValidationError
     from reelgate.requests import ExtendRequest, GenerateRequest
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelgate.runtime import Runtime
 from rich.console import Console
 from rich.table import Table
+
+from reelgate.runtime import Runtime
 
 
 def _compact(values: tuple[int, ...]) -> str:

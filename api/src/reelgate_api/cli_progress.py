@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import TracebackType
 
-from reelgate_flows.progress import ProgressEvent, subscribe
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from reelgate_flows.progress import ProgressEvent, subscribe
 
 
 def _nothing() -> None:

@@ -10,10 +10,10 @@ from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
+
 from reelgate.errors import ReelgateError
 from reelgate.media import VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
-
 from reelgate_flows import steps
 from reelgate_flows.settings import FlowSettings
 from reelgate_flows.sources import resolve_video

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+
 from reelgate.errors import ProviderUnavailableError, TooLargeError, ValidationError
 
 MAX_REDIRECTS = 5

@@ -15,9 +15,9 @@ from urllib.parse import unquote, urlsplit
 
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
+
 from reelgate.errors import ValidationError
 from reelgate.media import VideoInput
-
 from reelgate_flows.inputs import fetch, sniff_video_type
 from reelgate_flows.settings import FlowSettings
 from reelgate_flows.storage import storage_from_url

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+
 from reelgate.errors import TooLargeError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")

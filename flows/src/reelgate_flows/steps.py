@@ -23,6 +23,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
+
 from reelgate import errors
 from reelgate.capabilities import check_image_type, check_request
 from reelgate.context import ProgressCallback
@@ -32,7 +33,6 @@ from reelgate.jobs import Cancelled, Failed, Job, Succeeded, VideoRef
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime, job_kind
-
 from reelgate_flows.inputs import fetch, sniff_image_type
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+
 from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import ProviderConformance
 

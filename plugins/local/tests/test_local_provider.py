@@ -10,6 +10,7 @@ from typing import Any
 import av
 import numpy as np
 import pytest
+
 import reelgate_local.plugin as local_plugin
 from reelgate import GenerateRequest, ImageInput, Job, Succeeded, VideoInput
 from reelgate.requests import ExtendRequest

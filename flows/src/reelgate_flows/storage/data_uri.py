@@ -6,7 +6,6 @@ import base64
 from pathlib import Path
 
 from reelgate.errors import TooLargeError
-
 from reelgate_flows.storage.base import StoredObject
 
 

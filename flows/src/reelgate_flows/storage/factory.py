@@ -6,7 +6,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from reelgate.errors import ValidationError
-
 from reelgate_flows.settings import FlowSettings
 from reelgate_flows.storage.base import Storage
 from reelgate_flows.storage.data_uri import DataUriStorage

@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 
 from reelgate.errors import StorageError
-
 from reelgate_flows.storage.base import StoredObject
 
 

@@ -15,8 +15,8 @@ import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from reelgate.errors import StorageError
 
+from reelgate.errors import StorageError
 from reelgate_flows.storage.base import StoredObject
 
 if TYPE_CHECKING:

@@ -28,7 +28,6 @@ from reelgate import (
     hookimpl,
 )
 from reelgate.errors import ContentRejectedError, ProviderError, ValidationError
-
 from reelgate_local.geometry import OutputFormat, frame_size
 from reelgate_local.media_io import decode_image, probe_video
 from reelgate_local.spec import LOCAL_MODEL
