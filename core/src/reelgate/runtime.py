@@ -16,7 +16,7 @@ from typing import Any
 
 from reelgate.capabilities import check_request
 from reelgate.context import ProgressCallback, ProviderContext, _ignore_progress
-from reelgate.errors import CapabilityNotSupportedError, PluginError, ReelgateError
+from reelgate.errors import CapabilityNotSupportedError, PluginError, ValidationError
 from reelgate.jobs import Job, JobKind, JobStatus, VideoRef
 from reelgate.loader import LoadResult, load_plugins, parse_allow_list
 from reelgate.media import ImageInput, VideoInput
@@ -134,7 +134,7 @@ def job_kind(
     """The kind of job a request with these inputs is."""
     if isinstance(request, ExtendRequest) or video is not None:
         if video is None:
-            raise ReelgateError("an extend request needs its video input")
+            raise ValidationError("an extend request needs the video to extend", field="video_id")
         return JobKind.EXTEND
     return JobKind.IMAGE if image is not None else JobKind.TEXT
 

@@ -11,7 +11,6 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from reelgate.errors import ReelgateError
 from reelgate.media import VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate_flows import steps
@@ -72,4 +71,4 @@ async def extend_video(
     return await _run(request, source.video, idempotency_key, allow_local_inputs)
 
 
-__all__ = ["ReelgateError", "extend_video", "generate_video"]
+__all__ = ["extend_video", "generate_video"]

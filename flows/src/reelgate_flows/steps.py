@@ -29,10 +29,10 @@ from reelgate.capabilities import check_image_type, check_request
 from reelgate.context import ProgressCallback
 from reelgate.envelope import StoredVideo, SuccessEnvelope, VideoResult
 from reelgate.errors import ReelgateError, StorageError, ValidationError
-from reelgate.jobs import Cancelled, Failed, Job, Succeeded, VideoRef
+from reelgate.jobs import Cancelled, Failed, Job, JobKind, Succeeded, VideoRef
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
-from reelgate.runtime import get_runtime, job_kind
+from reelgate.runtime import get_runtime
 from reelgate_flows.inputs import fetch, sniff_image_type
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit
@@ -75,9 +75,14 @@ async def validate(
     settings = FlowSettings()
     runtime = get_runtime()
     entry = runtime.resolve(request.video.model)
+    if video is not None:
+        kind = JobKind.EXTEND
+    else:
+        kind = JobKind.IMAGE if request.input_image_url else JobKind.TEXT
+    check_request(entry.spec, request, kind)
+    runtime.registry.provider_settings(entry.spec.provider.name)
     image: ImageInput | None = None
-    if request.input_image_url and video is None:
-        check_request(entry.spec, request, job_kind(request, image=_PROBE_IMAGE, video=None))
+    if kind is JobKind.IMAGE and request.input_image_url:
         data = await fetch(
             request.input_image_url,
             field="input_image_url",
@@ -93,13 +98,7 @@ async def validate(
             )
         check_image_type(entry.spec, mime)
         image = ImageInput(data=data, mime_type=mime)
-    else:
-        check_request(entry.spec, request, job_kind(request, image=None, video=video))
-    runtime.registry.provider_settings(entry.spec.provider.name)
     return Prepared(model=entry.spec.id, image=image, video=video)
-
-
-_PROBE_IMAGE = ImageInput(data=b"", mime_type="image/png")
 
 
 def submission_key(request: GenerateRequest, prepared: Prepared, scope: str) -> str:
@@ -282,6 +281,8 @@ def metadata(
     ]
     settings = request.video.model_dump(mode="json")
     settings["model"] = job.model
+    if isinstance(request, ExtendRequest):
+        settings["extended_video_id"] = request.video_id
     first = items[0]
     result = VideoResult(
         video_url=first.video_url,
@@ -296,8 +297,4 @@ def metadata(
         storage_key=first.storage_key,
         videos=items if len(items) > 1 else [],
     )
-    if isinstance(request, ExtendRequest):
-        result = result.model_copy(
-            update={"settings": {**settings, "extended_video_id": request.video_id}}
-        )
     return SuccessEnvelope(data=result).model_dump(mode="json")
