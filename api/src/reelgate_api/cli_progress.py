@@ -29,7 +29,7 @@ class ProgressDisplay:
             console=console,
             transient=True,
         )
-        self._task = self._progress.add_task("starting", total=1.0)
+        self._task = self._progress.add_task("starting the flow engine (Prefect)", total=1.0)
         self._unsubscribe: Callable[[], None] = _nothing
 
     def _on_event(self, event: ProgressEvent) -> None:

@@ -14,6 +14,7 @@ from prefect.runtime import flow_run
 from reelgate.media import VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate_flows import steps
+from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.settings import FlowSettings
 from reelgate_flows.sources import resolve_video
 
@@ -25,13 +26,22 @@ async def _run(
     allow_local_inputs: bool,
 ) -> dict[str, Any]:
     job_id = str(flow_run.get_id())
+
+    def step(name: str, message: str) -> None:
+        emit(ProgressEvent(job_id, name, None, message))
+
+    step("validate", "checking the request")
     prepared = await steps.validate(request, video, allow_local_inputs)
     cache_key = steps.submission_key(request, prepared, idempotency_key or f"run:{job_id}")
+    step("submit", f"submitting to {prepared.model}")
     job = await steps.submit(request, prepared, job_id, cache_key)
+    step("wait", f"{job.provider} job {job.provider_job_id} accepted")
     refs = await steps.wait(job, job_id)
     stored = []
     for ref in refs:
+        step("download", ref.provider_video_id)
         spool_path = await steps.download(job, ref, job_id, request.customer_id)
+        step("store", ref.provider_video_id)
         stored.append(await steps.store(spool_path, request.customer_id, request.save_to_db))
     return steps.metadata(request, job, job_id, refs, stored)
 
