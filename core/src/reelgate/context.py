@@ -25,13 +25,16 @@ def _ignore_progress(fraction: float | None, message: str) -> None:
 class ProviderContext:
     """Per-call context. ``http_client`` is the process's shared ``httpx.AsyncClient`` when the
     caller has one (typed loosely so the core does not depend on httpx); ``job_id`` is
-    reelgate's job id (the flow run id), usable as a provider's external/idempotency id."""
+    reelgate's job id (the flow run id). ``submission_id`` is the same for every attempt and
+    re-run of one request (same idempotency key and body): the id to send as the provider's
+    idempotency or external task id, so a lost answer can be reconciled."""
 
     settings: Mapping[str, str | SecretStr]
     logger: logging.Logger
     progress: ProgressCallback = _ignore_progress
     http_client: Any = None
     job_id: str | None = None
+    submission_id: str | None = None
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     def setting(self, name: str) -> str | None:

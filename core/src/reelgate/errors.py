@@ -93,6 +93,14 @@ class ProviderUnavailableError(ProviderError):
     retryable = True
 
 
+class SubmissionNotAcceptedError(ProviderUnavailableError):
+    """A transient failure of a submission that is proven not to have reached the provider
+    (connection refused, or the provider confirms it has no such job). Safe to resubmit."""
+
+    type = "provider_unavailable"
+    safe_to_resubmit = True
+
+
 class RateLimitedError(ProviderError):
     """The provider refused the request for quota or rate reasons. The refusal proves nothing
     was accepted, so even a submission may be retried (after ``retry_after`` seconds if given)."""

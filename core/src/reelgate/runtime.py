@@ -53,6 +53,7 @@ class Runtime:
         provider: str,
         *,
         job_id: str | None = None,
+        submission_id: str | None = None,
         progress: ProgressCallback = _ignore_progress,
         http_client: Any = None,
     ) -> ProviderContext:
@@ -63,6 +64,7 @@ class Runtime:
             progress=progress,
             http_client=http_client,
             job_id=job_id,
+            submission_id=submission_id,
         )
 
     async def submit(

@@ -133,7 +133,10 @@ async def submit(request: GenerateRequest, prepared: Prepared, job_id: str, cach
     runtime = get_runtime()
     entry = runtime.resolve(prepared.model)
     ctx = runtime.context(
-        entry.spec.provider.name, job_id=job_id, progress=_progress(job_id, "submit")
+        entry.spec.provider.name,
+        job_id=job_id,
+        submission_id=cache_key.removeprefix("reelgate-submit-")[:32],
+        progress=_progress(job_id, "submit"),
     )
     pinned = request.model_copy(
         update={

@@ -1,0 +1,77 @@
+"""KlingAI's declarations: settings (KLING_*), models and what each can do (WIRE.md §3.9)."""
+
+from __future__ import annotations
+
+from reelgate import Capabilities, JobKind, ModelSpec, ProviderSpec, SettingSpec
+
+DEFAULT_BASE_URL = "https://api-singapore.klingai.com"
+
+PROVIDER = ProviderSpec(
+    name="klingai",
+    settings=(
+        SettingSpec(name="access_key", env="KLING_ACCESS_KEY", secret=True),
+        SettingSpec(name="secret_key", env="KLING_SECRET_KEY", secret=True),
+        SettingSpec(name="base_url", env="KLING_BASE_URL", default=DEFAULT_BASE_URL),
+    ),
+    configured_when=(("access_key", "secret_key"),),
+    docs_url="https://app.klingai.com/global/dev/document-api",
+)
+
+_TEXT_IMAGE = frozenset({JobKind.TEXT, JobKind.IMAGE})
+_ALL = frozenset({JobKind.TEXT, JobKind.IMAGE, JobKind.EXTEND})
+_RATIOS = ("16:9", "9:16", "1:1")
+
+
+def _model(
+    model_id: str,
+    kinds: frozenset[JobKind],
+    *,
+    durations: tuple[int, ...] = (5, 10),
+    resolutions: tuple[str, ...] = ("720p", "1080p"),
+    audio: bool = False,
+    aliases: tuple[str, ...] = (),
+    patterns: tuple[str, ...] = (),
+    description: str = "",
+) -> ModelSpec:
+    return ModelSpec(
+        id=model_id,
+        provider=PROVIDER,
+        provider_model=model_id,
+        aliases=aliases,
+        patterns=patterns,
+        capabilities=Capabilities(
+            kinds=kinds,
+            durations=durations,
+            aspect_ratios=_RATIOS,
+            resolutions=resolutions,
+            fps=None,
+            audio=audio,
+            max_videos=1,
+            image_mime_types=("image/png", "image/jpeg"),
+        ),
+        default_resolution=resolutions[0],
+        description=description,
+    )
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    _model("kling-v1", _ALL, resolutions=("720p",), description="Kling 1.0; video extension"),
+    _model("kling-v1-6", _ALL, description="Kling 1.6; std 720p / pro 1080p; extension"),
+    _model("kling-v2-1-master", _TEXT_IMAGE, resolutions=("1080p",)),
+    _model("kling-v2-5-turbo", _TEXT_IMAGE),
+    _model(
+        "kling-v2-6",
+        _TEXT_IMAGE,
+        audio=True,
+        aliases=("kling",),
+        patterns=("kling*",),
+        description="Kling 2.6; pro adds sound",
+    ),
+    _model(
+        "kling-v3",
+        _TEXT_IMAGE,
+        durations=tuple(range(3, 16)),
+        audio=True,
+        description="Kling 3.0; 3-15 s, sound",
+    ),
+)

@@ -1,0 +1,21 @@
+"""The KlingAI plugin passes the core conformance suite against the emulator."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+
+from reelgate.runtime import Runtime
+from reelgate.testing import ProviderConformance
+from tests.emulators.kling import KlingEmulator
+
+
+class TestKlingConformance(ProviderConformance):
+    model = "kling-v1"
+    video_settings: ClassVar[dict[str, Any]] = {"duration_seconds": 5, "aspect_ratio": "16:9"}
+    rejected_prompt = "something forbidden"
+
+    @pytest.fixture
+    def runtime(self, kling_runtime: Runtime, kling: KlingEmulator) -> Runtime:
+        return kling_runtime

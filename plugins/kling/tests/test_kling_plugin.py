@@ -1,0 +1,282 @@
+"""The KlingAI client and plugin against the emulator: auth, request mapping, every fault mode
+ending in the right core error (or a success), and never a second paid task."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from typing import Any
+
+import jwt
+import pytest
+from reelgate_kling.client import TOKEN_REFRESH_MARGIN_SECONDS, KlingCredentials
+
+from reelgate import GenerateRequest, ImageInput, Job, Succeeded
+from reelgate.errors import (
+    ContentRejectedError,
+    ProviderNotConfiguredError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    ReelgateError,
+    ValidationError,
+)
+from reelgate.jobs import Failed, Running
+from reelgate.runtime import Runtime, build_runtime
+from reelgate.testing import make_png
+from tests.emulators.faults import Fault
+from tests.emulators.kling import KlingEmulator
+
+
+def request(prompt: str = "a koi pond at dawn", **video: Any) -> GenerateRequest:
+    return GenerateRequest.model_validate(
+        {
+            "prompt": prompt,
+            "customer_id": "c1",
+            "settings": {
+                "video": {"model": "kling", "duration_seconds": 5, "aspect_ratio": "16:9", **video}
+            },
+        }
+    )
+
+
+def submit(
+    runtime: Runtime, req: GenerateRequest, submission_id: str | None = None, **inputs: Any
+) -> Job:
+    ctx = runtime.context("klingai", submission_id=submission_id)
+    return asyncio.run(runtime.submit(req, ctx, **inputs))
+
+
+def finish(runtime: Runtime, job: Job, polls: int = 10) -> Any:
+    ctx = runtime.context("klingai")
+
+    async def go() -> Any:
+        status: Any = None
+        for _ in range(polls):
+            status = await runtime.poll(job, ctx)
+            if not isinstance(status, Running) and status.status != "queued":
+                return status
+        return status
+
+    return asyncio.run(go())
+
+
+def test_tokens_are_hs256_jwts_refreshed_before_expiry() -> None:
+    credentials = KlingCredentials("ak-1", "s" * 32)
+    first = credentials.token(now=1_000_000)
+    claims = jwt.decode(
+        first, "s" * 32, algorithms=["HS256"], options={"verify_exp": False, "verify_nbf": False}
+    )
+    assert claims == {"iss": "ak-1", "exp": 1_001_800, "nbf": 999_995}
+    assert jwt.get_unverified_header(first) == {"alg": "HS256", "typ": "JWT"}
+    assert credentials.token(now=1_000_100) == first
+    assert credentials.token(now=1_001_800 - TOKEN_REFRESH_MARGIN_SECONDS + 1) != first
+
+
+def test_text_request_mapping(kling: KlingEmulator, kling_runtime: Runtime) -> None:
+    job = submit(
+        kling_runtime,
+        request(resolution="1080p", generate_audio=True, negative_prompt="blur"),
+        submission_id="sub-1",
+    )
+    body = kling.bodies[-1]
+    assert body == {
+        "model_name": "kling-v2-6",
+        "prompt": "a koi pond at dawn",
+        "duration": "5",
+        "mode": "pro",
+        "external_task_id": "sub-1",
+        "negative_prompt": "blur",
+        "sound": "on",
+        "aspect_ratio": "16:9",
+    }
+    assert job.provider == "klingai" and job.model == "kling-v2-6"
+    status = finish(kling_runtime, job)
+    assert isinstance(status, Succeeded) and status.videos[0].duration_seconds == 5.0
+
+
+def test_image_request_sends_raw_base64(kling: KlingEmulator, kling_runtime: Runtime) -> None:
+    png = make_png(320, 320)
+    submit(kling_runtime, request(), image=ImageInput(data=png, mime_type="image/png"))
+    body = kling.bodies[-1]
+    assert base64.b64decode(body["image"]) == png and "aspect_ratio" not in body
+
+
+def test_bad_provider_options_are_refused_before_any_call(
+    kling: KlingEmulator, kling_runtime: Runtime
+) -> None:
+    with pytest.raises(ValidationError, match="unknown KlingAI provider_options"):
+        submit(kling_runtime, request(provider_options={"turbo": True}))
+    assert kling.requests == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (
+            Fault(
+                "status",
+                429,
+                {"code": 1302, "message": "too fast", "request_id": "r"},
+                {"Retry-After": "2"},
+            ),
+            RateLimitedError,
+        ),
+        (
+            Fault(
+                "status",
+                429,
+                {
+                    "code": 1303,
+                    "message": "parallel task over resource pack limit",
+                    "request_id": "r",
+                },
+            ),
+            RateLimitedError,
+        ),
+        (
+            Fault("status", 400, {"code": 1301, "message": "risk", "request_id": "r"}),
+            ContentRejectedError,
+        ),
+        (
+            Fault("status", 400, {"code": 1201, "message": "bad duration", "request_id": "r"}),
+            ValidationError,
+        ),
+    ],
+)
+def test_create_errors_become_core_errors(
+    kling: KlingEmulator, kling_runtime: Runtime, fault: Fault, error: type[ReelgateError]
+) -> None:
+    kling.faults.add("create", fault)
+    with pytest.raises(error) as caught:
+        submit(kling_runtime, request())
+    assert caught.value.details["provider_code"] == str(fault.body["code"])
+    assert kling.submissions == 0
+
+
+def test_rate_limits_carry_retry_after(kling: KlingEmulator, kling_runtime: Runtime) -> None:
+    kling.faults.add(
+        "create", Fault("status", 429, {"code": 1302, "message": "slow down"}, {"Retry-After": "3"})
+    )
+    with pytest.raises(RateLimitedError) as caught:
+        submit(kling_runtime, request())
+    assert caught.value.details["retry_after"] == 3.0 and caught.value.safe_to_resubmit
+
+
+def test_a_5xx_with_no_task_behind_it_is_safe_to_resubmit(
+    kling: KlingEmulator, kling_runtime: Runtime
+) -> None:
+    kling.faults.add("create", Fault("status", 503, {"code": 5001, "message": "maintenance"}))
+    with pytest.raises(ProviderUnavailableError) as caught:
+        submit(kling_runtime, request(), submission_id="s-5xx")
+    assert caught.value.safe_to_resubmit and kling.submissions == 0
+    job = submit(kling_runtime, request(), submission_id="s-5xx")
+    assert kling.submissions == 1 and job.provider_job_id in kling.tasks
+
+
+def test_a_reset_after_acceptance_is_reconciled_not_resubmitted(
+    kling: KlingEmulator, kling_runtime: Runtime
+) -> None:
+    kling.faults.add("create", Fault("reset_after"))
+    job = submit(kling_runtime, request(), submission_id="s-reset")
+    assert kling.submissions == 1
+    assert kling.tasks[job.provider_job_id].external_task_id == "s-reset"
+    assert ("query", "text2video") in kling.requests
+
+
+@pytest.mark.parametrize("kind", ["reset", "malformed"])
+def test_an_unclear_create_failure_is_not_safe_to_resubmit(
+    kling: KlingEmulator, kling_runtime: Runtime, kind: str
+) -> None:
+    kling.faults.add("create", Fault(kind))  # type: ignore[arg-type]
+    with pytest.raises(ProviderUnavailableError) as caught:
+        submit(kling_runtime, request(), submission_id=f"s-{kind}")
+    assert not caught.value.safe_to_resubmit and caught.value.retryable
+    assert "same idempotency key" in caught.value.message
+
+
+def test_a_rerun_of_an_accepted_submission_adopts_the_task(
+    kling: KlingEmulator, kling_runtime: Runtime
+) -> None:
+    first = submit(kling_runtime, request(), submission_id="s-again")
+    second = submit(kling_runtime, request(), submission_id="s-again")
+    assert first.provider_job_id == second.provider_job_id and kling.submissions == 1
+
+
+def test_a_slow_answer_still_succeeds(kling: KlingEmulator, kling_runtime: Runtime) -> None:
+    kling.faults.add("create", Fault("slow", delay=0.3))
+    submit(kling_runtime, request())
+    assert kling.submissions == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault("status", 500, {"code": 5000, "message": "boom"}), Fault("malformed"), Fault("reset")],
+)
+def test_poll_failures_are_retryable(
+    kling: KlingEmulator, kling_runtime: Runtime, fault: Fault
+) -> None:
+    job = submit(kling_runtime, request())
+    kling.faults.add("query", fault)
+    with pytest.raises(ProviderUnavailableError) as caught:
+        asyncio.run(kling_runtime.poll(job, kling_runtime.context("klingai")))
+    assert caught.value.retryable
+    assert isinstance(finish(kling_runtime, job), Succeeded)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "error_type"),
+    [
+        ("a [risky] scene", "ContentRejectedError"),
+        ("a [fail] scene", "ProviderError"),
+    ],
+)
+def test_failed_tasks_are_typed(
+    kling: KlingEmulator, kling_runtime: Runtime, prompt: str, error_type: str
+) -> None:
+    status = finish(kling_runtime, submit(kling_runtime, request(prompt)))
+    assert isinstance(status, Failed) and status.error.error_type == error_type
+
+
+def test_a_never_finishing_task_keeps_running(kling: KlingEmulator, kling_runtime: Runtime) -> None:
+    status = finish(kling_runtime, submit(kling_runtime, request("a [never] ending")), polls=5)
+    assert isinstance(status, Running)
+
+
+def test_download_failures_are_core_errors(kling: KlingEmulator, kling_runtime: Runtime) -> None:
+    job = submit(kling_runtime, request())
+    status = finish(kling_runtime, job)
+    kling.faults.add("download", Fault("status", 503, {"message": "cdn down"}))
+    ctx = kling_runtime.context("klingai")
+
+    async def download() -> bytes:
+        return b"".join([c async for c in kling_runtime.download(job, status.videos[0], ctx)])
+
+    with pytest.raises(ProviderUnavailableError):
+        asyncio.run(download())
+    assert asyncio.run(download())[4:8] == b"ftyp"
+
+
+def test_bad_credentials_are_a_configuration_error_that_never_shows_the_secret(
+    kling: KlingEmulator, kling_settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "wrong-secret-" + "x" * 40
+    runtime = build_runtime(environ=kling_settings(KLING_SECRET_KEY=secret))
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ProviderNotConfiguredError) as caught:
+        submit(runtime, request())
+    error = caught.value
+    assert error.status == 400 and error.details["provider_code"] == "1002"
+    assert "KLING_SECRET_KEY" in error.message
+    ctx = runtime.context("klingai")
+    for text in (str(error), repr(error), str(error.to_error_body()), repr(ctx), caplog.text):
+        assert secret not in text and kling.access_key not in text
+
+
+def test_missing_credentials_name_the_variables(kling: KlingEmulator) -> None:
+    runtime = build_runtime(
+        environ={"REELGATE_PLUGINS": "kling", "KLING_ACCESS_KEY": "only-the-access-key"}
+    )
+    with pytest.raises(ProviderNotConfiguredError, match="KLING_SECRET_KEY"):
+        runtime.context("klingai")
+    assert not runtime.registry.provider_status("klingai").configured
