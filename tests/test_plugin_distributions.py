@@ -106,7 +106,7 @@ def make_distribution(base: Path, dist: str, module: str, entry: str, source: st
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("wheels")
     src = tmp_path_factory.mktemp("src")
-    for package in ("reelgate-core", "reelgate-local"):
+    for package in ("reelgate-core", "reelgate-local", "reelgate-kling"):
         check(run(UV, "build", "--wheel", "--package", package, "-o", str(out), cwd=ROOT))
     sources = {
         "acme-reelgate": (
@@ -244,12 +244,34 @@ def test_a_duplicate_alias_stops_start_up_naming_both_distributions(
     assert "acme-reelgate" in message and "clash-reelgate" in message and "'acme'" in message
 
 
-def test_the_local_plugin_passes_its_tests_alone(wheels: dict[str, Path], tmp_path: Path) -> None:
+EMULATOR_REQUIREMENTS = ("starlette", "uvicorn", "pyjwt", "av", "numpy")
+
+
+@pytest.mark.parametrize(("plugin", "needs_emulators"), [("local", False), ("kling", True)])
+def test_a_plugin_passes_its_tests_alone(
+    wheels: dict[str, Path], tmp_path: Path, plugin: str, needs_emulators: bool
+) -> None:
+    """Only the plugin's wheel, reelgate-core's and the test tools: no flows, no Prefect."""
+    extra = EMULATOR_REQUIREMENTS if needs_emulators else ()
     python = make_venv(
-        tmp_path, str(wheels["reelgate-core"]), str(wheels["reelgate-local"]), "pytest"
+        tmp_path, str(wheels["reelgate-core"]), str(wheels[f"reelgate-{plugin}"]), "pytest", *extra
     )
-    shutil.copytree(ROOT / "plugins" / "local" / "tests", tmp_path / "tests")
-    result = run(str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=tmp_path)
+    shutil.copytree(ROOT / "plugins" / plugin / "tests", tmp_path / "plugin_tests")
+    if needs_emulators:
+        (tmp_path / "tests").mkdir()
+        (tmp_path / "tests" / "__init__.py").write_text("")
+        shutil.copytree(ROOT / "tests" / "emulators", tmp_path / "tests" / "emulators")
+    result = run(
+        str(python),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "plugin_tests",
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path)},
+    )
     output = check(result)
     assert " passed" in output and "failed" not in output
     assert run(str(python), "-c", "import prefect").returncode != 0

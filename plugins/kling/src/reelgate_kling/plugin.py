@@ -7,6 +7,7 @@ else: found, it is the job; proven absent, the failure is marked safe to resubmi
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -67,6 +68,22 @@ async def _lookup(client: KlingClient, path: str, task_id: str) -> dict[str, Any
         raise
 
 
+RECONCILE_DELAYS_SECONDS = (0.25, 1.0, 3.0)
+
+
+async def _reconcile(client: KlingClient, path: str, external_id: str) -> dict[str, Any] | None:
+    """Look the submission up by its external id, riding out transient failures: the lookup
+    is idempotent, and giving up early would leave a paid task unaccounted for."""
+    for delay in (*RECONCILE_DELAYS_SECONDS, None):
+        try:
+            return await _lookup(client, path, external_id)
+        except ProviderUnavailableError:
+            if delay is None:
+                raise
+            await asyncio.sleep(delay)
+    return None
+
+
 async def _submit(
     model: ModelSpec, kind: JobKind, body: dict[str, Any], ctx: ProviderContext
 ) -> Job:
@@ -88,7 +105,7 @@ async def _submit(
     except ProviderUnavailableError as exc:
         if exc.safe_to_resubmit:
             raise
-        found = await _lookup(client, path, external_id)
+        found = await _reconcile(client, path, external_id)
         if found is None:
             if exc.details.get("provider_code") in ("5000", "5001", "5002"):
                 raise SubmissionNotAcceptedError(

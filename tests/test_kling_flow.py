@@ -1,0 +1,133 @@
+"""KlingAI end to end: the generate flow and the CLI against the Kling emulator, with faults,
+counting paid tasks at the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reelgate.errors import ProviderUnavailableError
+from reelgate.requests import GenerateRequest
+from reelgate_flows.flows import generate_video
+from tests.emulators.faults import Fault
+from tests.emulators.kling import KlingEmulator
+from tests.emulators.server import BackgroundServer
+from tests.support import probe_mp4
+
+
+@pytest.fixture(scope="module")
+def kling_server() -> Iterator[KlingEmulator]:
+    emulator = KlingEmulator()
+    with BackgroundServer(emulator.app()) as server:
+        emulator.base_url = server.url
+        yield emulator
+
+
+@pytest.fixture
+def kling(
+    kling_server: KlingEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
+) -> KlingEmulator:
+    kling_server.reset()
+    settings = {
+        "KLING_ACCESS_KEY": kling_server.access_key,
+        "KLING_SECRET_KEY": kling_server.secret_key,
+        "KLING_BASE_URL": kling_server.base_url,
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    use_runtime()  # type: ignore[operator]
+    return kling_server
+
+
+def request(prompt: str = "lanterns on a river") -> GenerateRequest:
+    return GenerateRequest.model_validate(
+        {
+            "prompt": prompt,
+            "customer_id": "kling-user",
+            "settings": {
+                "video": {"model": "kling-v2-6", "duration_seconds": 5, "aspect_ratio": "9:16"}
+            },
+        }
+    )
+
+
+async def test_generate_through_the_flow(kling: KlingEmulator) -> None:
+    envelope = await generate_video(request())
+    data = envelope["data"]
+    assert (data["provider"], data["model"]) == ("klingai", "kling-v2-6")
+    assert data["duration"] == 5.0 and kling.submissions == 1
+    path = Path(data["video_url"].removeprefix("file://"))
+    assert probe_mp4(path)["frames"] == 24
+
+
+async def test_a_rate_limited_create_is_retried_and_paid_once(kling: KlingEmulator) -> None:
+    kling.faults.add("create", Fault("status", 429, {"code": 1303, "message": "busy"}))
+    envelope = await generate_video(request())
+    assert envelope["success"] and kling.submissions == 1
+    assert [r for r in kling.requests if r[0] == "create"] == [("create", "text2video")] * 2
+
+
+async def test_a_lost_answer_is_reconciled_and_paid_once(kling: KlingEmulator) -> None:
+    kling.faults.add("create", Fault("reset_after"))
+    kling.faults.add("query", Fault("status", 503, {"code": 5001, "message": "maintenance"}))
+    envelope = await generate_video(request())
+    assert envelope["success"] and kling.submissions == 1
+
+
+async def test_an_unclear_failure_stops_and_a_rerun_with_the_key_pays_once(
+    kling: KlingEmulator,
+) -> None:
+    kling.faults.add("create", Fault("reset"))
+    with pytest.raises(ProviderUnavailableError) as caught:
+        await generate_video(request(), idempotency_key="order-k1")
+    assert caught.value.status == 502 and kling.submissions == 0
+    envelope = await generate_video(request(), idempotency_key="order-k1")
+    assert envelope["success"] and kling.submissions == 1
+
+
+def test_the_cli_generates_with_kling_and_refuses_without_credentials(
+    kling_server: KlingEmulator, tmp_path: Path
+) -> None:
+    kling_server.reset()
+    command = [
+        sys.executable,
+        "-m",
+        "reelgate_api.cli",
+        "generate",
+        "a red kite",
+        "--model",
+        "kling",
+        "--duration",
+        "5",
+        "--aspect-ratio",
+        "16:9",
+        "--quiet",
+    ]
+    env = {
+        **os.environ,
+        "KLING_ACCESS_KEY": kling_server.access_key,
+        "KLING_SECRET_KEY": kling_server.secret_key,
+        "KLING_BASE_URL": kling_server.base_url,
+    }
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)["data"]
+    assert data["provider"] == "klingai" and kling_server.submissions == 1
+    assert probe_mp4(Path(data["video_url"].removeprefix("file://")))["width"] == 320
+
+    env.pop("KLING_SECRET_KEY")
+    refused = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert refused.returncode == 1
+    error = json.loads(refused.stdout)
+    assert error["code"] == 400 and error["error"]["type"] == "provider_not_configured"
+    assert "KLING_SECRET_KEY" in error["error"]["message"] and kling_server.submissions == 1
