@@ -106,7 +106,7 @@ def make_distribution(base: Path, dist: str, module: str, entry: str, source: st
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("wheels")
     src = tmp_path_factory.mktemp("src")
-    for package in ("reelgate-core", "reelgate-local", "reelgate-kling"):
+    for package in ("reelgate-core", "reelgate-local", "reelgate-kling", "reelgate-sora"):
         check(run(UV, "build", "--wheel", "--package", package, "-o", str(out), cwd=ROOT))
     sources = {
         "acme-reelgate": (
@@ -244,10 +244,20 @@ def test_a_duplicate_alias_stops_start_up_naming_both_distributions(
     assert "acme-reelgate" in message and "clash-reelgate" in message and "'acme'" in message
 
 
-EMULATOR_REQUIREMENTS = ("starlette", "uvicorn", "pyjwt", "av", "numpy")
+EMULATOR_REQUIREMENTS = (
+    "starlette",
+    "uvicorn",
+    "pyjwt",
+    "av",
+    "numpy",
+    "python-multipart",
+    "pillow",
+)
 
 
-@pytest.mark.parametrize(("plugin", "needs_emulators"), [("local", False), ("kling", True)])
+@pytest.mark.parametrize(
+    ("plugin", "needs_emulators"), [("local", False), ("kling", True), ("sora", True)]
+)
 def test_a_plugin_passes_its_tests_alone(
     wheels: dict[str, Path], tmp_path: Path, plugin: str, needs_emulators: bool
 ) -> None:
