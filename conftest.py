@@ -25,3 +25,7 @@ for _name, _value in {
     os.environ[_name] = _value
 (_ROOT / "prefect").mkdir(parents=True, exist_ok=True)
 os.environ.pop("PREFECT_API_URL", None)
+# Tests never reach a real provider: credentials and endpoints come only from the tests.
+for _name in list(os.environ):
+    if _name.startswith(("KLING_", "OPENAI_", "GOOGLE_", "REELGATE_VEO_", "REELGATE_SORA_")):
+        del os.environ[_name]

@@ -106,7 +106,13 @@ def make_distribution(base: Path, dist: str, module: str, entry: str, source: st
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("wheels")
     src = tmp_path_factory.mktemp("src")
-    for package in ("reelgate-core", "reelgate-local", "reelgate-kling", "reelgate-sora"):
+    for package in (
+        "reelgate-core",
+        "reelgate-local",
+        "reelgate-kling",
+        "reelgate-sora",
+        "reelgate-veo",
+    ):
         check(run(UV, "build", "--wheel", "--package", package, "-o", str(out), cwd=ROOT))
     sources = {
         "acme-reelgate": (
@@ -256,7 +262,8 @@ EMULATOR_REQUIREMENTS = (
 
 
 @pytest.mark.parametrize(
-    ("plugin", "needs_emulators"), [("local", False), ("kling", True), ("sora", True)]
+    ("plugin", "needs_emulators"),
+    [("local", False), ("kling", True), ("sora", True), ("veo", True)],
 )
 def test_a_plugin_passes_its_tests_alone(
     wheels: dict[str, Path], tmp_path: Path, plugin: str, needs_emulators: bool

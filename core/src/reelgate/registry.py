@@ -130,8 +130,13 @@ class Registry:
         """The provider's settings; raises ProviderNotConfiguredError if it is not usable."""
         status = self.provider_status(provider)
         if status.missing:
+            env_of = {s.name: s.env for s in status.spec.settings}
+            ways = " or ".join(
+                " and ".join(env_of[name] for name in group)
+                for group in status.spec.configured_when
+            )
             raise ProviderNotConfiguredError(
-                f"provider {provider!r} is not configured: set {' and '.join(status.missing)}",
+                f"provider {provider!r} is not configured: set {ways}",
                 provider=provider,
                 missing=list(status.missing),
             )

@@ -1,0 +1,76 @@
+"""The one boundary where google-genai's exceptions become core errors (WIRE.md §1.8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.genai import errors as genai_errors
+
+from reelgate.errors import (
+    ContentRejectedError,
+    ProviderError,
+    ProviderNotConfiguredError,
+    ProviderUnavailableError,
+    RateLimitedError,
+    ReelgateError,
+    SubmissionNotAcceptedError,
+    ValidationError,
+)
+
+PROVIDER = "gemini"
+_CONTENT_WORDS = ("responsible ai", "safety", "prohibited", "sensitive", "rai")
+
+
+def is_content_message(message: str) -> bool:
+    lowered = message.lower()
+    return any(word in lowered for word in _CONTENT_WORDS)
+
+
+def translate(exc: Exception, during: str) -> ReelgateError:
+    """The core error for an exception the SDK raised ``during`` an operation."""
+    if isinstance(exc, genai_errors.APIError):
+        return _from_api_error(exc)
+    name = type(exc).__name__
+    if name == "ConnectError" and during == "submit":
+        return SubmissionNotAcceptedError(
+            f"Vertex AI could not be reached during {during}", provider=PROVIDER
+        )
+    if name.endswith(("Error", "Timeout", "Exception")) and _is_transport(exc):
+        suffix = "; the job may have been accepted" if during == "submit" else ""
+        return ProviderUnavailableError(
+            f"Vertex AI failed during {during}: {name}{suffix}", provider=PROVIDER
+        )
+    if isinstance(exc, ValueError):
+        return ProviderUnavailableError(
+            f"Vertex AI answered something google-genai could not read during {during}",
+            provider=PROVIDER,
+        )
+    return ProviderError(f"Veo call failed during {during}: {name}", provider=PROVIDER)
+
+
+def _is_transport(exc: Exception) -> bool:
+    module = type(exc).__module__
+    return module.startswith(("httpx", "httpcore", "aiohttp", "google.auth"))
+
+
+def _from_api_error(exc: genai_errors.APIError) -> ReelgateError:
+    code = int(exc.code or 0)
+    message = str(exc.message or exc.status or "")
+    details: dict[str, Any] = {"provider": PROVIDER, "provider_code": str(exc.status or code)}
+    if code in (401, 403):
+        return ProviderNotConfiguredError(
+            f"Vertex AI refused the credentials ({code} {exc.status}): check GOOGLE_API_KEY, "
+            "or GOOGLE_CLOUD_PROJECT/GOOGLE_CLOUD_LOCATION and the credentials",
+            **details,
+        )
+    if code == 429:
+        return RateLimitedError(f"Vertex AI quota: {message}", **details)
+    if 400 <= code < 500 and is_content_message(message):
+        return ContentRejectedError(f"Veo refused the content: {message}", **details)
+    if code == 400:
+        return ValidationError(f"Veo refused the request: {message}", **details)
+    if code == 404:
+        return ProviderError(f"Vertex AI answered 404: {message}", **details)
+    if code >= 500:
+        return ProviderUnavailableError(f"Vertex AI answered {code}: {message}", **details)
+    return ProviderError(f"Vertex AI answered {code}: {message}", **details)

@@ -1,0 +1,86 @@
+"""Veo's declarations: settings, models and what they can do (WIRE.md §1.10).
+
+Veo is served on Vertex AI only (google-genai 3.x dropped the Gemini Developer API path). It is
+configured by ``GOOGLE_API_KEY`` (Vertex express mode) or by ``GOOGLE_CLOUD_PROJECT`` and
+``GOOGLE_CLOUD_LOCATION`` with Application Default Credentials (or an explicit access token).
+"""
+
+from __future__ import annotations
+
+from reelgate import Capabilities, JobKind, ModelSpec, ProviderSpec, SettingSpec
+
+PROVIDER = ProviderSpec(
+    name="gemini",
+    settings=(
+        SettingSpec(
+            name="api_key",
+            env="GOOGLE_API_KEY",
+            secret=True,
+            description="Vertex AI express mode API key",
+        ),
+        SettingSpec(name="project", env="GOOGLE_CLOUD_PROJECT"),
+        SettingSpec(name="location", env="GOOGLE_CLOUD_LOCATION"),
+        SettingSpec(
+            name="access_token",
+            env="REELGATE_VEO_ACCESS_TOKEN",
+            secret=True,
+            description="OAuth access token used instead of Application Default "
+            "Credentials in project mode",
+        ),
+        SettingSpec(
+            name="base_url", env="REELGATE_VEO_BASE_URL", description="Vertex AI endpoint override"
+        ),
+        SettingSpec(
+            name="vertex_base_url",
+            env="GOOGLE_VERTEX_BASE_URL",
+            description="google-genai's own endpoint override",
+        ),
+        SettingSpec(
+            name="output_gcs_uri",
+            env="REELGATE_VEO_OUTPUT_GCS_URI",
+            description="gs://bucket/prefix/ for results (default: inline bytes)",
+        ),
+        SettingSpec(
+            name="gcs_base_url",
+            env="REELGATE_VEO_GCS_BASE_URL",
+            default="https://storage.googleapis.com",
+            description="Cloud Storage JSON API endpoint for gs:// results",
+        ),
+    ),
+    configured_when=(("api_key",), ("project", "location")),
+    docs_url="https://cloud.google.com/vertex-ai/generative-ai/docs/video/overview",
+)
+
+_CAPABILITIES = Capabilities(
+    kinds=frozenset({JobKind.TEXT, JobKind.IMAGE, JobKind.EXTEND}),
+    durations=(4, 6, 8),
+    aspect_ratios=("16:9", "9:16"),
+    resolutions=("720p", "1080p"),
+    fps=(24,),
+    audio=True,
+    max_videos=4,
+    image_mime_types=("image/png", "image/jpeg", "image/webp"),
+)
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        id="veo-3.1-fast",
+        provider=PROVIDER,
+        provider_model="veo-3.1-fast-generate-001",
+        aliases=("veo", "veo-fast"),
+        patterns=("veo*", "gemini*"),
+        capabilities=_CAPABILITIES,
+        default_resolution="720p",
+        default_fps=24,
+        description="Veo 3.1 Fast on Vertex AI",
+    ),
+    ModelSpec(
+        id="veo-3.1",
+        provider=PROVIDER,
+        provider_model="veo-3.1-generate-001",
+        capabilities=_CAPABILITIES,
+        default_resolution="720p",
+        default_fps=24,
+        description="Veo 3.1 on Vertex AI",
+    ),
+)

@@ -1,0 +1,21 @@
+"""The Veo plugin passes the core conformance suite through google-genai against the
+Vertex AI emulator."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+
+from reelgate.runtime import Runtime
+from reelgate.testing import ProviderConformance
+
+
+class TestVeoConformance(ProviderConformance):
+    model = "veo-3.1-fast"
+    video_settings: ClassVar[dict[str, Any]] = {"duration_seconds": 8, "aspect_ratio": "16:9"}
+    rejected_prompt = "something forbidden"
+
+    @pytest.fixture
+    def runtime(self, veo_runtime: Runtime) -> Runtime:
+        return veo_runtime
