@@ -78,5 +78,13 @@ def test_models_lists_models_providers_and_configuration(tmp_path: Path) -> None
     assert local["configured"] and "local-preview" in local["aliases"]
     assert sorted(local["capabilities"]["kinds"]) == ["extend", "image", "text"]
     assert report["default_model"] == "veo-3.1-fast" and report["failed_plugins"] == []
+    by_id = {m["id"]: m for m in report["models"]}
+    assert next(m for m in report["models"] if m["default"])["id"] == "veo-3.1-fast"
+    for model, variable in (
+        ("veo-3.1-fast", "GOOGLE_API_KEY"),
+        ("sora-2", "OPENAI_API_KEY"),
+        ("kling-v2-6", "KLING_ACCESS_KEY"),
+    ):
+        assert not by_id[model]["configured"] and variable in by_id[model]["missing_settings"]
     table = reelgate("models", cwd=tmp_path, env={"COLUMNS": "200"})
     assert table.returncode == 0 and "local" in table.stderr

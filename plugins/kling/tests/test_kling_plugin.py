@@ -15,6 +15,7 @@ from reelgate_kling.client import TOKEN_REFRESH_MARGIN_SECONDS, KlingCredentials
 from reelgate import GenerateRequest, ImageInput, Job, Succeeded
 from reelgate.errors import (
     ContentRejectedError,
+    ProviderError,
     ProviderNotConfiguredError,
     ProviderUnavailableError,
     RateLimitedError,
@@ -280,3 +281,39 @@ def test_missing_credentials_name_the_variables(kling: KlingEmulator) -> None:
     with pytest.raises(ProviderNotConfiguredError, match="KLING_SECRET_KEY"):
         runtime.context("klingai")
     assert not runtime.registry.provider_status("klingai").configured
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "error", "retryable"),
+    [
+        (401, 1000, ProviderNotConfiguredError, False),
+        (401, 1001, ProviderNotConfiguredError, False),
+        (401, 1002, ProviderNotConfiguredError, False),
+        (401, 1003, ProviderNotConfiguredError, False),
+        (401, 1004, ProviderNotConfiguredError, False),
+        (429, 1100, ProviderError, False),
+        (429, 1101, ProviderError, False),
+        (429, 1102, ProviderError, False),
+        (403, 1103, ProviderError, False),
+        (400, 1200, ValidationError, False),
+        (400, 1201, ValidationError, False),
+        (404, 1202, ProviderError, False),
+        (404, 1203, ProviderError, False),
+        (400, 1300, ContentRejectedError, False),
+        (400, 1301, ContentRejectedError, False),
+        (429, 1302, RateLimitedError, True),
+        (429, 1303, RateLimitedError, True),
+        (429, 1304, ProviderError, False),
+        (500, 5000, ProviderUnavailableError, True),
+        (503, 5001, ProviderUnavailableError, True),
+        (504, 5002, ProviderUnavailableError, True),
+    ],
+)
+def test_every_documented_error_code_maps_to_its_core_error(
+    status: int, code: int, error: type[ReelgateError], retryable: bool
+) -> None:
+    from reelgate_kling.errors import error_for
+
+    mapped = error_for(status, code, "message", "req-1")
+    assert type(mapped) is error and mapped.retryable is retryable
+    assert mapped.details["provider_code"] == str(code)

@@ -192,6 +192,12 @@ def test_unclear_create_failures_never_pay_twice(
     assert sora.submissions == (1 if adopted else 0)
 
 
+def test_a_slow_create_still_succeeds(sora: SoraEmulator, sora_runtime: Runtime) -> None:
+    sora.faults.add("create", Fault("slow", delay=0.3))
+    submit(sora_runtime, request())
+    assert sora.submissions == 1
+
+
 def test_content_and_validation_refusals(sora: SoraEmulator, sora_runtime: Runtime) -> None:
     with pytest.raises(ContentRejectedError):
         submit(sora_runtime, request("something forbidden"))

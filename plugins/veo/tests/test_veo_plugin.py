@@ -187,6 +187,12 @@ def test_failed_operations_are_typed(
     assert isinstance(status, Failed) and status.error.error_type == error_type
 
 
+def test_a_slow_create_still_succeeds(vertex: VertexEmulator, veo_runtime: Runtime) -> None:
+    vertex.faults.add("create", Fault("slow", delay=0.3))
+    submit(veo_runtime, request())
+    assert vertex.submissions == 1
+
+
 def test_a_never_finishing_operation_keeps_running(
     vertex: VertexEmulator, veo_runtime: Runtime
 ) -> None:

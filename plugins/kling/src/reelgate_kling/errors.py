@@ -23,6 +23,7 @@ _RATE = {1302, 1303}
 _CONTENT = {1300, 1301}
 _INVALID = {1200, 1201}
 _TRANSIENT = {5000, 5001, 5002}
+_ACCOUNT = {1100, 1101, 1102, 1103, 1304}
 CONTENT_WORDS = ("risk", "content", "policy", "sensitive", "safety")
 
 
@@ -54,6 +55,9 @@ def error_for(
             "KLING_SECRET_KEY",
             **details,
         )
+    if code in _ACCOUNT:
+        return ProviderError(f"KlingAI refused the account (code {code}): {message}; retrying "
+                             "will not help until the account is fixed", **details)
     if code in _RATE:
         return RateLimitedError(text, retry_after=retry_after, **details)
     if code in _CONTENT:
