@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 FaultKind = Literal["status", "reset", "reset_after", "slow", "malformed"]
@@ -83,3 +86,26 @@ class BrokenResponse(Response):
         )
         await send({"type": "http.response.body", "body": b'{"code": 0, ', "more_body": True})
         raise ConnectionReset("emulated connection reset")
+
+
+Handler = Callable[[Any, Request], Awaitable[Response]]
+
+
+def faulty(operation: str) -> Callable[[Handler], Handler]:
+    """Decorates an emulator endpoint (a method of an object with ``faults`` and a
+    ``record(operation, request)`` method): the request is recorded, then the next fault
+    queued for ``operation`` applies to it."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def endpoint(self: Any, request: Request) -> Response:
+            self.record(operation, request)
+            fault = self.faults.take(operation)
+            early = await before(fault)
+            if early is not None:
+                return early
+            return after(fault, await handler(self, request))
+
+        return endpoint
+
+    return decorate

@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.emulators.faults import FaultQueue, after, before
+from tests.emulators.faults import FaultQueue, faulty
 from tests.emulators.media import sample_mp4
 
 MODELS = {
@@ -114,6 +114,10 @@ class KlingEmulator:
             self.bodies.clear()
             self.faults.clear()
 
+    def record(self, operation: str, request: Request) -> None:
+        params = request.path_params
+        self.requests.append((operation, params.get("kind") or params.get("video_id", "")))
+
     def app(self) -> Starlette:
         return Starlette(
             routes=[
@@ -162,13 +166,9 @@ class KlingEmulator:
 
     # endpoints ----------------------------------------------------------------------
 
+    @faulty("create")
     async def create(self, request: Request) -> Response:
         kind = request.path_params["kind"]
-        self.requests.append(("create", kind))
-        fault = self.faults.take("create")
-        early = await before(fault)
-        if early is not None:
-            return early
         if (denied := self._auth(request)) is not None:
             return denied
         if kind not in ("text2video", "image2video", "video-extend"):
@@ -201,7 +201,7 @@ class KlingEmulator:
                 duration=str(body.get("duration", "5")),
             )
             self.tasks[task.task_id] = task
-        return after(fault, self._ok(task.as_data(self.base_url)))
+        return self._ok(task.as_data(self.base_url))
 
     def _source_model(self, body: dict[str, Any]) -> str | None:
         for task in self.tasks.values():
@@ -245,13 +245,9 @@ class KlingEmulator:
                     return "image is neither a URL nor base64"
         return None
 
+    @faulty("query")
     async def query(self, request: Request) -> Response:
         kind, task_id = request.path_params["kind"], request.path_params["task_id"]
-        self.requests.append(("query", kind))
-        fault = self.faults.take("query")
-        early = await before(fault)
-        if early is not None:
-            return early
         if (denied := self._auth(request)) is not None:
             return denied
         with self._lock:
@@ -262,7 +258,7 @@ class KlingEmulator:
                 return self._error(404, 1203, f"task {task_id} does not exist")
             self._advance(task)
             data = task.as_data(self.base_url)
-        return after(fault, self._ok(data))
+        return self._ok(data)
 
     def _advance(self, task: Task) -> None:
         task.queries += 1
@@ -279,12 +275,8 @@ class KlingEmulator:
         else:
             task.status, task.video_id = "succeed", str(next(self._ids))
 
+    @faulty("download")
     async def download(self, request: Request) -> Response:
-        self.requests.append(("download", request.path_params["video_id"]))
-        fault = self.faults.take("download")
-        early = await before(fault)
-        if early is not None:
-            return early
         if not any(t.video_id == request.path_params["video_id"] for t in self.tasks.values()):
             return Response(b"not found", status_code=404)
-        return after(fault, Response(sample_mp4(), media_type="video/mp4"))
+        return Response(sample_mp4(), media_type="video/mp4")

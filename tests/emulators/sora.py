@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.emulators.faults import FaultQueue, after, before
+from tests.emulators.faults import FaultQueue, faulty
 from tests.emulators.media import sample_mp4
 
 _SORA_2 = {"720x1280", "1280x720", "1024x1792", "1792x1024"}
@@ -93,6 +93,9 @@ class SoraEmulator:
             self.uploads.clear()
             self.faults.clear()
 
+    def record(self, operation: str, request: Request) -> None:
+        self.requests.append((operation, request.path_params.get("video_id", "")))
+
     def app(self) -> Starlette:
         return Starlette(
             routes=[
@@ -129,12 +132,8 @@ class SoraEmulator:
             headers["openai-poll-after-ms"] = str(self.poll_after_ms)
         return JSONResponse(payload, headers=headers)
 
+    @faulty("create")
     async def create(self, request: Request) -> Response:
-        self.requests.append(("create", ""))
-        fault = self.faults.take("create")
-        early = await before(fault)
-        if early is not None:
-            return early
         if (denied := self._auth(request)) is not None:
             return denied
         fields: dict[str, Any]
@@ -185,7 +184,7 @@ class SoraEmulator:
                 400, "Your request was blocked by our moderation system.", "moderation_blocked"
             )
         video = self._new(model, prompt, seconds, size)
-        return after(fault, self._ok(video.as_json()))
+        return self._ok(video.as_json())
 
     def _new(
         self, model: str, prompt: str, seconds: str, size: str, remixed_from: str | None = None
@@ -242,12 +241,8 @@ class SoraEmulator:
             }
         )
 
+    @faulty("retrieve")
     async def retrieve(self, request: Request) -> Response:
-        self.requests.append(("retrieve", request.path_params["video_id"]))
-        fault = self.faults.take("retrieve")
-        early = await before(fault)
-        if early is not None:
-            return early
         if (denied := self._auth(request)) is not None:
             return denied
         with self._lock:
@@ -256,14 +251,10 @@ class SoraEmulator:
                 return self._error(404, "Video not found", "video_not_found")
             self._advance(video)
             payload = video.as_json()
-        return after(fault, self._ok(payload))
+        return self._ok(payload)
 
+    @faulty("content")
     async def content(self, request: Request) -> Response:
-        self.requests.append(("content", request.path_params["video_id"]))
-        fault = self.faults.take("content")
-        early = await before(fault)
-        if early is not None:
-            return early
         if (denied := self._auth(request)) is not None:
             return denied
         video = self.videos.get(request.path_params["video_id"])
@@ -275,14 +266,10 @@ class SoraEmulator:
             )
         if request.query_params.get("variant", "video") != "video":
             return Response(b"\x89PNG\r\n\x1a\n", media_type="image/png")
-        return after(fault, Response(sample_mp4(), media_type="video/mp4"))
+        return Response(sample_mp4(), media_type="video/mp4")
 
+    @faulty("remix")
     async def remix(self, request: Request) -> Response:
-        self.requests.append(("remix", request.path_params["video_id"]))
-        fault = self.faults.take("remix")
-        early = await before(fault)
-        if early is not None:
-            return early
         if (denied := self._auth(request)) is not None:
             return denied
         source = self.videos.get(request.path_params["video_id"])
@@ -298,4 +285,4 @@ class SoraEmulator:
             source.size,
             remixed_from=source.id,
         )
-        return after(fault, self._ok(remixed.as_json()))
+        return self._ok(remixed.as_json())

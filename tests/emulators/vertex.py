@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.emulators.faults import FaultQueue, after, before
+from tests.emulators.faults import FaultQueue, after, before, faulty
 from tests.emulators.media import sample_mp4
 
 MODELS = {
@@ -68,6 +68,9 @@ class VertexEmulator:
             self.bodies.clear()
             self.requests.clear()
             self.faults.clear()
+
+    def record(self, operation: str, request: Request) -> None:
+        self.requests.append((operation, request.path_params.get("name", "")))
 
     def app(self) -> Starlette:
         return Starlette(
@@ -210,12 +213,8 @@ class VertexEmulator:
             return {"gcsUri": f"gs://{bucket}/{key.lstrip('/')}", "mimeType": "video/mp4"}
         return {"bytesBase64Encoded": base64.b64encode(data).decode(), "mimeType": "video/mp4"}
 
+    @faulty("storage")
     async def storage(self, request: Request) -> Response:
-        self.requests.append(("storage", request.path_params["name"]))
-        fault = self.faults.take("storage")
-        early = await before(fault)
-        if early is not None:
-            return early
         if request.headers.get("authorization") != f"Bearer {self.access_token}":
             return self._error(
                 401, "Anonymous caller does not have storage.objects.get", "UNAUTHENTICATED"
@@ -223,4 +222,4 @@ class VertexEmulator:
         data = self.objects.get((request.path_params["bucket"], request.path_params["name"]))
         if data is None:
             return self._error(404, "No such object", "NOT_FOUND")
-        return after(fault, Response(data, media_type="video/mp4"))
+        return Response(data, media_type="video/mp4")

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from reelgate_kling.client import TOKEN_REFRESH_MARGIN_SECONDS, KlingCredentials
 
-from reelgate import GenerateRequest, ImageInput, Job, Succeeded
+from reelgate import GenerateRequest, ImageInput, Succeeded
 from reelgate.errors import (
     ContentRejectedError,
     ProviderError,
@@ -25,6 +25,8 @@ from reelgate.errors import (
 from reelgate.jobs import Failed, Running
 from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import make_png
+from reelgate.testing import poll_until_done as finish
+from reelgate.testing import submit_now as submit
 from tests.emulators.faults import Fault
 from tests.emulators.kling import KlingEmulator
 
@@ -39,27 +41,6 @@ def request(prompt: str = "a koi pond at dawn", **video: Any) -> GenerateRequest
             },
         }
     )
-
-
-def submit(
-    runtime: Runtime, req: GenerateRequest, submission_id: str | None = None, **inputs: Any
-) -> Job:
-    ctx = runtime.context("klingai", submission_id=submission_id)
-    return asyncio.run(runtime.submit(req, ctx, **inputs))
-
-
-def finish(runtime: Runtime, job: Job, polls: int = 10) -> Any:
-    ctx = runtime.context("klingai")
-
-    async def go() -> Any:
-        status: Any = None
-        for _ in range(polls):
-            status = await runtime.poll(job, ctx)
-            if not isinstance(status, Running) and status.status != "queued":
-                return status
-        return status
-
-    return asyncio.run(go())
 
 
 def test_tokens_are_hs256_jwts_refreshed_before_expiry() -> None:

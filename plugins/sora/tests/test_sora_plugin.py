@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from reelgate_sora.images import fit_image
 
-from reelgate import GenerateRequest, ImageInput, Job, Succeeded
+from reelgate import GenerateRequest, ImageInput, Succeeded
 from reelgate.errors import (
     ContentRejectedError,
     ProviderError,
@@ -22,9 +22,11 @@ from reelgate.errors import (
     RateLimitedError,
     ValidationError,
 )
-from reelgate.jobs import Failed, Queued, Running
+from reelgate.jobs import Failed, Running
 from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import make_png
+from reelgate.testing import poll_until_done as finish
+from reelgate.testing import submit_now as submit
 from tests.emulators.faults import Fault
 from tests.emulators.sora import SoraEmulator
 
@@ -41,22 +43,6 @@ def request(prompt: str = "a calico cat", **video: Any) -> GenerateRequest:
             },
         }
     )
-
-
-def submit(runtime: Runtime, req: GenerateRequest, **inputs: Any) -> Job:
-    return asyncio.run(runtime.submit(req, runtime.context("openai"), **inputs))
-
-
-def finish(runtime: Runtime, job: Job, polls: int = 10) -> Any:
-    async def go() -> Any:
-        status: Any = None
-        for _ in range(polls):
-            status = await runtime.poll(job, runtime.context("openai"))
-            if not isinstance(status, Running | Queued):
-                return status
-        return status
-
-    return asyncio.run(go())
 
 
 def test_text_request_mapping(sora: SoraEmulator, sora_runtime: Runtime) -> None:

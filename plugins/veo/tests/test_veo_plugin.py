@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from reelgate import ExtendRequest, GenerateRequest, ImageInput, Job, Succeeded, VideoInput
+from reelgate import ExtendRequest, GenerateRequest, ImageInput, Succeeded, VideoInput
 from reelgate.errors import (
     ContentRejectedError,
     ProviderError,
@@ -23,7 +23,9 @@ from reelgate.errors import (
 )
 from reelgate.jobs import Failed, Running
 from reelgate.runtime import Runtime, build_runtime
-from reelgate.testing import make_png
+from reelgate.testing import download_now, make_png
+from reelgate.testing import poll_until_done as finish
+from reelgate.testing import submit_now as submit
 from tests.emulators.faults import Fault
 from tests.emulators.media import sample_mp4
 from tests.emulators.vertex import VertexEmulator
@@ -39,33 +41,6 @@ def request(prompt: str = "a cat surfing", **video: Any) -> GenerateRequest:
             },
         }
     )
-
-
-def submit(runtime: Runtime, req: GenerateRequest, **inputs: Any) -> Job:
-    return asyncio.run(runtime.submit(req, runtime.context("gemini"), **inputs))
-
-
-def finish(runtime: Runtime, job: Job, polls: int = 6) -> Any:
-    async def go() -> Any:
-        status: Any = None
-        for _ in range(polls):
-            status = await runtime.poll(job, runtime.context("gemini"))
-            if not isinstance(status, Running):
-                return status
-        return status
-
-    return asyncio.run(go())
-
-
-def download_all(runtime: Runtime, job: Job, status: Succeeded) -> list[bytes]:
-    ctx = runtime.context("gemini")
-
-    async def go() -> list[bytes]:
-        return [
-            b"".join([c async for c in runtime.download(job, ref, ctx)]) for ref in status.videos
-        ]
-
-    return asyncio.run(go())
 
 
 def test_text_request_mapping(vertex: VertexEmulator, veo_runtime: Runtime) -> None:
@@ -98,7 +73,7 @@ def test_text_request_mapping(vertex: VertexEmulator, veo_runtime: Runtime) -> N
     }
     status = finish(veo_runtime, job)
     assert isinstance(status, Succeeded) and len(status.videos) == 2
-    assert download_all(veo_runtime, job, status) == [sample_mp4()] * 2
+    assert [download_now(veo_runtime, job, ref) for ref in status.videos] == [sample_mp4()] * 2
 
 
 def test_project_mode_with_an_access_token_and_cloud_storage_results(
@@ -118,7 +93,7 @@ def test_project_mode_with_an_access_token_and_cloud_storage_results(
     assert vertex.bodies[-1]["parameters"]["storageUri"] == "gs://videos-bucket/veo/"
     status = finish(runtime, job)
     assert status.videos[0].uri.startswith("gs://videos-bucket/veo/")
-    assert download_all(runtime, job, status) == [sample_mp4()]
+    assert [download_now(runtime, job, ref) for ref in status.videos] == [sample_mp4()]
     assert vertex.requests[-1][0] == "storage"
 
 

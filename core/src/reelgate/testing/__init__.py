@@ -7,6 +7,7 @@ and the media helpers work without pytest installed.
 
 from typing import TYPE_CHECKING, Any
 
+from reelgate.testing.calls import download_now, poll_until_done, submit_now
 from reelgate.testing.fake import FakeProvider
 from reelgate.testing.media import make_png, minimal_mp4
 
@@ -22,4 +23,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["FakeProvider", "ProviderConformance", "make_png", "minimal_mp4"]
+__all__ = [
+    "FakeProvider",
+    "ProviderConformance",
+    "download_now",
+    "make_png",
+    "minimal_mp4",
+    "poll_until_done",
+    "submit_now",
+]

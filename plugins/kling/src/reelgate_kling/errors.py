@@ -56,8 +56,11 @@ def error_for(
             **details,
         )
     if code in _ACCOUNT:
-        return ProviderError(f"KlingAI refused the account (code {code}): {message}; retrying "
-                             "will not help until the account is fixed", **details)
+        return ProviderError(
+            f"KlingAI refused the account (code {code}): {message}; retrying "
+            "will not help until the account is fixed",
+            **details,
+        )
     if code in _RATE:
         return RateLimitedError(text, retry_after=retry_after, **details)
     if code in _CONTENT:
