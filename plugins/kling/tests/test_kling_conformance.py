@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
 
-from reelgate.runtime import Runtime
+from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import ProviderConformance
 from tests.emulators.kling import KlingEmulator
 
@@ -19,3 +20,10 @@ class TestKlingConformance(ProviderConformance):
     @pytest.fixture
     def runtime(self, kling_runtime: Runtime, kling: KlingEmulator) -> Runtime:
         return kling_runtime
+
+    @pytest.fixture
+    def refused_credentials(
+        self, kling_settings: Callable[..., dict[str, str]]
+    ) -> tuple[Runtime, str]:
+        secret = "wrong-secret-" + "x" * 40
+        return build_runtime(environ=kling_settings(KLING_SECRET_KEY=secret)), secret

@@ -3,11 +3,12 @@ with the SDK's DeprecationWarning turned into an error."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
 
-from reelgate.runtime import Runtime
+from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import ProviderConformance
 
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
@@ -21,3 +22,10 @@ class TestSoraConformance(ProviderConformance):
     @pytest.fixture
     def runtime(self, sora_runtime: Runtime) -> Runtime:
         return sora_runtime
+
+    @pytest.fixture
+    def refused_credentials(
+        self, sora_settings: Callable[..., dict[str, str]]
+    ) -> tuple[Runtime, str]:
+        secret = "sk-wrong-" + "k" * 40
+        return build_runtime(environ=sora_settings(OPENAI_API_KEY=secret)), secret

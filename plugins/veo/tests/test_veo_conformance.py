@@ -3,11 +3,12 @@ Vertex AI emulator."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
 
-from reelgate.runtime import Runtime
+from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import ProviderConformance
 
 
@@ -19,3 +20,10 @@ class TestVeoConformance(ProviderConformance):
     @pytest.fixture
     def runtime(self, veo_runtime: Runtime) -> Runtime:
         return veo_runtime
+
+    @pytest.fixture
+    def refused_credentials(
+        self, veo_settings: Callable[..., dict[str, str]]
+    ) -> tuple[Runtime, str]:
+        secret = "AIza-wrong-" + "q" * 30
+        return build_runtime(environ=veo_settings(GOOGLE_API_KEY=secret)), secret

@@ -10,8 +10,9 @@ from reelgate.requests import GenerateRequest
 from reelgate.runtime import Runtime
 
 
-def submit_now(runtime: Runtime, request: GenerateRequest, *,
-               submission_id: str | None = None, **inputs: Any) -> Job:
+def submit_now(
+    runtime: Runtime, request: GenerateRequest, *, submission_id: str | None = None, **inputs: Any
+) -> Job:
     """Submit ``request`` (with ``image=`` or ``video=`` inputs) through the runtime."""
     provider = runtime.resolve(request.video.model).spec.provider.name
     ctx = runtime.context(provider, submission_id=submission_id)

@@ -12,12 +12,14 @@
 
 Tests run through :class:`reelgate.runtime.Runtime`, exactly as the flows call plugins:
 submit → poll → download for every declared job kind, refusals of undeclared kinds and
-settings before any call, typed errors, a Job that survives JSON serialisation, and cancel.
+settings before any call, typed errors, a Job that survives JSON serialisation, cancel, and
+(given ``refused_credentials``) credentials refused as a 400 that never shows the secret.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any, ClassVar
 
@@ -26,6 +28,7 @@ import pytest
 from reelgate.errors import (
     CapabilityNotSupportedError,
     ContentRejectedError,
+    ProviderNotConfiguredError,
     ReelgateError,
     ValidationError,
 )
@@ -51,6 +54,12 @@ class ProviderConformance:
     def runtime(self) -> Runtime:
         """Override: a Runtime with the plugin loaded and configured."""
         pytest.fail("ProviderConformance subclasses must override the `runtime` fixture")
+
+    @pytest.fixture
+    def refused_credentials(self) -> tuple[Runtime, str] | None:
+        """Override: a Runtime whose credentials the provider refuses, and the secret in them
+        (None skips the credential test)."""
+        return None
 
     # helpers -------------------------------------------------------------------------
 
@@ -199,6 +208,29 @@ class ProviderConformance:
             assert "ContentRejectedError" in str(exc), exc
         else:
             pytest.fail("the rejected prompt produced a video")
+
+    def test_refused_credentials_are_a_400_that_never_shows_the_secret(
+        self, refused_credentials: tuple[Runtime, str] | None, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        if refused_credentials is None:
+            pytest.skip("no refused credentials given")
+        runtime, secret = refused_credentials
+        provider = runtime.resolve(self.model).spec.provider.name
+        caplog.set_level(logging.DEBUG)
+        with pytest.raises(ProviderNotConfiguredError) as caught:
+            asyncio.run(runtime.submit(self.request(), runtime.context(provider)))
+        error = caught.value
+        assert error.status == 400
+        shown = (
+            str(error),
+            repr(error),
+            str(error.to_error_body()),
+            repr(runtime.context(provider)),
+            repr(runtime.registry.provider_settings(provider)),
+            caplog.text,
+        )
+        for text in shown:
+            assert secret not in text
 
     def test_cancel(self, runtime: Runtime) -> None:
         entry = runtime.resolve(self.model)
