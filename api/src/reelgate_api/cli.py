@@ -112,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(stderr=True)
     _quiet_prefect(getattr(args, "verbose", False))
+    if args.command == "serve":
+        from reelgate_api.serve import serve
+
+        return serve(args.host, args.port, console)
     if args.command == "models":
         from reelgate_api.cli_models import models_report, print_models
 

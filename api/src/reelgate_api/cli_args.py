@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     extend.add_argument("video", help="a reelgate job id, a provider video id, a URL or a file")
     _add_generation_options(extend)
 
+    serve = commands.add_parser("serve", help="run the HTTP API (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--verbose", action="store_true", help="show Prefect's run logs")
+
     models = commands.add_parser("models", help="list models, providers and plugin problems")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser

@@ -79,8 +79,8 @@ async def validate(
         kind = JobKind.EXTEND
     else:
         kind = JobKind.IMAGE if request.input_image_url else JobKind.TEXT
-    check_request(entry.spec, request, kind)
     runtime.registry.provider_settings(entry.spec.provider.name)
+    check_request(entry.spec, request, kind)
     image: ImageInput | None = None
     if kind is JobKind.IMAGE and request.input_image_url:
         data = await fetch(

@@ -15,14 +15,15 @@ class FileStorage:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
+        """The file of ``key``; refuses keys that would leave the folder."""
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root):
             raise StorageError(f"key {key!r} leaves the storage folder")
         return path
 
     def put(self, source: Path, key: str) -> StoredObject:
-        target = self._path(key)
+        target = self.path(key)
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -35,6 +36,6 @@ class FileStorage:
 
     def open(self, key: str) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            return self.path(key).read_bytes()
         except OSError as exc:
             raise StorageError(f"could not read {key}: {exc.strerror or exc}") from exc

@@ -1,0 +1,121 @@
+"""The Litestar app: the seed's ``POST /video/generate`` and ``POST /video/extend``, async jobs
+(``POST /video/jobs``, ``GET /video/jobs/{id}``), ``GET /video/models``, ``GET /healthz`` and the
+files of the local folder storage. Flows run on the :class:`JobRunner`'s loop, never here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import File
+
+from reelgate.errors import StorageError
+from reelgate.runtime import get_runtime
+from reelgate_api.bodies import parse_request
+from reelgate_api.cli_models import models_report
+from reelgate_api.errors import error_response, handle_exception, http_error_response
+from reelgate_api.presentation import FILES_PATH, present
+from reelgate_api.runner import JobRunner, JobView
+from reelgate_api.settings import ApiSettings
+from reelgate_flows.settings import FlowSettings
+from reelgate_flows.storage.files import FileStorage
+
+Json = dict[str, Any]
+
+
+def _base_url(request: Request[Any, Any, Any], settings: ApiSettings) -> str:
+    return (settings.public_base_url or str(request.base_url)).rstrip("/")
+
+
+def _job_links(request: Request[Any, Any, Any], settings: ApiSettings, job_id: str) -> Json:
+    return {"job_id": job_id, "status_url": f"{_base_url(request, settings)}/video/jobs/{job_id}"}
+
+
+def _answer(
+    view: JobView, request: Request[Any, Any, Any], settings: ApiSettings
+) -> Response[Json]:
+    if view.status == "succeeded" and view.result is not None:
+        return Response(present(view.result, _base_url(request, settings)), status_code=200)
+    if view.status == "failed" and view.error is not None:
+        return error_response(view.error)
+    accepted = {
+        "success": True,
+        "code": 202,
+        "data": {**_job_links(request, settings, view.job_id), "status": view.status},
+    }
+    return Response(accepted, status_code=202)
+
+
+def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = None) -> Litestar:
+    settings = settings or ApiSettings()
+    runner = runner or JobRunner(settings.max_running_jobs)
+
+    async def run_sync(request: Request[Any, Any, Any], extend: bool) -> Response[Json]:
+        parsed = parse_request(await request.body(), extend=extend)
+        job_id = await runner.start_job(parsed, request.headers.get("idempotency-key"))
+        await runner.wait(job_id, settings.sync_timeout_seconds)
+        view = await runner.view(job_id)
+        assert view is not None
+        return _answer(view, request, settings)
+
+    @post("/video/generate", status_code=200)
+    async def generate(request: Request[Any, Any, Any]) -> Response[Json]:
+        return await run_sync(request, extend=False)
+
+    @post("/video/extend", status_code=200)
+    async def extend(request: Request[Any, Any, Any]) -> Response[Json]:
+        return await run_sync(request, extend=True)
+
+    @post("/video/jobs", status_code=202)
+    async def create_job(request: Request[Any, Any, Any]) -> Response[Json]:
+        parsed = parse_request(await request.body(), extend=None)
+        job_id = await runner.start_job(parsed, request.headers.get("idempotency-key"))
+        body = {
+            "success": True,
+            "code": 202,
+            "data": {**_job_links(request, settings, job_id), "status": "queued"},
+        }
+        return Response(body, status_code=202)
+
+    @get("/video/jobs/{job_id:str}")
+    async def read_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[Json]:
+        view = await runner.view(job_id)
+        if view is None:
+            return http_error_response(404, f"no job {job_id}")
+        answer = _answer(view, request, settings)
+        content = answer.content if isinstance(answer.content, dict) else {}
+        return Response({**content, "job_id": job_id, "status": view.status}, status_code=200)
+
+    @get("/video/models")
+    async def models() -> Json:
+        return models_report(get_runtime())
+
+    @get("/healthz")
+    async def healthz() -> Json:
+        return {"status": "ok"}
+
+    @get(f"{FILES_PATH}/{{key:path}}")
+    async def files(key: FromPath[str]) -> File:
+        flow_settings = FlowSettings()
+        if not flow_settings.storage_url.startswith("file://"):
+            raise StorageError("videos are not kept in a local folder")
+        storage = FileStorage(Path(flow_settings.storage_url.removeprefix("file://")))
+        path = storage.path(key.lstrip("/"))
+        if not path.is_file():
+            raise NotFoundException("no such video")
+        return File(path, media_type="video/mp4", content_disposition_type="inline")
+
+    async def start() -> None:
+        runner.start()
+        await runner.warm_up()
+
+    return Litestar(
+        route_handlers=[generate, extend, create_job, read_job, models, healthz, files],
+        exception_handlers={Exception: handle_exception},
+        on_startup=[start],
+        on_shutdown=[runner.stop],
+        request_max_body_size=settings.max_body_bytes,
+    )

@@ -1,0 +1,155 @@
+"""Runs reelgate's flows off the API's event loop.
+
+The :class:`JobRunner` owns a thread with its own asyncio loop. A job is created as a Prefect
+flow run at once (its id is the job id) and then runs when one of ``max_running`` slots is
+free, so a burst is queued rather than thrown at the Prefect API. Every Prefect call of the API
+process goes through this loop; the API's own loop only awaits futures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import FlowRun, State, StateType
+from prefect.exceptions import ObjectNotFound
+from prefect.flow_engine import run_flow_async
+
+from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate_flows.flows import extend_video, generate_video
+
+T = TypeVar("T")
+
+STATUS_OF_STATE = {
+    StateType.SCHEDULED: "queued",
+    StateType.PENDING: "queued",
+    StateType.PAUSED: "queued",
+    StateType.RUNNING: "running",
+    StateType.COMPLETED: "succeeded",
+    StateType.FAILED: "failed",
+    StateType.CRASHED: "failed",
+    StateType.CANCELLING: "cancelled",
+    StateType.CANCELLED: "cancelled",
+}
+
+
+@dataclass(frozen=True)
+class JobView:
+    """What the API tells of a job: its status and, once it ended, its envelope or error."""
+
+    job_id: str
+    status: str
+    result: dict[str, Any] | None = None
+    error: BaseException | None = None
+
+
+class JobRunner:
+    def __init__(self, max_running: int) -> None:
+        self.max_running = max_running
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, daemon=True, name="reelgate-job-runner"
+        )
+        self._runs: dict[str, asyncio.Task[State]] = {}
+        self._slots: asyncio.Semaphore | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._init(), self._loop).result()
+
+    async def _init(self) -> None:
+        self._slots = asyncio.Semaphore(self.max_running)
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    async def _on_runner(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
+
+    async def warm_up(self) -> None:
+        """Start (or reach) the Prefect API before the first job needs it."""
+
+        async def ping() -> None:
+            async with get_client() as client:
+                await client.api_healthcheck()
+
+        await self._on_runner(ping())
+
+    async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+        """Create the job's flow run and queue it; returns the job id."""
+        return await self._on_runner(self._create(request, idempotency_key))
+
+    async def _create(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+        flow = extend_video if isinstance(request, ExtendRequest) else generate_video
+        parameters = {"request": request, "idempotency_key": idempotency_key}
+        async with get_client() as client:
+            flow_run = await client.create_flow_run(flow, parameters=parameters)
+        job_id = str(flow_run.id)
+        self._runs[job_id] = self._loop.create_task(self._run(flow, flow_run, parameters))
+        return job_id
+
+    async def _run(self, flow: Any, flow_run: FlowRun, parameters: dict[str, Any]) -> State:
+        assert self._slots is not None
+        async with self._slots:
+            state = await run_flow_async(
+                flow, flow_run=flow_run, parameters=parameters, return_type="state"
+            )
+        assert isinstance(state, State)
+        return state
+
+    async def wait(self, job_id: str, timeout_seconds: float) -> bool:
+        """Wait until a job started by this process ends; False once ``timeout_seconds``
+        passed."""
+
+        async def wait_here() -> bool:
+            task = self._runs.get(job_id)
+            if task is None:
+                return False
+            done, _ = await asyncio.wait({task}, timeout=timeout_seconds)
+            return bool(done)
+
+        return await self._on_runner(wait_here())
+
+    async def view(self, job_id: str) -> JobView | None:
+        """The job's status from Prefect (None when no such job exists)."""
+        return await self._on_runner(self._view(job_id))
+
+    async def _view(self, job_id: str) -> JobView | None:
+        try:
+            run_id = uuid.UUID(job_id)
+        except ValueError:
+            return None
+        task = self._runs.get(job_id)
+        if task is not None and task.done() and not task.cancelled():
+            state: State = task.result()
+        else:
+            async with get_client() as client:
+                try:
+                    run = await client.read_flow_run(run_id)
+                except ObjectNotFound:
+                    return None
+            if run.state is None:
+                return JobView(job_id, "queued")
+            state = run.state
+        status = STATUS_OF_STATE.get(state.type, "queued")
+        if status == "succeeded":
+            result = await state.aresult()
+            return JobView(job_id, status, result=result if isinstance(result, dict) else None)
+        if status == "failed":
+            error = await state.aresult(raise_on_failure=False)
+            return JobView(
+                job_id,
+                status,
+                error=error
+                if isinstance(error, BaseException)
+                else RuntimeError(state.message or "the job failed"),
+            )
+        return JobView(job_id, status)

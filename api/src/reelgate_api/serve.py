@@ -1,0 +1,31 @@
+"""``reelgate serve``: the HTTP API under uvicorn, with the embedded defaults."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import uvicorn
+from rich.console import Console
+
+from reelgate_api.app import create_app
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(host: str, port: int, console: Console) -> int:
+    """Serve until interrupted. Without API keys (not yet supported) only loopback is bound."""
+    if not is_loopback(host):
+        console.print(
+            f"[red]refusing to bind {host}:[/red] the API has no API keys configured, "
+            "so it only listens on loopback (127.0.0.1 or ::1)"
+        )
+        return 2
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    return 0

@@ -1,0 +1,23 @@
+"""Settings of the HTTP API (prefix ``REELGATE_``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REELGATE_", extra="ignore")
+
+    sync_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="how long POST /video/generate waits before answering 202 with the job id",
+    )
+    max_running_jobs: int = Field(
+        default=4, ge=1, description="flows run at once by this process; later jobs queue"
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    public_base_url: str | None = Field(
+        default=None, description="base of the URLs the API hands out (default: the request's)"
+    )

@@ -1,0 +1,202 @@
+"""The HTTP API under Litestar's async test client: the seed's endpoints and statuses, async
+jobs, models and health, with flows running on the job runner's own loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from reelgate.errors import ProviderError
+from reelgate.jobs import Failed, JobError, JobKind, Running
+from reelgate.specs import Capabilities
+from reelgate.testing import FakeProvider
+from reelgate.testing.fake import FAKE_MODEL
+from reelgate_api.app import create_app
+from reelgate_api.settings import ApiSettings
+from tests.support import probe_mp4
+
+
+@pytest.fixture
+async def client(fake: FakeProvider) -> AsyncIterator[AsyncTestClient[Any]]:
+    app = create_app(
+        ApiSettings(sync_timeout_seconds=60, max_running_jobs=4, max_body_bytes=64 * 1024)
+    )
+    async with AsyncTestClient(app=app, timeout=120) as test_client:
+        yield test_client
+
+
+def body(model: str = "local", **video: Any) -> dict[str, Any]:
+    return {
+        "prompt": "a lighthouse at dusk",
+        "customer_id": "api-1",
+        "settings": {"video": {"model": model, "duration_seconds": 1, **video}},
+    }
+
+
+async def test_generate_answers_the_seed_envelope_with_a_served_url(
+    client: AsyncTestClient[Any],
+) -> None:
+    response = await client.post(
+        "/video/generate", json=body(resolution="360p", aspect_ratio="16:9")
+    )
+    assert response.status_code == 200, response.text
+    envelope = response.json()
+    assert envelope["success"] is True and envelope["code"] == 200
+    data = envelope["data"]
+    assert {
+        "video_url",
+        "provider",
+        "model",
+        "duration",
+        "settings",
+        "job_id",
+        "provider_video_id",
+    } <= set(data)
+    assert data["video_url"].startswith(f"{client.base_url}/files/customers/api-1/")
+    video = await client.get(data["video_url"].removeprefix(str(client.base_url)))
+    assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
+    assert video.content[4:8] == b"ftyp"
+
+
+async def test_the_served_file_is_playable(client: AsyncTestClient[Any], tmp_path: Any) -> None:
+    response = await client.post("/video/generate", json=body(resolution="360p"))
+    url = response.json()["data"]["video_url"].removeprefix(str(client.base_url))
+    path = tmp_path / "served.mp4"
+    path.write_bytes((await client.get(url)).content)
+    assert probe_mp4(path)["frames"] == 24
+
+
+@pytest.mark.parametrize(
+    ("payload", "error_type"),
+    [
+        ({**body(), "prompt": ""}, "validation_error"),
+        ({**body(), "customer_id": "../x"}, "validation_error"),
+        (body(duration_seconds=0), "validation_error"),
+        (body(aspect_ratio="4:3"), "validation_error"),
+        ({**body(), "surprise": 1}, "validation_error"),
+        ({**body(), "save_to_db": "perhaps"}, "validation_error"),
+        (body(model="lokal"), "unknown_model"),
+        (body(model="kling"), "provider_not_configured"),
+    ],
+)
+async def test_bad_requests_are_400s(
+    client: AsyncTestClient[Any], payload: dict[str, Any], error_type: str
+) -> None:
+    response = await client.post("/video/generate", json=payload)
+    assert response.status_code == 400, response.text
+    envelope = response.json()
+    assert envelope == {"success": False, "code": 400, "error": envelope["error"]}
+    assert envelope["error"]["type"] == error_type and envelope["error"]["message"]
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe"])
+async def test_malformed_bodies_are_400s(client: AsyncTestClient[Any], raw: bytes) -> None:
+    response = await client.post(
+        "/video/generate", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400 and response.json()["error"]["type"] == ("validation_error")
+
+
+async def test_a_huge_body_is_refused_without_a_500(client: AsyncTestClient[Any]) -> None:
+    response = await client.post("/video/generate", json={**body(), "prompt": "x" * 200_000})
+    assert response.status_code == 413 and response.json()["success"] is False
+
+
+async def test_extend_on_a_provider_without_it_is_501(
+    client: AsyncTestClient[Any], use_runtime: Any
+) -> None:
+    use_runtime(
+        (
+            "fake",
+            FakeProvider(
+                spec=FAKE_MODEL.model_copy(
+                    update={
+                        "capabilities": Capabilities(
+                            kinds=frozenset({JobKind.TEXT}), durations=(1,)
+                        )
+                    }
+                )
+            ),
+        )
+    )
+    response = await client.post("/video/extend", json={**body("fake"), "video_id": "v-1"})
+    assert response.status_code == 501 and response.json()["error"]["type"] == ("not_implemented")
+
+
+async def test_a_provider_failure_is_502(client: AsyncTestClient[Any], fake: FakeProvider) -> None:
+    fake.poll_script = [
+        Failed(error=JobError(error_type="ProviderError", message="melted", provider_code="E42"))
+    ]
+    response = await client.post("/video/generate", json=body("fake"))
+    assert response.status_code == 502
+    error = response.json()["error"]
+    assert error["type"] == "provider_error" and error["provider_code"] == "E42"
+
+
+async def test_an_unexpected_failure_is_500_without_internals(
+    client: AsyncTestClient[Any], fake: FakeProvider
+) -> None:
+    fake.submit_errors = [RuntimeError("/srv/secret/path password=hunter2")]
+    response = await client.post("/video/generate", json=body("fake"))
+    assert response.status_code == 500
+    assert "hunter2" not in response.text and response.json()["error"]["type"] == ("internal_error")
+
+
+async def test_a_slow_sync_request_becomes_202_and_the_job_goes_on(
+    fake: FakeProvider,
+) -> None:
+    fake.poll_script = [Running(progress=0.5, poll_after_seconds=0.2)] * 8
+    app = create_app(ApiSettings(sync_timeout_seconds=0.5, max_running_jobs=2))
+    async with AsyncTestClient(app=app, timeout=120) as client:
+        response = await client.post("/video/generate", json=body("fake"))
+        assert response.status_code == 202, response.text
+        data = response.json()["data"]
+        assert data["status_url"].endswith(f"/video/jobs/{data['job_id']}")
+        for _ in range(200):
+            job = (await client.get(f"/video/jobs/{data['job_id']}")).json()
+            if job["status"] == "succeeded":
+                break
+            await asyncio.sleep(0.1)
+        assert job["success"] is True and job["data"]["job_id"] == data["job_id"]
+    assert fake.submissions == 1
+
+
+async def test_async_jobs_are_accepted_and_finish(
+    client: AsyncTestClient[Any], fake: FakeProvider
+) -> None:
+    accepted = await client.post("/video/jobs", json=body("fake"))
+    assert accepted.status_code == 202
+    job_id = accepted.json()["data"]["job_id"]
+    for _ in range(200):
+        job = (await client.get(f"/video/jobs/{job_id}")).json()
+        if job["status"] in ("succeeded", "failed"):
+            break
+        await asyncio.sleep(0.1)
+    assert job["status"] == "succeeded" and job["data"]["provider"] == "fake"
+    missing = await client.get("/video/jobs/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found"
+
+
+async def test_a_failed_async_job_reports_its_error(
+    client: AsyncTestClient[Any], fake: FakeProvider
+) -> None:
+    fake.poll_errors = [ProviderError("boom", provider_code="B1")]
+    accepted = await client.post("/video/jobs", json=body("fake"))
+    job_id = accepted.json()["data"]["job_id"]
+    for _ in range(200):
+        job = (await client.get(f"/video/jobs/{job_id}")).json()
+        if job["status"] in ("succeeded", "failed"):
+            break
+        await asyncio.sleep(0.1)
+    assert job["status"] == "failed" and job["error"]["provider_code"] == "B1"
+
+
+async def test_models_and_health(client: AsyncTestClient[Any]) -> None:
+    models = (await client.get("/video/models")).json()
+    assert {"local", "fake", "veo-3.1-fast"} <= {m["id"] for m in models["models"]}
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    assert (await client.get("/files/../../etc/passwd")).status_code in (400, 404)
