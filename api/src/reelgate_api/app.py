@@ -13,7 +13,9 @@ from litestar.params import FromPath
 from litestar.response import File
 
 from reelgate.errors import StorageError
+from reelgate.requests import GenerateRequest
 from reelgate.runtime import get_runtime
+from reelgate_api.auth import ApiKeys, presented_key
 from reelgate_api.bodies import parse_request
 from reelgate_api.cli_models import models_report
 from reelgate_api.errors import error_response, handle_exception, http_error_response
@@ -52,9 +54,21 @@ def _answer(
 def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = None) -> Litestar:
     settings = settings or ApiSettings()
     runner = runner or JobRunner(settings.max_running_jobs)
+    keys = ApiKeys.from_settings(settings)
+
+    def key_of(request: Request[Any, Any, Any]) -> str | None:
+        return presented_key(request.headers.get("authorization"), request.headers.get("x-api-key"))
+
+    async def parse_authorized(
+        request: Request[Any, Any, Any], extend: bool | None
+    ) -> GenerateRequest:
+        keys.customers_for(key_of(request))
+        parsed = parse_request(await request.body(), extend=extend)
+        keys.authorize(key_of(request), parsed.customer_id)
+        return parsed
 
     async def run_sync(request: Request[Any, Any, Any], extend: bool) -> Response[Json]:
-        parsed = parse_request(await request.body(), extend=extend)
+        parsed = await parse_authorized(request, extend)
         job_id = await runner.start_job(parsed, request.headers.get("idempotency-key"))
         await runner.wait(job_id, settings.sync_timeout_seconds)
         view = await runner.view(job_id)
@@ -71,7 +85,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
 
     @post("/video/jobs", status_code=202)
     async def create_job(request: Request[Any, Any, Any]) -> Response[Json]:
-        parsed = parse_request(await request.body(), extend=None)
+        parsed = await parse_authorized(request, None)
         job_id = await runner.start_job(parsed, request.headers.get("idempotency-key"))
         body = {
             "success": True,
@@ -82,15 +96,18 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
 
     @get("/video/jobs/{job_id:str}")
     async def read_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[Json]:
+        keys.customers_for(key_of(request))
         view = await runner.view(job_id)
         if view is None:
             return http_error_response(404, f"no job {job_id}")
+        keys.authorize(key_of(request), view.customer_id)
         answer = _answer(view, request, settings)
         content = answer.content if isinstance(answer.content, dict) else {}
         return Response({**content, "job_id": job_id, "status": view.status}, status_code=200)
 
     @get("/video/models")
-    async def models() -> Json:
+    async def models(request: Request[Any, Any, Any]) -> Json:
+        keys.customers_for(key_of(request))
         return models_report(get_runtime())
 
     @get("/healthz")

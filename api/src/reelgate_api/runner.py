@@ -9,6 +9,7 @@ process goes through this loop; the API's own loop only awaits futures.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 import uuid
 from collections.abc import Coroutine
@@ -16,14 +17,21 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_engine import run_flow_async
 
+from reelgate.errors import ConflictError
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate_flows.flows import extend_video, generate_video
 
 T = TypeVar("T")
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
 
 STATUS_OF_STATE = {
     StateType.SCHEDULED: "queued",
@@ -44,6 +52,7 @@ class JobView:
 
     job_id: str
     status: str
+    customer_id: str | None = None
     result: dict[str, Any] | None = None
     error: BaseException | None = None
 
@@ -56,6 +65,8 @@ class JobRunner:
             target=self._loop.run_forever, daemon=True, name="reelgate-job-runner"
         )
         self._runs: dict[str, asyncio.Task[State]] = {}
+        self._customers: dict[str, str] = {}
+        self._key_locks: dict[str, asyncio.Lock] = {}
         self._slots: asyncio.Semaphore | None = None
 
     def start(self) -> None:
@@ -88,11 +99,34 @@ class JobRunner:
         return await self._on_runner(self._create(request, idempotency_key))
 
     async def _create(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+        if idempotency_key is None:
+            return await self._create_run(request, None, [])
+        key_tag = f"reelgate-key:{_digest(idempotency_key)}"
+        body_tag = f"reelgate-body:{_digest(request.model_dump_json())}"
+        lock = self._key_locks.setdefault(key_tag, asyncio.Lock())
+        async with lock:
+            async with get_client() as client:
+                earlier = await client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[key_tag])), limit=1
+                )
+            if earlier:
+                if body_tag not in earlier[0].tags:
+                    raise ConflictError(
+                        "this Idempotency-Key was used with another request body",
+                        job_id=str(earlier[0].id),
+                    )
+                return str(earlier[0].id)
+            return await self._create_run(request, idempotency_key, [key_tag, body_tag])
+
+    async def _create_run(
+        self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]
+    ) -> str:
         flow = extend_video if isinstance(request, ExtendRequest) else generate_video
         parameters = {"request": request, "idempotency_key": idempotency_key}
         async with get_client() as client:
-            flow_run = await client.create_flow_run(flow, parameters=parameters)
+            flow_run = await client.create_flow_run(flow, parameters=parameters, tags=tags)
         job_id = str(flow_run.id)
+        self._customers[job_id] = request.customer_id
         self._runs[job_id] = self._loop.create_task(self._run(flow, flow_run, parameters))
         return job_id
 
@@ -128,6 +162,7 @@ class JobRunner:
         except ValueError:
             return None
         task = self._runs.get(job_id)
+        customer = self._customers.get(job_id)
         if task is not None and task.done() and not task.cancelled():
             state: State = task.result()
         else:
@@ -136,20 +171,25 @@ class JobRunner:
                     run = await client.read_flow_run(run_id)
                 except ObjectNotFound:
                     return None
+            request = run.parameters.get("request")
+            customer = request.get("customer_id") if isinstance(request, dict) else customer
             if run.state is None:
-                return JobView(job_id, "queued")
+                return JobView(job_id, "queued", customer)
             state = run.state
         status = STATUS_OF_STATE.get(state.type, "queued")
         if status == "succeeded":
             result = await state.aresult()
-            return JobView(job_id, status, result=result if isinstance(result, dict) else None)
+            return JobView(
+                job_id, status, customer, result=result if isinstance(result, dict) else None
+            )
         if status == "failed":
             error = await state.aresult(raise_on_failure=False)
             return JobView(
                 job_id,
                 status,
+                customer,
                 error=error
                 if isinstance(error, BaseException)
                 else RuntimeError(state.message or "the job failed"),
             )
-        return JobView(job_id, status)
+        return JobView(job_id, status, customer)

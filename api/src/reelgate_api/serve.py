@@ -8,6 +8,8 @@ import uvicorn
 from rich.console import Console
 
 from reelgate_api.app import create_app
+from reelgate_api.auth import ApiKeys
+from reelgate_api.settings import ApiSettings
 
 
 def is_loopback(host: str) -> bool:
@@ -20,12 +22,13 @@ def is_loopback(host: str) -> bool:
 
 
 def serve(host: str, port: int, console: Console) -> int:
-    """Serve until interrupted. Without API keys (not yet supported) only loopback is bound."""
-    if not is_loopback(host):
+    """Serve until interrupted. Without API keys only loopback is bound."""
+    settings = ApiSettings()
+    if not is_loopback(host) and not ApiKeys.from_settings(settings).enabled:
         console.print(
             f"[red]refusing to bind {host}:[/red] the API has no API keys configured, "
             "so it only listens on loopback (127.0.0.1 or ::1)"
         )
         return 2
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     return 0

@@ -18,6 +18,12 @@ class ApiSettings(BaseSettings):
         default=4, ge=1, description="flows run at once by this process; later jobs queue"
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    api_keys: str | None = Field(
+        default=None,
+        description="JSON object mapping each API key to the customer ids it may act for, "
+        'e.g. {"key-1": ["acme"], "ops-key": "*"}; unset: no keys (loopback only)',
+    )
+    api_keys_file: str | None = Field(default=None, description="a file holding that JSON")
     public_base_url: str | None = Field(
         default=None, description="base of the URLs the API hands out (default: the request's)"
     )

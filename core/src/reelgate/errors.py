@@ -131,6 +131,28 @@ class StorageError(ReelgateError):
     type = "storage_error"
 
 
+class UnauthorizedError(ReelgateError):
+    """No valid API key was given."""
+
+    status = 401
+    type = "unauthorized"
+
+
+class ForbiddenError(ReelgateError):
+    """The API key may not act for this customer or job."""
+
+    status = 403
+    type = "forbidden"
+
+
+class ConflictError(ReelgateError):
+    """The request conflicts with an earlier one (e.g. an Idempotency-Key reused with another
+    body)."""
+
+    status = 409
+    type = "conflict"
+
+
 class PluginError(ReelgateError):
     """A plugin broke the contract at load time (duplicate model ids, a declared capability
     without its hook, a misspelt hook name)."""
