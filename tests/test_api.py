@@ -213,8 +213,7 @@ async def test_idempotency_keys_return_the_same_job_and_refuse_another_body(
     assert again.json()["data"]["job_id"] == job_id
     sync = await client.post("/video/generate", json=body("fake"), headers=headers)
     assert sync.status_code == 200 and sync.json()["data"]["job_id"] == job_id
-    other = await client.post("/video/jobs", json=body("fake", duration_seconds=2),
-                              headers=headers)
+    other = await client.post("/video/jobs", json=body("fake", duration_seconds=2), headers=headers)
     assert other.status_code == 409 and other.json()["error"]["type"] == "conflict"
     assert fake.submissions == 1
 
@@ -225,21 +224,29 @@ async def test_api_keys_guard_every_video_endpoint(fake: FakeProvider) -> None:
     acme = {**body("fake"), "customer_id": "acme"}
     async with AsyncTestClient(app=app, timeout=120) as client:
         assert (await client.post("/video/jobs", json=acme)).status_code == 401
-        wrong = await client.post("/video/jobs", json=acme,
-                                  headers={"Authorization": "Bearer nope"})
+        wrong = await client.post(
+            "/video/jobs", json=acme, headers={"Authorization": "Bearer nope"}
+        )
         assert wrong.status_code == 401 and wrong.json()["error"]["type"] == "unauthorized"
-        other = await client.post("/video/jobs", json={**acme, "customer_id": "globex"},
-                                  headers={"X-API-Key": "key-acme"})
+        other = await client.post(
+            "/video/jobs", json={**acme, "customer_id": "globex"}, headers={"X-API-Key": "key-acme"}
+        )
         assert other.status_code == 403 and other.json()["error"]["type"] == "forbidden"
-        accepted = await client.post("/video/jobs", json=acme,
-                                     headers={"Authorization": "Bearer key-acme"})
+        accepted = await client.post(
+            "/video/jobs", json=acme, headers={"Authorization": "Bearer key-acme"}
+        )
         assert accepted.status_code == 202
         job_url = f"/video/jobs/{accepted.json()['data']['job_id']}"
-        globex_job = await client.post("/video/jobs", json={**acme, "customer_id": "globex"},
-                                       headers={"Authorization": "Bearer key-ops"})
+        globex_job = await client.post(
+            "/video/jobs",
+            json={**acme, "customer_id": "globex"},
+            headers={"Authorization": "Bearer key-ops"},
+        )
         assert globex_job.status_code == 202
-        peek = await client.get(f"/video/jobs/{globex_job.json()['data']['job_id']}",
-                                headers={"Authorization": "Bearer key-acme"})
+        peek = await client.get(
+            f"/video/jobs/{globex_job.json()['data']['job_id']}",
+            headers={"Authorization": "Bearer key-acme"},
+        )
         assert peek.status_code == 403
         assert (await client.get(job_url)).status_code == 401
         assert (await client.get(job_url, headers={"X-API-Key": "key-acme"})).status_code == 200

@@ -66,6 +66,7 @@ class JobRunner:
         )
         self._runs: dict[str, asyncio.Task[State]] = {}
         self._customers: dict[str, str] = {}
+        self._started: set[str] = set()
         self._key_locks: dict[str, asyncio.Lock] = {}
         self._slots: asyncio.Semaphore | None = None
 
@@ -133,6 +134,7 @@ class JobRunner:
     async def _run(self, flow: Any, flow_run: FlowRun, parameters: dict[str, Any]) -> State:
         assert self._slots is not None
         async with self._slots:
+            self._started.add(str(flow_run.id))
             state = await run_flow_async(
                 flow, flow_run=flow_run, parameters=parameters, return_type="state"
             )
@@ -163,7 +165,10 @@ class JobRunner:
             return None
         task = self._runs.get(job_id)
         customer = self._customers.get(job_id)
-        if task is not None and task.done() and not task.cancelled():
+        if task is not None and not task.done():
+            # A job of this process: its status is known here, without asking the Prefect API.
+            return JobView(job_id, "running" if job_id in self._started else "queued", customer)
+        if task is not None and not task.cancelled():
             state: State = task.result()
         else:
             async with get_client() as client:

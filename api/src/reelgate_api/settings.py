@@ -15,7 +15,7 @@ class ApiSettings(BaseSettings):
         description="how long POST /video/generate waits before answering 202 with the job id",
     )
     max_running_jobs: int = Field(
-        default=4, ge=1, description="flows run at once by this process; later jobs queue"
+        default=2, ge=1, description="flows run at once by this process; later jobs queue"
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     api_keys: str | None = Field(
