@@ -4,13 +4,16 @@ files of the local folder storage. Flows run on the :class:`JobRunner`'s loop, n
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
-from litestar.response import File
+from litestar.response import File, ServerSentEvent, ServerSentEventMessage
 
 from reelgate.errors import StorageError
 from reelgate.requests import GenerateRequest
@@ -19,6 +22,7 @@ from reelgate_api.auth import ApiKeys, presented_key
 from reelgate_api.bodies import parse_request
 from reelgate_api.cli_models import models_report
 from reelgate_api.errors import error_response, handle_exception, http_error_response
+from reelgate_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from reelgate_api.presentation import FILES_PATH, present
 from reelgate_api.runner import JobRunner, JobView
 from reelgate_api.settings import ApiSettings
@@ -26,6 +30,8 @@ from reelgate_flows.settings import FlowSettings
 from reelgate_flows.storage.files import FileStorage
 
 Json = dict[str, Any]
+TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
+EVENT_POLL_SECONDS = 0.2
 
 
 def _base_url(request: Request[Any, Any, Any], settings: ApiSettings) -> str:
@@ -105,6 +111,46 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         content = answer.content if isinstance(answer.content, dict) else {}
         return Response({**content, "job_id": job_id, "status": view.status}, status_code=200)
 
+    @get("/video/jobs/{job_id:str}/events")
+    async def job_events(request: Request[Any, Any, Any], job_id: FromPath[str]) -> ServerSentEvent:
+        """Server-Sent Events: ``status`` on every change of status, step or progress, then
+        one ``result`` event holding the envelope (or error envelope) when the job ends."""
+        keys.customers_for(key_of(request))
+        first = await runner.view(job_id)
+        if first is None:
+            raise NotFoundException(f"no job {job_id}")
+        keys.authorize(key_of(request), first.customer_id)
+
+        async def stream() -> AsyncIterator[ServerSentEventMessage]:
+            view, last = first, None
+            while True:
+                snapshot = (view.status, view.step, view.progress)
+                if snapshot != last:
+                    last = snapshot
+                    yield ServerSentEventMessage(
+                        event="status",
+                        data=json.dumps(
+                            {
+                                "job_id": job_id,
+                                "status": view.status,
+                                "step": view.step,
+                                "progress": view.progress,
+                            }
+                        ),
+                    )
+                if view.status in TERMINAL_STATUSES:
+                    answer = _answer(view, request, settings)
+                    yield ServerSentEventMessage(event="result", data=json.dumps(answer.content))
+                    return
+                await asyncio.sleep(EVENT_POLL_SECONDS)
+                view = await runner.view(job_id) or view
+
+        return ServerSentEvent(stream())
+
+    @get("/metrics", media_type=METRICS_CONTENT_TYPE)
+    async def metrics() -> Response[bytes]:
+        return Response(runner.metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
+
     @get("/video/models")
     async def models(request: Request[Any, Any, Any]) -> Json:
         keys.customers_for(key_of(request))
@@ -130,7 +176,17 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         await runner.warm_up()
 
     return Litestar(
-        route_handlers=[generate, extend, create_job, read_job, models, healthz, files],
+        route_handlers=[
+            generate,
+            extend,
+            create_job,
+            read_job,
+            job_events,
+            metrics,
+            models,
+            healthz,
+            files,
+        ],
         exception_handlers={Exception: handle_exception},
         on_startup=[start],
         on_shutdown=[runner.stop],

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,11 +23,21 @@ from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_engine import run_flow_async
 
-from reelgate.errors import ConflictError
+from reelgate.errors import ConflictError, ReelgateError
 from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.runtime import get_runtime
+from reelgate_api.metrics import JobMetrics
 from reelgate_flows.flows import extend_video, generate_video
+from reelgate_flows.progress import ProgressEvent, subscribe
 
 T = TypeVar("T")
+
+
+def _provider_of(request: GenerateRequest) -> str:
+    try:
+        return get_runtime().resolve(request.video.model).spec.provider.name
+    except ReelgateError:
+        return "unknown"
 
 
 def _digest(text: str) -> str:
@@ -53,13 +64,18 @@ class JobView:
     job_id: str
     status: str
     customer_id: str | None = None
+    step: str | None = None
+    progress: float | None = None
     result: dict[str, Any] | None = None
     error: BaseException | None = None
 
 
 class JobRunner:
-    def __init__(self, max_running: int) -> None:
+    def __init__(self, max_running: int, metrics: JobMetrics | None = None) -> None:
         self.max_running = max_running
+        self.metrics = metrics or JobMetrics()
+        self._latest: dict[str, ProgressEvent] = {}
+        self._unsubscribe: Callable[[], None] | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, daemon=True, name="reelgate-job-runner"
@@ -71,13 +87,19 @@ class JobRunner:
         self._slots: asyncio.Semaphore | None = None
 
     def start(self) -> None:
+        self._unsubscribe = subscribe(self._remember)
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._init(), self._loop).result()
 
     async def _init(self) -> None:
         self._slots = asyncio.Semaphore(self.max_running)
 
+    def _remember(self, event: ProgressEvent) -> None:
+        self._latest[event.job_id] = event
+
     def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
         if not self._thread.is_alive():
             return
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -133,12 +155,18 @@ class JobRunner:
 
     async def _run(self, flow: Any, flow_run: FlowRun, parameters: dict[str, Any]) -> State:
         assert self._slots is not None
+        provider = _provider_of(parameters["request"])
         async with self._slots:
             self._started.add(str(flow_run.id))
+            self.metrics.job_started(provider)
+            began = time.monotonic()
             state = await run_flow_async(
                 flow, flow_run=flow_run, parameters=parameters, return_type="state"
             )
         assert isinstance(state, State)
+        self.metrics.job_ended(
+            provider, STATUS_OF_STATE.get(state.type, "failed"), time.monotonic() - began
+        )
         return state
 
     async def wait(self, job_id: str, timeout_seconds: float) -> bool:
@@ -167,7 +195,14 @@ class JobRunner:
         customer = self._customers.get(job_id)
         if task is not None and not task.done():
             # A job of this process: its status is known here, without asking the Prefect API.
-            return JobView(job_id, "running" if job_id in self._started else "queued", customer)
+            latest = self._latest.get(job_id)
+            return JobView(
+                job_id,
+                "running" if job_id in self._started else "queued",
+                customer,
+                step=latest.step if latest else None,
+                progress=latest.fraction if latest else None,
+            )
         if task is not None and not task.cancelled():
             state: State = task.result()
         else:
