@@ -40,9 +40,15 @@ def events(url: str) -> list[tuple[str, Any]]:
 
 def test_events_stream_progress_then_the_result(api: str, fake: FakeProvider) -> None:
     fake.poll_script = [Running(progress=p, poll_after_seconds=0.1) for p in (0.2, 0.5, 0.8)]
-    accepted = httpx.post(f"{api}/video/jobs", json={
-        "prompt": "stream me", "customer_id": "sse",
-        "settings": {"video": {"model": "fake", "duration_seconds": 1}}}, timeout=60)
+    accepted = httpx.post(
+        f"{api}/video/jobs",
+        json={
+            "prompt": "stream me",
+            "customer_id": "sse",
+            "settings": {"video": {"model": "fake", "duration_seconds": 1}},
+        },
+        timeout=60,
+    )
     job_id = accepted.json()["data"]["job_id"]
     stream = events(f"{api}/video/jobs/{job_id}/events")
     kinds = [kind for kind, _ in stream]
