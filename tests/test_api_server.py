@@ -62,3 +62,93 @@ def test_events_stream_progress_then_the_result(api: str, fake: FakeProvider) ->
     metrics = httpx.get(f"{api}/metrics").text
     assert 'reelgate_jobs_total{outcome="succeeded",provider="fake"} 1.0' in metrics
     assert "reelgate_job_duration_seconds_bucket" in metrics
+
+
+class Receiver:
+    """A webhook receiver on loopback: answers 500 to the first ``failures`` deliveries."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.deliveries: list[tuple[dict[str, str], bytes]] = []
+
+    def app(self) -> Any:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        async def hook(request: Request) -> Response:
+            self.deliveries.append((dict(request.headers), await request.body()))
+            return Response(status_code=500 if len(self.deliveries) <= self.failures else 204)
+
+        return Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+
+
+SECRET_KEY = b"k" * 32
+SECRET = "whsec_" + __import__("base64").b64encode(SECRET_KEY).decode()
+
+
+def verify(headers: dict[str, str], body: bytes) -> bool:
+    import base64
+    import hashlib
+    import hmac
+
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = base64.b64encode(hmac.new(SECRET_KEY, signed, hashlib.sha256).digest()).decode()
+    return any(part.split(",", 1)[1] == expected for part in headers["webhook-signature"].split())
+
+
+def test_webhooks_are_signed_and_retried_until_delivered(
+    fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setenv("REELGATE_ALLOW_PRIVATE_URLS", "true")
+    receiver = Receiver(failures=1)
+    app = create_app(ApiSettings(webhook_secret=SECRET, webhook_retry_base_seconds=0.05))
+    with BackgroundServer(receiver.app()) as hooks, BackgroundServer(app, lifespan="on") as api:
+        accepted = httpx.post(
+            f"{api.url}/video/jobs",
+            json={
+                "prompt": "notify me",
+                "customer_id": "hooks",
+                "webhook_url": f"{hooks.url}/hook",
+                "settings": {"video": {"model": "fake", "duration_seconds": 1}},
+            },
+            timeout=60,
+        )
+        assert accepted.status_code == 202, accepted.text
+        deadline = time.monotonic() + 60
+        while len(receiver.deliveries) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert len(receiver.deliveries) == 2
+    (first_headers, first_body), (headers, body) = receiver.deliveries
+    assert first_headers["webhook-id"] == headers["webhook-id"]
+    assert verify(headers, body) and verify(first_headers, first_body)
+    assert not verify({**headers, "webhook-timestamp": "1"}, body)
+    payload = json.loads(body)
+    assert payload["success"] is True and payload["job_id"] == accepted.json()["data"]["job_id"]
+
+
+def test_webhook_targets_are_checked_before_the_job(fake: FakeProvider) -> None:
+    app = create_app(ApiSettings(webhook_secret=SECRET))
+    with BackgroundServer(app, lifespan="on") as api:
+        for target in (
+            "http://127.0.0.1:9/hook",
+            "http://10.0.0.8/hook",
+            "file:///etc/passwd",
+            "http://169.254.169.254/latest/meta-data",
+        ):
+            refused = httpx.post(
+                f"{api.url}/video/jobs",
+                json={
+                    "prompt": "x",
+                    "customer_id": "hooks",
+                    "webhook_url": target,
+                    "settings": {"video": {"model": "fake", "duration_seconds": 1}},
+                },
+                timeout=60,
+            )
+            assert refused.status_code == 400, (target, refused.text)
+            assert "webhook_url" in refused.json()["error"]["message"]
+    assert fake.submissions == 0

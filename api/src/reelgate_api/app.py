@@ -26,6 +26,7 @@ from reelgate_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from reelgate_api.presentation import FILES_PATH, present
 from reelgate_api.runner import JobRunner, JobView
 from reelgate_api.settings import ApiSettings
+from reelgate_api.webhooks import WebhookSender
 from reelgate_flows.settings import FlowSettings
 from reelgate_flows.storage.files import FileStorage
 
@@ -38,21 +39,20 @@ def _base_url(request: Request[Any, Any, Any], settings: ApiSettings) -> str:
     return (settings.public_base_url or str(request.base_url)).rstrip("/")
 
 
-def _job_links(request: Request[Any, Any, Any], settings: ApiSettings, job_id: str) -> Json:
-    return {"job_id": job_id, "status_url": f"{_base_url(request, settings)}/video/jobs/{job_id}"}
+def _job_links(base_url: str, job_id: str) -> Json:
+    return {"job_id": job_id, "status_url": f"{base_url}/video/jobs/{job_id}"}
 
 
-def _answer(
-    view: JobView, request: Request[Any, Any, Any], settings: ApiSettings
-) -> Response[Json]:
+def _answer(view: JobView, base_url: str) -> Response[Json]:
+    """The envelope of a job: the result, the error, or 202 with where to look later."""
     if view.status == "succeeded" and view.result is not None:
-        return Response(present(view.result, _base_url(request, settings)), status_code=200)
+        return Response(present(view.result, base_url), status_code=200)
     if view.status == "failed" and view.error is not None:
         return error_response(view.error)
     accepted = {
         "success": True,
         "code": 202,
-        "data": {**_job_links(request, settings, view.job_id), "status": view.status},
+        "data": {**_job_links(base_url, view.job_id), "status": view.status},
     }
     return Response(accepted, status_code=202)
 
@@ -61,6 +61,31 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
     settings = settings or ApiSettings()
     runner = runner or JobRunner(settings.max_running_jobs)
     keys = ApiKeys.from_settings(settings)
+    webhooks = WebhookSender(
+        settings.webhook_secret,
+        settings.webhook_attempts,
+        settings.webhook_retry_base_seconds,
+        FlowSettings().allow_private_urls,
+    )
+    webhook_targets: dict[str, tuple[str, str]] = {}
+
+    async def notify(job_id: str) -> None:
+        """Runs on the runner's loop when a job of this process ends."""
+        target = webhook_targets.pop(job_id, None)
+        view = await runner.view_here(job_id) if target else None
+        if target is None or view is None:
+            return
+        answer = _answer(view, target[1])
+        content = answer.content if isinstance(answer.content, dict) else {}
+        await webhooks.deliver(target[0], {**content, "job_id": job_id, "status": view.status})
+
+    runner.on_end.append(notify)
+
+    async def start_job(request: Request[Any, Any, Any], parsed: GenerateRequest) -> str:
+        job_id = await runner.start_job(parsed, request.headers.get("idempotency-key"))
+        if parsed.webhook_url:
+            webhook_targets[job_id] = (parsed.webhook_url, _base_url(request, settings))
+        return job_id
 
     def key_of(request: Request[Any, Any, Any]) -> str | None:
         return presented_key(request.headers.get("authorization"), request.headers.get("x-api-key"))
@@ -71,15 +96,17 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         keys.customers_for(key_of(request))
         parsed = parse_request(await request.body(), extend=extend)
         keys.authorize(key_of(request), parsed.customer_id)
+        if parsed.webhook_url:
+            await webhooks.check(parsed.webhook_url)
         return parsed
 
     async def run_sync(request: Request[Any, Any, Any], extend: bool) -> Response[Json]:
         parsed = await parse_authorized(request, extend)
-        job_id = await runner.start_job(parsed, request.headers.get("idempotency-key"))
+        job_id = await start_job(request, parsed)
         await runner.wait(job_id, settings.sync_timeout_seconds)
         view = await runner.view(job_id)
         assert view is not None
-        return _answer(view, request, settings)
+        return _answer(view, _base_url(request, settings))
 
     @post("/video/generate", status_code=200)
     async def generate(request: Request[Any, Any, Any]) -> Response[Json]:
@@ -92,11 +119,11 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
     @post("/video/jobs", status_code=202)
     async def create_job(request: Request[Any, Any, Any]) -> Response[Json]:
         parsed = await parse_authorized(request, None)
-        job_id = await runner.start_job(parsed, request.headers.get("idempotency-key"))
+        job_id = await start_job(request, parsed)
         body = {
             "success": True,
             "code": 202,
-            "data": {**_job_links(request, settings, job_id), "status": "queued"},
+            "data": {**_job_links(_base_url(request, settings), job_id), "status": "queued"},
         }
         return Response(body, status_code=202)
 
@@ -107,7 +134,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         if view is None:
             return http_error_response(404, f"no job {job_id}")
         keys.authorize(key_of(request), view.customer_id)
-        answer = _answer(view, request, settings)
+        answer = _answer(view, _base_url(request, settings))
         content = answer.content if isinstance(answer.content, dict) else {}
         return Response({**content, "job_id": job_id, "status": view.status}, status_code=200)
 
@@ -139,7 +166,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
                         ),
                     )
                 if view.status in TERMINAL_STATUSES:
-                    answer = _answer(view, request, settings)
+                    answer = _answer(view, _base_url(request, settings))
                     yield ServerSentEventMessage(event="result", data=json.dumps(answer.content))
                     return
                 await asyncio.sleep(EVENT_POLL_SECONDS)

@@ -75,6 +75,8 @@ class JobRunner:
         self.max_running = max_running
         self.metrics = metrics or JobMetrics()
         self._latest: dict[str, ProgressEvent] = {}
+        self.on_end: list[Callable[[str], Coroutine[Any, Any, None]]] = []
+        self._hook_tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -167,6 +169,10 @@ class JobRunner:
         self.metrics.job_ended(
             provider, STATUS_OF_STATE.get(state.type, "failed"), time.monotonic() - began
         )
+        for hook in self.on_end:
+            task = self._loop.create_task(hook(str(flow_run.id)))
+            self._hook_tasks.add(task)
+            task.add_done_callback(self._hook_tasks.discard)
         return state
 
     async def wait(self, job_id: str, timeout_seconds: float) -> bool:
@@ -185,6 +191,10 @@ class JobRunner:
     async def view(self, job_id: str) -> JobView | None:
         """The job's status from Prefect (None when no such job exists)."""
         return await self._on_runner(self._view(job_id))
+
+    async def view_here(self, job_id: str) -> JobView | None:
+        """Like :meth:`view`, for code already running on the runner's loop."""
+        return await self._view(job_id)
 
     async def _view(self, job_id: str) -> JobView | None:
         try:

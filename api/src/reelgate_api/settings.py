@@ -24,6 +24,11 @@ class ApiSettings(BaseSettings):
         'e.g. {"key-1": ["acme"], "ops-key": "*"}; unset: no keys (loopback only)',
     )
     api_keys_file: str | None = Field(default=None, description="a file holding that JSON")
+    webhook_secret: str | None = Field(
+        default=None, description="Standard Webhooks signing secret (whsec_<base64> or text)"
+    )
+    webhook_attempts: int = Field(default=5, ge=1, le=20)
+    webhook_retry_base_seconds: float = Field(default=1.0, ge=0)
     public_base_url: str | None = Field(
         default=None, description="base of the URLs the API hands out (default: the request's)"
     )

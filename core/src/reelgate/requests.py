@@ -75,6 +75,7 @@ class GenerateRequest(_Strict):
     customer_id: str
     input_image_url: str | None = None
     save_to_db: bool = True
+    webhook_url: Annotated[str | None, Field(max_length=2048)] = None
 
     @field_validator("prompt")
     @classmethod

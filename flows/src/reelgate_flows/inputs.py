@@ -74,7 +74,11 @@ def _read_local(location: str, field: str, max_bytes: int) -> bytes:
         raise ValidationError(f"cannot read {field} {path}: {exc.strerror}", field=field) from exc
 
 
-async def _check_host(url: str, field: str, allow_private: bool) -> None:
+async def check_url(url: str, field: str, allow_private: bool) -> None:
+    """Raise a 400 unless ``url`` is http(s) and (unless ``allow_private``) every address its
+    host resolves to is public."""
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        raise ValidationError(f"{field} must be an http(s) URL", field=field)
     host = urlsplit(url).hostname
     if not host:
         raise ValidationError(f"{field} has no host", field=field)
@@ -98,7 +102,7 @@ async def _fetch_url(
 ) -> bytes:
     async with httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            await _check_host(url, field, allow_private)
+            await check_url(url, field, allow_private)
             try:
                 async with client.stream("GET", url) as response:
                     if response.is_redirect and "location" in response.headers:
