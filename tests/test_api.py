@@ -252,3 +252,25 @@ async def test_api_keys_guard_every_video_endpoint(fake: FakeProvider) -> None:
         assert (await client.get(job_url, headers={"X-API-Key": "key-acme"})).status_code == 200
         assert (await client.get("/video/models")).status_code == 401
         assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_cancel_stops_the_job_and_cancels_at_the_provider(
+    client: AsyncTestClient[Any], fake: FakeProvider
+) -> None:
+    fake.poll_script = [Running(progress=0.1, poll_after_seconds=0.1)] * 10_000
+    accepted = await client.post("/video/jobs", json=body("fake"))
+    job_id = accepted.json()["data"]["job_id"]
+    for _ in range(300):
+        if fake.polls >= 2:
+            break
+        await asyncio.sleep(0.05)
+    cancelled = await client.delete(f"/video/jobs/{job_id}")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["data"]["status"] == "cancelled"
+    assert fake.cancelled == {fake.submitted_jobs[0].provider_job_id}
+    job = (await client.get(f"/video/jobs/{job_id}")).json()
+    assert job["status"] == "cancelled"
+    again = await client.delete(f"/video/jobs/{job_id}")
+    assert again.status_code == 409 and again.json()["error"]["type"] == "conflict"
+    unknown = await client.delete("/video/jobs/00000000-0000-0000-0000-000000000000")
+    assert unknown.status_code == 404

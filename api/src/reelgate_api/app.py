@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Response, get, post
+from litestar import Litestar, Request, Response, delete, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import File, ServerSentEvent, ServerSentEventMessage
@@ -138,6 +138,19 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         content = answer.content if isinstance(answer.content, dict) else {}
         return Response({**content, "job_id": job_id, "status": view.status}, status_code=200)
 
+    @delete("/video/jobs/{job_id:str}", status_code=200)
+    async def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[Json]:
+        keys.customers_for(key_of(request))
+        view = await runner.view(job_id)
+        if view is None:
+            raise NotFoundException(f"no job {job_id}")
+        keys.authorize(key_of(request), view.customer_id)
+        status = await runner.cancel(job_id)
+        return Response(
+            {"success": True, "code": 200, "data": {"job_id": job_id, "status": status}},
+            status_code=200,
+        )
+
     @get("/video/jobs/{job_id:str}/events")
     async def job_events(request: Request[Any, Any, Any], job_id: FromPath[str]) -> ServerSentEvent:
         """Server-Sent Events: ``status`` on every change of status, step or progress, then
@@ -207,6 +220,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
             generate,
             extend,
             create_job,
+            cancel_job,
             read_job,
             job_events,
             metrics,

@@ -9,6 +9,7 @@ process goes through this loop; the API's own loop only awaits futures.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import threading
 import time
@@ -22,8 +23,15 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_engine import run_flow_async
+from prefect.states import Cancelled
 
-from reelgate.errors import ConflictError, ReelgateError
+from reelgate.errors import (
+    CapabilityNotSupportedError,
+    ConflictError,
+    NotFoundError,
+    ReelgateError,
+)
+from reelgate.jobs import Job
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
 from reelgate_api.metrics import JobMetrics
@@ -75,6 +83,7 @@ class JobRunner:
         self.max_running = max_running
         self.metrics = metrics or JobMetrics()
         self._latest: dict[str, ProgressEvent] = {}
+        self._provider_jobs: dict[str, Job] = {}
         self.on_end: list[Callable[[str], Coroutine[Any, Any, None]]] = []
         self._hook_tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Callable[[], None] | None = None
@@ -98,6 +107,8 @@ class JobRunner:
 
     def _remember(self, event: ProgressEvent) -> None:
         self._latest[event.job_id] = event
+        if event.provider_job is not None:
+            self._provider_jobs[event.job_id] = event.provider_job
 
     def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -191,6 +202,32 @@ class JobRunner:
     async def view(self, job_id: str) -> JobView | None:
         """The job's status from Prefect (None when no such job exists)."""
         return await self._on_runner(self._view(job_id))
+
+    async def cancel(self, job_id: str) -> str:
+        """Cancel a job: at the provider where it can, then its run. Returns the new status;
+        raises ConflictError when the job already ended."""
+        return await self._on_runner(self._cancel(job_id))
+
+    async def _cancel(self, job_id: str) -> str:
+        view = await self._view(job_id)
+        if view is None:
+            raise NotFoundError(f"no job {job_id}")
+        if view.status in ("succeeded", "failed", "cancelled"):
+            raise ConflictError(f"job {job_id} already ended ({view.status})", status=view.status)
+        provider_job = self._provider_jobs.get(job_id)
+        if provider_job is not None:
+            runtime = get_runtime()
+            with contextlib.suppress(CapabilityNotSupportedError):
+                await runtime.cancel(provider_job, runtime.context(provider_job.provider))
+        task = self._runs.get(job_id)
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task})
+        async with get_client() as client:
+            await client.set_flow_run_state(
+                uuid.UUID(job_id), Cancelled(message="cancelled through the API"), force=True
+            )
+        return "cancelled"
 
     async def view_here(self, job_id: str) -> JobView | None:
         """Like :meth:`view`, for code already running on the runner's loop."""

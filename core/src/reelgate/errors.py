@@ -145,6 +145,13 @@ class ForbiddenError(ReelgateError):
     type = "forbidden"
 
 
+class NotFoundError(ReelgateError):
+    """No such job (or other resource)."""
+
+    status = 404
+    type = "not_found"
+
+
 class ConflictError(ReelgateError):
     """The request conflicts with an earlier one (e.g. an Idempotency-Key reused with another
     body)."""

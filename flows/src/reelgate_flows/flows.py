@@ -35,7 +35,15 @@ async def _run(
     cache_key = steps.submission_key(request, prepared, idempotency_key or f"run:{job_id}")
     step("submit", f"submitting to {prepared.model}")
     job = await steps.submit(request, prepared, job_id, cache_key)
-    step("wait", f"{job.provider} job {job.provider_job_id} accepted")
+    emit(
+        ProgressEvent(
+            job_id,
+            "wait",
+            None,
+            f"{job.provider} job {job.provider_job_id} accepted",
+            provider_job=job,
+        )
+    )
     refs = await steps.wait(job, job_id)
     stored = []
     for ref in refs:

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from reelgate.jobs import Job
+
 
 @dataclass(frozen=True)
 class ProgressEvent:
@@ -16,6 +18,8 @@ class ProgressEvent:
     step: str
     fraction: float | None
     message: str
+    provider_job: Job | None = None
+    """Set once the provider accepted the job (on the ``wait`` step)."""
 
 
 Listener = Callable[[ProgressEvent], None]
