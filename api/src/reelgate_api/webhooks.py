@@ -72,8 +72,13 @@ class WebhookSender:
                     "webhook-signature": sign(self.secret, message_id, timestamp, body),
                 }
                 try:
-                    await check_url(url, "webhook_url", self.allow_private)
-                    response = await client.post(url, content=body, headers=headers)
+                    checked = await check_url(url, "webhook_url", self.allow_private)
+                    response = await client.post(
+                        checked.url,
+                        content=body,
+                        headers={**headers, **checked.headers},
+                        extensions=checked.extensions,
+                    )
                 except (httpx.HTTPError, ValidationError) as exc:
                     logger.warning(
                         "webhook %s attempt %d failed: %s",

@@ -1,8 +1,9 @@
 """Fetching request inputs (an image, a video) by URL or, for the CLI only, a local path.
 
-URLs must be http(s); unless ``allow_private_urls`` is set, every address a host resolves to
-(at every redirect hop) must be public. Sizes are capped while streaming, and a file's type is
-read from its bytes, never from a header or a name.
+URLs must be http(s) without credentials; unless ``allow_private_urls`` is set, every address
+a host resolves to (at every redirect hop) must be public, and the request goes to the checked
+address itself, not to a second resolution. Sizes are capped while streaming, and a file's
+type is read from its bytes, never from a header or a name.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -74,27 +77,60 @@ def _read_local(location: str, field: str, max_bytes: int) -> bytes:
         raise ValidationError(f"cannot read {field} {path}: {exc.strerror}", field=field) from exc
 
 
-async def check_url(url: str, field: str, allow_private: bool) -> None:
-    """Raise a 400 unless ``url`` is http(s) and (unless ``allow_private``) every address its
-    host resolves to is public."""
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A globally routable unicast address (IPv4-mapped IPv6 judged by its IPv4 address)."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    target = mapped or address
+    return target.is_global and not (
+        target.is_multicast or target.is_reserved or target.is_unspecified
+    )
+
+
+@dataclass(frozen=True)
+class CheckedUrl:
+    """A URL whose host was resolved and checked, and the request that reaches exactly the
+    checked address (no second resolution): ``url`` names the address, ``headers`` carry the
+    original Host, ``extensions`` the TLS server name."""
+
+    url: str
+    headers: dict[str, str]
+    extensions: dict[str, Any]
+
+
+async def check_url(url: str, field: str, allow_private: bool) -> CheckedUrl:
+    """Raise a 400 unless ``url`` is http(s) without credentials and (unless
+    ``allow_private``) every address its host resolves to is public. IP spellings such as
+    ``2130706433`` or ``0177.0.0.1`` are resolved like the system would, then checked."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
         raise ValidationError(f"{field} must be an http(s) URL", field=field)
-    host = urlsplit(url).hostname
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError(f"{field} must not carry credentials", field=field)
+    host = parts.hostname
     if not host:
         raise ValidationError(f"{field} has no host", field=field)
-    if allow_private:
-        return
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError as exc:
+        port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as exc:
         raise ValidationError(f"{field} host {host!r} does not resolve", field=field) from exc
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        mapped = getattr(address, "ipv4_mapped", None)
-        if not (mapped or address).is_global:
-            raise ValidationError(
-                f"{field} points at a non-public address ({address}); refused", field=field
-            )
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not allow_private:
+        for address in addresses:
+            if not is_public(address):
+                raise ValidationError(
+                    f"{field} points at a non-public address ({address}); refused", field=field
+                )
+    chosen = addresses[0]
+    netloc = f"[{chosen}]" if chosen.version == 6 else str(chosen)
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    extensions = {"sni_hostname": host} if parts.scheme.lower() == "https" else {}
+    return CheckedUrl(
+        url=urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")),
+        headers={"Host": parts.netloc},
+        extensions=extensions,
+    )
 
 
 async def _fetch_url(
@@ -102,9 +138,11 @@ async def _fetch_url(
 ) -> bytes:
     async with httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            await check_url(url, field, allow_private)
+            checked = await check_url(url, field, allow_private)
             try:
-                async with client.stream("GET", url) as response:
+                async with client.stream(
+                    "GET", checked.url, headers=checked.headers, extensions=checked.extensions
+                ) as response:
                     if response.is_redirect and "location" in response.headers:
                         url = urljoin(url, response.headers["location"])
                         if urlsplit(url).scheme not in ("http", "https"):
