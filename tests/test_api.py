@@ -274,3 +274,15 @@ async def test_cancel_stops_the_job_and_cancels_at_the_provider(
     assert again.status_code == 409 and again.json()["error"]["type"] == "conflict"
     unknown = await client.delete("/video/jobs/00000000-0000-0000-0000-000000000000")
     assert unknown.status_code == 404
+
+
+async def test_a_storage_failure_is_502_and_says_where_the_video_is_kept(
+    client: AsyncTestClient[Any], s3_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{free_port()}")
+    response = await client.post("/video/generate", json=body(resolution="360p"))
+    assert response.status_code == 502, response.text
+    error = response.json()["error"]
+    assert error["type"] == "storage_error" and error["spool_path"] in error["message"]
