@@ -177,6 +177,7 @@ async def test_async_jobs_are_accepted_and_finish(
             break
         await asyncio.sleep(0.1)
     assert job["status"] == "succeeded" and job["data"]["provider"] == "fake"
+    assert job["provider"] == "fake"
     missing = await client.get("/video/jobs/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404 and missing.json()["error"]["type"] == "not_found"
 

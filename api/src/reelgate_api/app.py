@@ -136,7 +136,14 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         keys.authorize(key_of(request), view.customer_id)
         answer = _answer(view, _base_url(request, settings))
         content = answer.content if isinstance(answer.content, dict) else {}
-        return Response({**content, "job_id": job_id, "status": view.status}, status_code=200)
+        details = {
+            "job_id": job_id,
+            "status": view.status,
+            "provider": view.provider,
+            "step": view.step,
+            "progress": view.progress,
+        }
+        return Response({**content, **details}, status_code=200)
 
     @delete("/video/jobs/{job_id:str}", status_code=200)
     async def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[Json]:

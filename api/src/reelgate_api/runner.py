@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import threading
 import time
@@ -48,6 +49,15 @@ def _provider_of(request: GenerateRequest) -> str:
         return "unknown"
 
 
+def _provider_of_body(body: dict[str, Any]) -> str:
+    try:
+        return _provider_of(
+            GenerateRequest.model_validate({k: v for k, v in body.items() if k != "video_id"})
+        )
+    except ValueError:
+        return "unknown"
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -72,6 +82,7 @@ class JobView:
     job_id: str
     status: str
     customer_id: str | None = None
+    provider: str | None = None
     step: str | None = None
     progress: float | None = None
     result: dict[str, Any] | None = None
@@ -93,6 +104,7 @@ class JobRunner:
         )
         self._runs: dict[str, asyncio.Task[State]] = {}
         self._customers: dict[str, str] = {}
+        self._providers: dict[str, str] = {}
         self._started: set[str] = set()
         self._key_locks: dict[str, asyncio.Lock] = {}
         self._slots: asyncio.Semaphore | None = None
@@ -163,6 +175,7 @@ class JobRunner:
             flow_run = await client.create_flow_run(flow, parameters=parameters, tags=tags)
         job_id = str(flow_run.id)
         self._customers[job_id] = request.customer_id
+        self._providers[job_id] = _provider_of(request)
         self._runs[job_id] = self._loop.create_task(self._run(flow, flow_run, parameters))
         return job_id
 
@@ -234,6 +247,12 @@ class JobRunner:
         return await self._view(job_id)
 
     async def _view(self, job_id: str) -> JobView | None:
+        view = await self._bare_view(job_id)
+        if view is None or view.provider is not None:
+            return view
+        return dataclasses.replace(view, provider=self._providers.get(job_id))
+
+    async def _bare_view(self, job_id: str) -> JobView | None:
         try:
             run_id = uuid.UUID(job_id)
         except ValueError:
@@ -260,6 +279,8 @@ class JobRunner:
                     return None
             request = run.parameters.get("request")
             customer = request.get("customer_id") if isinstance(request, dict) else customer
+            if isinstance(request, dict) and job_id not in self._providers:
+                self._providers[job_id] = _provider_of_body(request)
             if run.state is None:
                 return JobView(job_id, "queued", customer)
             state = run.state
