@@ -17,10 +17,17 @@ from reelgate_flows.inputs import fetch, sniff_image_type, sniff_video_type
 from tests.support import probe_mp4
 
 FILES: dict[str, tuple[int, bytes]] = {}
+HOSTS: list[str] = []
 
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        HOSTS.append(self.headers.get("Host", ""))
+        if self.path == "/to-file":
+            self.send_response(302)
+            self.send_header("Location", "file:///etc/passwd")
+            self.end_headers()
+            return
         if self.path.startswith("/redirect-to-"):
             self.send_response(302)
             self.send_header("Location", "/" + self.path.removeprefix("/redirect-to-"))
@@ -178,3 +185,37 @@ async def test_extend_a_video_given_by_url(server: str, private_urls_allowed: No
     )
     path = Path(envelope["data"]["video_url"].removeprefix("file://"))
     assert probe_mp4(path)["frames"] == 48
+
+
+async def test_the_request_reaches_the_checked_address_with_the_original_host(
+    server: str,
+) -> None:
+    from reelgate_flows.inputs import check_url
+
+    port = server.rsplit(":", 1)[1]
+    FILES["/pinned.png"] = (200, make_png())
+    checked = await check_url(f"http://localhost:{port}/pinned.png", "input_image_url", True)
+    assert checked.url.startswith(("http://127.0.0.1:", "http://[::1]:"))
+    assert checked.headers == {"Host": f"localhost:{port}"}
+    HOSTS.clear()
+    data = await fetch(
+        f"http://localhost:{port}/pinned.png",
+        field="input_image_url",
+        max_bytes=10**6,
+        timeout_seconds=5,
+        allow_private=True,
+        allow_local_files=False,
+    )
+    assert data == make_png() and [f"localhost:{port}"] == HOSTS
+
+
+async def test_a_redirect_to_another_scheme_is_refused(server: str) -> None:
+    with pytest.raises(ValidationError, match="non-http"):
+        await fetch(
+            f"{server}/to-file",
+            field="input_image_url",
+            max_bytes=10**6,
+            timeout_seconds=5,
+            allow_private=True,
+            allow_local_files=False,
+        )
