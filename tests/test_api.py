@@ -287,3 +287,15 @@ async def test_a_storage_failure_is_502_and_says_where_the_video_is_kept(
     assert response.status_code == 502, response.text
     error = response.json()["error"]
     assert error["type"] == "storage_error" and error["spool_path"] in error["message"]
+
+
+async def test_the_openapi_schema_documents_the_seed_bodies(client: AsyncTestClient[Any]) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    generate = schema["paths"]["/video/generate"]["post"]["requestBody"]["content"]
+    example = generate["application/json"]["example"]
+    from reelgate.requests import ExtendRequest, GenerateRequest
+
+    GenerateRequest.model_validate(example)
+    extend = schema["paths"]["/video/extend"]["post"]["requestBody"]["content"]
+    ExtendRequest.model_validate(extend["application/json"]["example"])
+    assert "/video/jobs/{job_id}/events" in schema["paths"]

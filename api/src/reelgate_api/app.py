@@ -23,6 +23,7 @@ from reelgate_api.bodies import parse_request
 from reelgate_api.cli_models import models_report
 from reelgate_api.errors import error_response, handle_exception, http_error_response
 from reelgate_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from reelgate_api.openapi import ExtendOperation, GenerateOperation
 from reelgate_api.presentation import FILES_PATH, present
 from reelgate_api.runner import JobRunner, JobView
 from reelgate_api.settings import ApiSettings
@@ -108,15 +109,15 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         assert view is not None
         return _answer(view, _base_url(request, settings))
 
-    @post("/video/generate", status_code=200)
+    @post("/video/generate", status_code=200, operation_class=GenerateOperation)
     async def generate(request: Request[Any, Any, Any]) -> Response[Json]:
         return await run_sync(request, extend=False)
 
-    @post("/video/extend", status_code=200)
+    @post("/video/extend", status_code=200, operation_class=ExtendOperation)
     async def extend(request: Request[Any, Any, Any]) -> Response[Json]:
         return await run_sync(request, extend=True)
 
-    @post("/video/jobs", status_code=202)
+    @post("/video/jobs", status_code=202, operation_class=GenerateOperation)
     async def create_job(request: Request[Any, Any, Any]) -> Response[Json]:
         parsed = await parse_authorized(request, None)
         job_id = await start_job(request, parsed)

@@ -1,0 +1,79 @@
+"""OpenAPI documentation of the request bodies the handlers read themselves, with the seed's
+examples (served at ``/schema``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
+
+GENERATE_EXAMPLE: dict[str, Any] = {
+    "prompt": "A paper lantern drifting over a night lake, slow dolly in",
+    "settings": {
+        "video": {
+            "model": "veo-3.1-fast",
+            "duration_seconds": 8,
+            "aspect_ratio": "16:9",
+            "enhance_prompt": True,
+            "number_of_videos": 1,
+            "resolution": "720p",
+            "generate_audio": True,
+        }
+    },
+    "customer_id": "acme-42",
+    "input_image_url": None,
+    "save_to_db": True,
+}
+EXTEND_EXAMPLE: dict[str, Any] = {
+    **GENERATE_EXAMPLE,
+    "prompt": "The lantern rises into the clouds",
+    "video_id": "6f1c2a8e-4b7d-4f3e-9a61-0c2d5e8b9f10",
+}
+_PROPERTIES = {
+    "prompt": Schema(type=OpenAPIType.STRING, description="what the video shows"),
+    "settings": Schema(
+        type=OpenAPIType.OBJECT,
+        description="{video: {model, duration_seconds, aspect_ratio, "
+        "enhance_prompt, number_of_videos, fps, resolution, generate_audio, "
+        "seed, negative_prompt, provider_options}}",
+    ),
+    "customer_id": Schema(type=OpenAPIType.STRING),
+    "input_image_url": Schema(type=[OpenAPIType.STRING, OpenAPIType.NULL]),
+    "save_to_db": Schema(type=OpenAPIType.BOOLEAN),
+    "webhook_url": Schema(type=[OpenAPIType.STRING, OpenAPIType.NULL]),
+}
+
+
+def _body(example: dict[str, Any], extend: bool) -> RequestBody:
+    properties: dict[str, Schema | Reference] = dict(_PROPERTIES)
+    required = ["prompt", "customer_id"]
+    if extend:
+        properties["video_id"] = Schema(
+            type=OpenAPIType.STRING, description="a provider video id or a reelgate job id"
+        )
+        required.append("video_id")
+    schema = Schema(type=OpenAPIType.OBJECT, properties=properties, required=required)
+    return RequestBody(
+        required=True,
+        content={"application/json": OpenAPIMediaType(schema=schema, example=example)},
+    )
+
+
+@dataclass
+class GenerateOperation(Operation):
+    def __post_init__(self) -> None:
+        self.request_body = self.request_body or _body(GENERATE_EXAMPLE, extend=False)
+
+
+@dataclass
+class ExtendOperation(Operation):
+    def __post_init__(self) -> None:
+        self.request_body = self.request_body or _body(EXTEND_EXAMPLE, extend=True)
