@@ -30,7 +30,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.path.startswith("/redirect-to-"):
             self.send_response(302)
-            self.send_header("Location", "/" + self.path.removeprefix("/redirect-to-"))
+            target = self.path.removeprefix("/redirect-to-")
+            self.send_header("Location", target if target.startswith("http") else f"/{target}")
             self.end_headers()
             return
         status, body = FILES.get(self.path, (404, b"missing"))
@@ -217,5 +218,31 @@ async def test_a_redirect_to_another_scheme_is_refused(server: str) -> None:
             max_bytes=10**6,
             timeout_seconds=5,
             allow_private=True,
+            allow_local_files=False,
+        )
+
+
+async def test_a_redirect_from_an_allowed_host_to_a_forbidden_one_is_refused(
+    server: str,
+) -> None:
+    port = server.rsplit(":", 1)[1]
+    FILES["/ok.png"] = (200, make_png())
+    allowed = frozenset({"localhost"})
+    data = await fetch(
+        f"http://localhost:{port}/ok.png",
+        field="input_image_url",
+        max_bytes=10**6,
+        timeout_seconds=5,
+        allow_private=allowed,
+        allow_local_files=False,
+    )
+    assert data == make_png()
+    with pytest.raises(ValidationError, match="non-public address"):
+        await fetch(
+            f"http://localhost:{port}/redirect-to-http://127.0.0.1:{port}/ok.png",
+            field="input_image_url",
+            max_bytes=10**6,
+            timeout_seconds=5,
+            allow_private=allowed,
             allow_local_files=False,
         )

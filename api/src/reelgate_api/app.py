@@ -66,7 +66,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         settings.webhook_secret,
         settings.webhook_attempts,
         settings.webhook_retry_base_seconds,
-        FlowSettings().allow_private_urls,
+        FlowSettings().private_allowance(),
     )
     webhook_targets: dict[str, tuple[str, str]] = {}
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from reelgate.errors import ValidationError
-from reelgate_flows.inputs import check_url
+from reelgate_flows.inputs import PrivateAllowance, check_url
 
 logger = logging.getLogger("reelgate.webhooks")
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the spec's prefix, not a secret
@@ -42,7 +42,7 @@ class WebhookSender:
     secret: str | None
     attempts: int
     retry_base_seconds: float
-    allow_private: bool
+    allow_private: PrivateAllowance
     timeout_seconds: float = 10.0
 
     async def check(self, url: str) -> None:

@@ -54,7 +54,7 @@ async def fetch(
     field: str,
     max_bytes: int,
     timeout_seconds: float,
-    allow_private: bool,
+    allow_private: PrivateAllowance,
     allow_local_files: bool,
 ) -> bytes:
     """The bytes at ``location`` (an http(s) URL, or a local path when ``allow_local_files``)."""
@@ -77,6 +77,10 @@ def _read_local(location: str, field: str, max_bytes: int) -> bytes:
         raise ValidationError(f"cannot read {field} {path}: {exc.strerror}", field=field) from exc
 
 
+PrivateAllowance = bool | frozenset[str]
+"""Which hosts may resolve to non-public addresses: all (True), none (False), or these names."""
+
+
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """A globally routable unicast address (IPv4-mapped IPv6 judged by its IPv4 address)."""
     mapped = getattr(address, "ipv4_mapped", None)
@@ -97,9 +101,10 @@ class CheckedUrl:
     extensions: dict[str, Any]
 
 
-async def check_url(url: str, field: str, allow_private: bool) -> CheckedUrl:
+async def check_url(url: str, field: str, allow_private: PrivateAllowance) -> CheckedUrl:
     """Raise a 400 unless ``url`` is http(s) without credentials and (unless
-    ``allow_private``) every address its host resolves to is public. IP spellings such as
+    ``allow_private`` is True, or a set of host names holding this one) every address its
+    host resolves to is public. IP spellings such as
     ``2130706433`` or ``0177.0.0.1`` are resolved like the system would, then checked."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https"):
@@ -115,7 +120,10 @@ async def check_url(url: str, field: str, allow_private: bool) -> CheckedUrl:
     except (OSError, ValueError) as exc:
         raise ValidationError(f"{field} host {host!r} does not resolve", field=field) from exc
     addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    if not allow_private:
+    private_ok = allow_private is True or (
+        not isinstance(allow_private, bool) and host.lower() in allow_private
+    )
+    if not private_ok:
         for address in addresses:
             if not is_public(address):
                 raise ValidationError(
@@ -134,7 +142,11 @@ async def check_url(url: str, field: str, allow_private: bool) -> CheckedUrl:
 
 
 async def _fetch_url(
-    url: str, field: str, max_bytes: int, timeout_seconds: float, allow_private: bool
+    url: str,
+    field: str,
+    max_bytes: int,
+    timeout_seconds: float,
+    allow_private: PrivateAllowance,
 ) -> bytes:
     async with httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):

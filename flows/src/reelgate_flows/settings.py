@@ -39,7 +39,18 @@ class FlowSettings(BaseSettings):
     image_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     video_max_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
     fetch_timeout_seconds: float = Field(default=30.0, gt=0)
+    private_url_hosts: str = Field(
+        default="",
+        description="comma list of host names that may resolve to private "
+        "addresses (e.g. an internal image server); addresses are still checked for all others",
+    )
     allow_private_urls: bool = Field(
         default=False,
         description="let input URLs point at loopback/private addresses (tests only)",
     )
+
+    def private_allowance(self) -> bool | frozenset[str]:
+        """For ``inputs.check_url``: every host, or the listed host names."""
+        if self.allow_private_urls:
+            return True
+        return frozenset(h.strip().lower() for h in self.private_url_hosts.split(",") if h.strip())

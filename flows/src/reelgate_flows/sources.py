@@ -48,7 +48,7 @@ async def resolve_video(
             field="video_id",
             max_bytes=settings.video_max_bytes,
             timeout_seconds=settings.fetch_timeout_seconds,
-            allow_private=settings.allow_private_urls,
+            allow_private=settings.private_allowance(),
             allow_local_files=allow_local_files,
         )
         return VideoSource(_video_input(data, None))

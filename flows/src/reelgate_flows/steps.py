@@ -88,7 +88,7 @@ async def validate(
             field="input_image_url",
             max_bytes=settings.image_max_bytes,
             timeout_seconds=settings.fetch_timeout_seconds,
-            allow_private=settings.allow_private_urls,
+            allow_private=settings.private_allowance(),
             allow_local_files=allow_local_inputs,
         )
         mime = sniff_image_type(data)
