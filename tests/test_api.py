@@ -200,7 +200,9 @@ async def test_models_and_health(client: AsyncTestClient[Any]) -> None:
     models = (await client.get("/video/models")).json()
     assert {"local", "fake", "veo-3.1-fast"} <= {m["id"] for m in models["models"]}
     assert (await client.get("/healthz")).json() == {"status": "ok"}
-    assert (await client.get("/files/../../etc/passwd")).status_code in (400, 404)
+    escape = await client.get("/files/customers/..%2F..%2F..%2F..%2Fetc%2Fpasswd")
+    assert escape.status_code == 404 and escape.json()["error"]["type"] == "not_found"
+    assert "root:" not in escape.text
 
 
 async def test_idempotency_keys_return_the_same_job_and_refuse_another_body(

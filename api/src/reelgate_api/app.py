@@ -212,9 +212,12 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
     async def files(key: FromPath[str]) -> File:
         flow_settings = FlowSettings()
         if not flow_settings.storage_url.startswith("file://"):
-            raise StorageError("videos are not kept in a local folder")
+            raise NotFoundException("videos are not kept in a local folder")
         storage = FileStorage(Path(flow_settings.storage_url.removeprefix("file://")))
-        path = storage.path(key.lstrip("/"))
+        try:
+            path = storage.path(key.lstrip("/"))
+        except StorageError as exc:
+            raise NotFoundException("no such video") from exc
         if not path.is_file():
             raise NotFoundException("no such video")
         return File(path, media_type="video/mp4", content_disposition_type="inline")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr
@@ -35,7 +35,6 @@ class ProviderContext:
     http_client: Any = None
     job_id: str | None = None
     submission_id: str | None = None
-    extras: Mapping[str, Any] = field(default_factory=dict)
 
     def setting(self, name: str) -> str | None:
         """The plain value of a setting (secrets revealed), or None when it is not set."""

@@ -7,7 +7,7 @@ and ``cancel`` back to the plugin that created it, in this process or any other,
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -89,13 +89,3 @@ class Cancelled(BaseModel):
 
 JobStatus = Queued | Running | Succeeded | Failed | Cancelled
 """What ``reelgate_poll`` returns; ``poll_after_seconds`` is the provider's next-poll hint."""
-
-
-def job_error_from(exc: Any) -> JobError:
-    """A :class:`JobError` describing a core error instance."""
-    return JobError(
-        error_type=type(exc).__name__,
-        message=str(getattr(exc, "message", exc)),
-        provider_code=getattr(exc, "details", {}).get("provider_code"),
-        retryable=bool(getattr(exc, "retryable", False)),
-    )

@@ -76,10 +76,6 @@ class Spool:
         tmp.write_text(json.dumps(meta, indent=2, default=str))
         os.replace(tmp, meta_path)
 
-    def read_meta(self, path: Path) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads(path.with_suffix(".json").read_text())
-        return loaded
-
     def release(self, path: Path) -> None:
         path.unlink(missing_ok=True)
         path.with_suffix(".json").unlink(missing_ok=True)
@@ -88,9 +84,3 @@ class Spool:
                 parent.rmdir()
             except OSError:
                 break
-
-    def pending(self) -> list[Path]:
-        """Every complete spooled video, oldest first."""
-        if not self.root.is_dir():
-            return []
-        return sorted(self.root.glob("*/*/*.mp4"), key=lambda p: p.stat().st_mtime)

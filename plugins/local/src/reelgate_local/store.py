@@ -9,7 +9,6 @@ same inputs and, being deterministic, yields the same video.
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -123,6 +122,3 @@ class JobStore:
                 render_image(spec, (folder / desc["input"]).read_bytes(), out, report)
             else:
                 render_extension(spec, folder / desc["input"], out, report)
-
-    def purge(self, job_id: str) -> None:
-        shutil.rmtree(self.folder(job_id), ignore_errors=True)
