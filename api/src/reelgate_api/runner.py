@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import hashlib
 import threading
 import time
 import uuid
@@ -19,12 +18,14 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from prefect.client.orchestration import get_client
+from prefect import Flow
+from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import FlowRun, State, StateType
+from prefect.client.schemas.sorting import TaskRunSort
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_engine import run_flow_async
-from prefect.states import Cancelled
+from prefect.states import Cancelled, Pending
 
 from reelgate.errors import (
     CapabilityNotSupportedError,
@@ -33,10 +34,11 @@ from reelgate.errors import (
     ReelgateError,
 )
 from reelgate.jobs import Job
-from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.requests import GenerateRequest
 from reelgate.runtime import get_runtime
 from reelgate_api.metrics import JobMetrics
-from reelgate_flows.flows import extend_video, generate_video
+from reelgate_flows.catalog import flow_for, flow_named, owner_tag, unfinished_runs
+from reelgate_flows.idempotency import body_tag, key_tag
 from reelgate_flows.progress import ProgressEvent, subscribe
 
 T = TypeVar("T")
@@ -49,7 +51,11 @@ def _provider_of(request: GenerateRequest) -> str:
         return "unknown"
 
 
-def _provider_of_body(body: dict[str, Any]) -> str:
+def _provider_of_body(body: Any) -> str:
+    if isinstance(body, GenerateRequest):
+        return _provider_of(body)
+    if not isinstance(body, dict):
+        return "unknown"
     try:
         return _provider_of(
             GenerateRequest.model_validate({k: v for k, v in body.items() if k != "video_id"})
@@ -58,8 +64,23 @@ def _provider_of_body(body: dict[str, Any]) -> str:
         return "unknown"
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+def _customer_of_body(body: Any) -> str | None:
+    if isinstance(body, GenerateRequest):
+        return body.customer_id
+    customer = body.get("customer_id") if isinstance(body, dict) else None
+    return customer if isinstance(customer, str) else None
+
+
+async def _current_step(client: PrefectClient, run_id: uuid.UUID) -> str | None:
+    """The name of the run's latest task run (its current step), if any."""
+    from prefect.client.schemas.filters import FlowRunFilterId
+
+    task_runs = await client.read_task_runs(
+        flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])),
+        sort=TaskRunSort.EXPECTED_START_TIME_DESC,
+        limit=1,
+    )
+    return task_runs[0].name.split("-")[0] if task_runs else None
 
 
 STATUS_OF_STATE = {
@@ -90,9 +111,21 @@ class JobView:
 
 
 class JobRunner:
-    def __init__(self, max_running: int, metrics: JobMetrics | None = None) -> None:
+    """Runs jobs' flow runs in this process, ``max_running`` at a time.
+
+    ``owner`` names this executor: every run it starts or adopts carries the owner tag, and
+    :meth:`start` resumes the owner's runs that a crash left unfinished (their provider jobs
+    are reused, never submitted again). Give each process its own stable name.
+    """
+
+    resumes_at_start = True
+
+    def __init__(
+        self, max_running: int, metrics: JobMetrics | None = None, owner: str | None = None
+    ) -> None:
         self.max_running = max_running
         self.metrics = metrics or JobMetrics()
+        self.owner = owner
         self._latest: dict[str, ProgressEvent] = {}
         self._provider_jobs: dict[str, Job] = {}
         self.on_end: list[Callable[[str], Coroutine[Any, Any, None]]] = []
@@ -102,8 +135,8 @@ class JobRunner:
         self._thread = threading.Thread(
             target=self._loop.run_forever, daemon=True, name="reelgate-job-runner"
         )
-        self._runs: dict[str, asyncio.Task[State]] = {}
-        self._customers: dict[str, str] = {}
+        self._runs: dict[str, asyncio.Task[State | None]] = {}
+        self._customers: dict[str, str | None] = {}
         self._providers: dict[str, str] = {}
         self._started: set[str] = set()
         self._key_locks: dict[str, asyncio.Lock] = {}
@@ -134,13 +167,58 @@ class JobRunner:
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
 
     async def warm_up(self) -> None:
-        """Start (or reach) the Prefect API before the first job needs it."""
+        """Reach (or start) the Prefect API, then resume this owner's unfinished runs."""
 
         async def ping() -> None:
             async with get_client() as client:
                 await client.api_healthcheck()
 
         await self._on_runner(ping())
+        if self.owner and self.resumes_at_start:
+            await self.resume()
+
+    async def resume(self) -> list[str]:
+        """Run again this owner's runs left unfinished by an earlier process; returns their
+        ids. A run that was being cancelled is marked Cancelled instead."""
+        return await self._on_runner(self._resume())
+
+    async def _resume(self) -> list[str]:
+        assert self.owner is not None
+        resumed = []
+        async with get_client() as client:
+            for run in await unfinished_runs(client, self.owner):
+                if run.state_type is StateType.CANCELLING:
+                    await client.set_flow_run_state(run.id, Cancelled(), force=True)
+                    continue
+                if str(run.id) in self._runs:
+                    continue
+                await client.set_flow_run_state(
+                    run.id, Pending(message=f"resumed by {self.owner}"), force=True
+                )
+                await self._adopt(client, await client.read_flow_run(run.id))
+                resumed.append(str(run.id))
+        return resumed
+
+    async def adopt(self, flow_run: FlowRun) -> None:
+        """Run an existing (claimed, Pending) flow run here."""
+
+        async def adopt_here() -> None:
+            async with get_client() as client:
+                await self._adopt(client, flow_run)
+
+        await self._on_runner(adopt_here())
+
+    async def _adopt(self, client: PrefectClient, flow_run: FlowRun) -> None:
+        flow = await flow_named(client, flow_run.flow_id)
+        parameters = dict(flow_run.parameters)
+        job_id = str(flow_run.id)
+        self._customers[job_id] = _customer_of_body(parameters.get("request"))
+        self._providers[job_id] = _provider_of_body(parameters.get("request"))
+        self._launch(flow, flow_run, parameters)
+
+    def active_jobs(self) -> list[str]:
+        """Ids of the runs this process is running or about to run."""
+        return [job_id for job_id, task in self._runs.items() if not task.done()]
 
     async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
         """Create the job's flow run and queue it; returns the job id."""
@@ -149,41 +227,52 @@ class JobRunner:
     async def _create(self, request: GenerateRequest, idempotency_key: str | None) -> str:
         if idempotency_key is None:
             return await self._create_run(request, None, [])
-        key_tag = f"reelgate-key:{_digest(idempotency_key)}"
-        body_tag = f"reelgate-body:{_digest(request.model_dump_json())}"
-        lock = self._key_locks.setdefault(key_tag, asyncio.Lock())
+        tag_of_key, tag_of_body = key_tag(idempotency_key), body_tag(request)
+        lock = self._key_locks.setdefault(tag_of_key, asyncio.Lock())
         async with lock:
             async with get_client() as client:
                 earlier = await client.read_flow_runs(
-                    flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[key_tag])), limit=1
+                    flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag_of_key])),
+                    limit=1,
                 )
             if earlier:
-                if body_tag not in earlier[0].tags:
+                if tag_of_body not in earlier[0].tags:
                     raise ConflictError(
                         "this Idempotency-Key was used with another request body",
                         job_id=str(earlier[0].id),
                     )
                 return str(earlier[0].id)
-            return await self._create_run(request, idempotency_key, [key_tag, body_tag])
+            return await self._create_run(request, idempotency_key, [tag_of_key, tag_of_body])
+
+    def _owner_tags(self) -> list[str]:
+        return [owner_tag(self.owner)] if self.owner else []
 
     async def _create_run(
         self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]
     ) -> str:
-        flow = extend_video if isinstance(request, ExtendRequest) else generate_video
+        flow = flow_for(request)
         parameters = {"request": request, "idempotency_key": idempotency_key}
         async with get_client() as client:
-            flow_run = await client.create_flow_run(flow, parameters=parameters, tags=tags)
+            flow_run = await client.create_flow_run(
+                flow, parameters=parameters, tags=[*tags, *self._owner_tags()]
+            )
         job_id = str(flow_run.id)
         self._customers[job_id] = request.customer_id
         self._providers[job_id] = _provider_of(request)
-        self._runs[job_id] = self._loop.create_task(self._run(flow, flow_run, parameters))
+        self._launch(flow, flow_run, parameters)
         return job_id
 
-    async def _run(self, flow: Any, flow_run: FlowRun, parameters: dict[str, Any]) -> State:
+    def _launch(self, flow: Flow[..., Any], flow_run: FlowRun, parameters: dict[str, Any]) -> None:
+        self._runs[str(flow_run.id)] = self._loop.create_task(self._run(flow, flow_run, parameters))
+
+    async def _run(
+        self, flow: Flow[..., Any], flow_run: FlowRun, parameters: dict[str, Any]
+    ) -> State | None:
         assert self._slots is not None
-        provider = _provider_of(parameters["request"])
+        job_id = str(flow_run.id)
+        provider = self._providers.get(job_id, "unknown")
         async with self._slots:
-            self._started.add(str(flow_run.id))
+            self._started.add(job_id)
             self.metrics.job_started(provider)
             began = time.monotonic()
             state = await run_flow_async(
@@ -194,7 +283,7 @@ class JobRunner:
             provider, STATUS_OF_STATE.get(state.type, "failed"), time.monotonic() - began
         )
         for hook in self.on_end:
-            task = self._loop.create_task(hook(str(flow_run.id)))
+            task = self._loop.create_task(hook(job_id))
             self._hook_tasks.add(task)
             task.add_done_callback(self._hook_tasks.discard)
         return state
@@ -227,6 +316,12 @@ class JobRunner:
             raise NotFoundError(f"no job {job_id}")
         if view.status in ("succeeded", "failed", "cancelled"):
             raise ConflictError(f"job {job_id} already ended ({view.status})", status=view.status)
+        await self.stop_run(job_id, "cancelled through the API")
+        return "cancelled"
+
+    async def stop_run(self, job_id: str, message: str) -> None:
+        """Cancel the job at its provider (where it can), stop its run here, and mark the run
+        Cancelled. Call on the runner's loop."""
         provider_job = self._provider_jobs.get(job_id)
         if provider_job is not None:
             runtime = get_runtime()
@@ -238,9 +333,8 @@ class JobRunner:
             await asyncio.wait({task})
         async with get_client() as client:
             await client.set_flow_run_state(
-                uuid.UUID(job_id), Cancelled(message="cancelled through the API"), force=True
+                uuid.UUID(job_id), Cancelled(message=message), force=True
             )
-        return "cancelled"
 
     async def view_here(self, job_id: str) -> JobView | None:
         """Like :meth:`view`, for code already running on the runner's loop."""
@@ -269,35 +363,43 @@ class JobRunner:
                 step=latest.step if latest else None,
                 progress=latest.fraction if latest else None,
             )
-        if task is not None and not task.cancelled():
-            state: State = task.result()
-        else:
+        state = task.result() if task is not None and not task.cancelled() else None
+        step = None
+        if state is None:
             async with get_client() as client:
                 try:
                     run = await client.read_flow_run(run_id)
                 except ObjectNotFound:
                     return None
+                if run.state_type is StateType.RUNNING:
+                    step = await _current_step(client, run_id)
             request = run.parameters.get("request")
-            customer = request.get("customer_id") if isinstance(request, dict) else customer
-            if isinstance(request, dict) and job_id not in self._providers:
+            customer = _customer_of_body(request) or customer
+            if job_id not in self._providers:
                 self._providers[job_id] = _provider_of_body(request)
             if run.state is None:
                 return JobView(job_id, "queued", customer)
             state = run.state
-        status = STATUS_OF_STATE.get(state.type, "queued")
-        if status == "succeeded":
-            result = await state.aresult()
-            return JobView(
-                job_id, status, customer, result=result if isinstance(result, dict) else None
-            )
-        if status == "failed":
-            error = await state.aresult(raise_on_failure=False)
-            return JobView(
-                job_id,
-                status,
-                customer,
-                error=error
-                if isinstance(error, BaseException)
-                else RuntimeError(state.message or "the job failed"),
-            )
-        return JobView(job_id, status, customer)
+        return await _view_of_state(job_id, state, customer, step)
+
+
+async def _view_of_state(
+    job_id: str, state: State, customer: str | None, step: str | None
+) -> JobView:
+    status = STATUS_OF_STATE.get(state.type, "queued")
+    if status == "succeeded":
+        result = await state.aresult()
+        return JobView(
+            job_id, status, customer, result=result if isinstance(result, dict) else None
+        )
+    if status == "failed":
+        error = await state.aresult(raise_on_failure=False)
+        return JobView(
+            job_id,
+            status,
+            customer,
+            error=error
+            if isinstance(error, BaseException)
+            else RuntimeError(state.message or "the job failed"),
+        )
+    return JobView(job_id, status, customer, step=step)

@@ -11,12 +11,16 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
+from reelgate.errors import StorageError
 from reelgate.media import VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate_flows import steps
+from reelgate_flows.pending import PendingJob
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.settings import FlowSettings
 from reelgate_flows.sources import resolve_video
+from reelgate_flows.spool import Spool
+from reelgate_flows.storage import StoredObject
 
 
 async def _run(
@@ -45,12 +49,21 @@ async def _run(
         )
     )
     refs = await steps.wait(job, job_id)
-    stored = []
+    spooled = []
     for ref in refs:
         step("download", ref.provider_video_id)
-        spool_path = await steps.download(job, ref, job_id, request.customer_id)
+        spooled.append(await steps.download(job, ref, job_id, request.customer_id))
+    stored: list[StoredObject] = []
+    for ref, spool_path in zip(refs, spooled, strict=True):
         step("store", ref.provider_video_id)
-        stored.append(await steps.store(spool_path, request.customer_id, request.save_to_db))
+        try:
+            stored.append(await steps.store(spool_path, request.customer_id, request.save_to_db))
+        except StorageError as exc:
+            pending = PendingJob(request, job, refs, spooled, stored)
+            path = Spool(FlowSettings().spool_dir).record_pending(job_id, pending.to_record())
+            exc.message += f"; drain-spool will store it and complete job {job_id}"
+            exc.details["pending_record"] = str(path)
+            raise
     return steps.metadata(request, job, job_id, refs, stored)
 
 

@@ -4,6 +4,9 @@ A spooled video is ``<root>/<provider>/<provider_job_id>/<provider_video_id>.mp4
 ``.json`` beside it describing the job and where it was meant to go. A video is written to a
 ``.partial`` file and renamed when complete, so a complete spool file is always a whole video.
 ``release`` removes it only after the storage confirmed the upload.
+
+A job whose videos could not be stored leaves a *pending record* ``<root>/jobs/<job_id>.json``:
+everything needed to store its videos later and finish the job (the ``drain-spool`` flow).
 """
 
 from __future__ import annotations
@@ -75,6 +78,29 @@ class Spool:
         tmp = meta_path.with_name(f"{meta_path.name}.partial")
         tmp.write_text(json.dumps(meta, indent=2, default=str))
         os.replace(tmp, meta_path)
+
+    def _pending_path(self, job_id: str) -> Path:
+        return self.root / "jobs" / f"{_safe(job_id)}.json"
+
+    def record_pending(self, job_id: str, record: dict[str, Any]) -> Path:
+        """Write (or replace) the pending record of ``job_id``; returns its path."""
+        path = self._pending_path(job_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        tmp.write_text(json.dumps({**record, "job_id": job_id}, indent=2, default=str))
+        os.replace(tmp, path)
+        return path
+
+    def pending(self) -> list[dict[str, Any]]:
+        """Every pending record, oldest first."""
+        folder = self.root / "jobs"
+        if not folder.is_dir():
+            return []
+        paths = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
+        return [json.loads(p.read_text()) for p in paths]
+
+    def forget_pending(self, job_id: str) -> None:
+        self._pending_path(job_id).unlink(missing_ok=True)
 
     def release(self, path: Path) -> None:
         path.unlink(missing_ok=True)

@@ -1,0 +1,65 @@
+"""Every flow reelgate deploys, by its Prefect flow name, and the tags that mark job runs.
+
+A flow run carries ``reelgate-owner:<name>`` while an executor (an API process running flows
+in-process, or a ``reelgate worker``) is responsible for it, so that executor can find and
+resume its unfinished runs after a crash.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from prefect import Flow
+from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+    FlowRunFilterTags,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
+
+from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate_flows.backfill import backfill
+from reelgate_flows.drain import drain_spool
+from reelgate_flows.flows import extend_video, generate_video
+
+FLOWS: dict[str, Flow[..., Any]] = {
+    f.name: f for f in (generate_video, extend_video, backfill, drain_spool)
+}
+"""The flows a worker runs, by flow name."""
+
+OWNER_TAG_PREFIX = "reelgate-owner:"
+UNFINISHED = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
+
+
+def flow_for(request: GenerateRequest) -> Flow[..., Any]:
+    """The flow that carries out ``request``."""
+    return extend_video if isinstance(request, ExtendRequest) else generate_video
+
+
+def owner_tag(owner: str) -> str:
+    return f"{OWNER_TAG_PREFIX}{owner}"
+
+
+async def flow_named(client: PrefectClient, flow_id: uuid.UUID) -> Flow[..., Any]:
+    """The reelgate flow of a flow run's ``flow_id``; LookupError for a flow reelgate lacks."""
+    api_flow = await client.read_flow(flow_id)
+    try:
+        return FLOWS[api_flow.name]
+    except KeyError:
+        raise LookupError(f"reelgate has no flow named {api_flow.name!r}") from None
+
+
+async def unfinished_runs(
+    client: PrefectClient, owner: str, states: list[StateType] | None = None
+) -> list[FlowRun]:
+    """The owner's runs that have not ended (oldest first)."""
+    return await client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            tags=FlowRunFilterTags(all_=[owner_tag(owner)]),
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=states or UNFINISHED)),
+        ),
+        limit=10_000,
+    )

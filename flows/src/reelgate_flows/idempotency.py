@@ -1,0 +1,24 @@
+"""Tags that make a request's idempotency key and body findable among Prefect flow runs.
+
+A run started with an idempotency key carries ``reelgate-key:<digest>`` and
+``reelgate-body:<digest>``: a later request with the same key finds the run, and a different
+body under the same key is told apart (a conflict).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from reelgate.requests import GenerateRequest
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def key_tag(idempotency_key: str) -> str:
+    return f"reelgate-key:{_digest(idempotency_key)}"
+
+
+def body_tag(request: GenerateRequest) -> str:
+    return f"reelgate-body:{_digest(request.model_dump_json())}"

@@ -1,0 +1,124 @@
+"""A real ``prefect server start`` on loopback for the tests of the production shape.
+
+Each server gets a fresh PostgreSQL database on the machine's server (127.0.0.1:5432, trust
+auth; asyncpg driver), dropped when the server stops. The server runs with Prefect's own service
+settings (scheduler, foreman, cancellation cleanup on), with a scheduler loop of one second so
+schedule tests need not wait a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from tests.support import free_port
+
+PG_DSN = os.environ.get("REELGATE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
+_SERVICE_SETTINGS = {
+    "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1",
+    "PREFECT_SERVER_SERVICES_SCHEDULER_MIN_RUNS": "2",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+    "PREFECT_UI_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+}
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(PG_DSN)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def postgres_reachable() -> bool:
+    try:
+        asyncio.run(_admin("SELECT 1"))
+    except (OSError, asyncpg.PostgresError):
+        return False
+    return True
+
+
+class PrefectServer:
+    """``prefect server start`` in its own process, on a database of its own."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.port = free_port()
+        self.database = f"reelgate_{uuid.uuid4().hex[:12]}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = home / "server.log"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    @property
+    def database_url(self) -> str:
+        base = PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        return f"{base}/{self.database}"
+
+    def environ(self) -> dict[str, str]:
+        """The environment of a client (API, worker, CLI) of this server."""
+        return {"PREFECT_API_URL": self.api_url}
+
+    def start(self, timeout: float = 120.0) -> None:
+        asyncio.run(_admin(f'CREATE DATABASE "{self.database}"'))
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith("PREFECT_SERVER_SERVICES_") and name != "PREFECT_API_URL"
+        }
+        env.update(_SERVICE_SETTINGS)
+        env["PREFECT_HOME"] = str(self.home)
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "prefect",
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"prefect server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise TimeoutError(f"prefect server did not answer in {timeout:g} s")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+            self.process = None
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
