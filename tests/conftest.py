@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 
 import boto3
@@ -11,6 +12,15 @@ import pytest
 from reelgate.runtime import Runtime, build_runtime, set_runtime
 from reelgate.testing import FakeProvider
 from tests.support import MotoServer
+
+
+@pytest.fixture(autouse=True)
+def executor_name(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test's API runs under its own executor name, so it never resumes another test's
+    jobs."""
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("REELGATE_EXECUTOR_NAME", name)
+    return name
 
 
 @pytest.fixture(scope="session")

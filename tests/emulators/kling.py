@@ -98,6 +98,8 @@ class KlingEmulator:
     faults: FaultQueue = field(default_factory=FaultQueue)
     tasks: dict[str, Task] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    peak_in_flight: int = 0
+    """The most tasks accepted and not yet finished at any moment."""
     bodies: list[dict[str, Any]] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(860_000_000_000_000_001))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -113,6 +115,11 @@ class KlingEmulator:
             self.requests.clear()
             self.bodies.clear()
             self.faults.clear()
+            self.peak_in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        return sum(1 for t in self.tasks.values() if t.status not in ("succeed", "failed"))
 
     def record(self, operation: str, request: Request) -> None:
         params = request.path_params
@@ -201,6 +208,7 @@ class KlingEmulator:
                 duration=str(body.get("duration", "5")),
             )
             self.tasks[task.task_id] = task
+            self.peak_in_flight = max(self.peak_in_flight, active + 1)
         return self._ok(task.as_data(self.base_url))
 
     def _source_model(self, body: dict[str, Any]) -> str | None:

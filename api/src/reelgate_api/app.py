@@ -21,6 +21,7 @@ from reelgate.runtime import get_runtime
 from reelgate_api.auth import ApiKeys, presented_key
 from reelgate_api.bodies import parse_request
 from reelgate_api.cli_models import models_report
+from reelgate_api.deployment_runner import DeploymentRunner
 from reelgate_api.errors import error_response, handle_exception, http_error_response
 from reelgate_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from reelgate_api.openapi import ExtendOperation, GenerateOperation
@@ -58,9 +59,16 @@ def _answer(view: JobView, base_url: str) -> Response[Json]:
     return Response(accepted, status_code=202)
 
 
+def runner_for(settings: ApiSettings) -> JobRunner:
+    """The runner of the configured execution mode (REELGATE_EXECUTION)."""
+    if settings.execution == "deployment":
+        return DeploymentRunner(FlowSettings().deployment_name)
+    return JobRunner(settings.max_running_jobs, owner=settings.executor_name)
+
+
 def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = None) -> Litestar:
     settings = settings or ApiSettings()
-    runner = runner or JobRunner(settings.max_running_jobs)
+    runner = runner or runner_for(settings)
     keys = ApiKeys.from_settings(settings)
     webhooks = WebhookSender(
         settings.webhook_secret,

@@ -37,6 +37,9 @@ _VIDEO_FIELDS = (
 )
 
 
+OPERATIONS = ("deploy", "worker", "schedule", "limit", "drain-spool", "backfill")
+
+
 def _request_body(args: argparse.Namespace) -> dict[str, Any]:
     video = {
         name: getattr(args, name) for name in _VIDEO_FIELDS if getattr(args, name, None) is not None
@@ -116,6 +119,14 @@ def main(argv: list[str] | None = None) -> int:
         from reelgate_api.serve import serve
 
         return serve(args.host, args.port, console)
+    if args.command in OPERATIONS:
+        from reelgate_api.cli_ops import run_operation
+
+        try:
+            return run_operation(args, console)
+        except ReelgateError as exc:
+            console.print(f"[red]{args.command} failed:[/red] {exc.message}")
+            return 2 if exc.status == 400 else 1
     if args.command == "models":
         from reelgate_api.cli_models import models_report, print_models
 

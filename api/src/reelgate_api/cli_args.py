@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
+from typing import Any
 
 
 def _add_generation_options(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +43,57 @@ def _add_generation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", action="store_true", help="show Prefect's run logs")
 
 
+def _add_operations_commands(commands: Any) -> None:
+    pool_help = "work pool (default: $REELGATE_WORK_POOL or 'reelgate')"
+    deploy = commands.add_parser(
+        "deploy", help="register reelgate's flows as Prefect deployments on a work pool"
+    )
+    deploy.add_argument("--pool", help=pool_help)
+    deploy.add_argument("--name", help="deployment name (default: $REELGATE_DEPLOYMENT_NAME)")
+    deploy.add_argument(
+        "--drain-every",
+        type=float,
+        default=300.0,
+        help="seconds between scheduled drain-spool runs (0: no schedule; default 300)",
+    )
+
+    worker = commands.add_parser("worker", help="run deployment runs of a work pool")
+    worker.add_argument("--pool", help=pool_help)
+    worker.add_argument(
+        "--name",
+        default=f"worker@{socket.gethostname()}",
+        help="this worker's stable name; a restarted worker resumes its name's runs",
+    )
+    worker.add_argument("--max-running", type=int, default=50, help="runs at once (default 50)")
+    worker.add_argument(
+        "--poll-seconds", type=float, default=0.5, help="how often to look for new runs"
+    )
+
+    schedule = commands.add_parser(
+        "schedule", help="a deployment that generates a request on a cron or interval schedule"
+    )
+    schedule.add_argument("name", help="the deployment's name, e.g. daily-acme")
+    schedule.add_argument("--request", required=True, help="a JSON file with the request body")
+    when = schedule.add_mutually_exclusive_group(required=True)
+    when.add_argument("--cron", help="cron expression, e.g. '0 9 * * *'")
+    when.add_argument("--every", type=float, help="interval in seconds")
+    schedule.add_argument("--timezone", default="UTC", help="time zone of --cron (default UTC)")
+    schedule.add_argument("--pool", help=pool_help)
+
+    limit = commands.add_parser(
+        "limit", help="set how many jobs may be in flight at a provider across all workers"
+    )
+    limit.add_argument("provider", help="provider name, e.g. kling")
+    limit.add_argument("slots", type=int, help="jobs in flight at once")
+
+    commands.add_parser("drain-spool", help="store spooled videos and complete their jobs")
+
+    backfill = commands.add_parser("backfill", help="generate every request of a JSONL/CSV file")
+    backfill.add_argument("source", help="a .jsonl or .csv file: a path or s3://bucket/key")
+    backfill.add_argument("--name", default="backfill", help="re-run with the same name to resume")
+    backfill.add_argument("--max-concurrent", type=int, default=4)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reelgate",
@@ -62,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (loopback only)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--verbose", action="store_true", help="show Prefect's run logs")
+
+    _add_operations_commands(commands)
 
     models = commands.add_parser("models", help="list models, providers and plugin problems")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")

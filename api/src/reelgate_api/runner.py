@@ -25,7 +25,7 @@ from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.client.schemas.sorting import TaskRunSort
 from prefect.exceptions import ObjectNotFound
 from prefect.flow_engine import run_flow_async
-from prefect.states import Cancelled, Pending
+from prefect.states import Cancelled, Pending, Scheduled
 
 from reelgate.errors import (
     CapabilityNotSupportedError,
@@ -186,7 +186,8 @@ class JobRunner:
         assert self.owner is not None
         resumed = []
         async with get_client() as client:
-            for run in await unfinished_runs(client, self.owner):
+            claimed = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
+            for run in await unfinished_runs(client, self.owner, claimed):
                 if run.state_type is StateType.CANCELLING:
                     await client.set_flow_run_state(run.id, Cancelled(), force=True)
                     continue
@@ -335,6 +336,29 @@ class JobRunner:
             await client.set_flow_run_state(
                 uuid.UUID(job_id), Cancelled(message=message), force=True
             )
+
+    async def stop_run_from_elsewhere(self, job_id: str, message: str) -> None:
+        """:meth:`stop_run`, from another loop."""
+        await self._on_runner(self.stop_run(job_id, message))
+
+    async def hand_back(self, message: str) -> list[str]:
+        """Stop every run of this process and reschedule it for any executor to resume (its
+        provider job is reused). Returns the ids handed back."""
+
+        async def hand_back_here() -> list[str]:
+            active = self.active_jobs()
+            for job_id in active:
+                self._runs[job_id].cancel()
+            if active:
+                await asyncio.wait({self._runs[job_id] for job_id in active})
+            async with get_client() as client:
+                for job_id in active:
+                    await client.set_flow_run_state(
+                        uuid.UUID(job_id), Scheduled(message=message), force=True
+                    )
+            return active
+
+        return await self._on_runner(hand_back_here())
 
     async def view_here(self, job_id: str) -> JobView | None:
         """Like :meth:`view`, for code already running on the runner's loop."""

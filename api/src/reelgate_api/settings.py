@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,6 +19,16 @@ class ApiSettings(BaseSettings):
     )
     max_running_jobs: int = Field(
         default=2, ge=1, description="flows run at once by this process; later jobs queue"
+    )
+    execution: Literal["in-process", "deployment"] = Field(
+        default="in-process",
+        description="in-process: this process runs the flows; deployment: it starts runs of "
+        "reelgate's deployments and `reelgate worker` processes run them",
+    )
+    executor_name: str = Field(
+        default_factory=lambda: f"api@{socket.gethostname()}",
+        description="this process's stable name (in-process execution): after a crash it "
+        "resumes the unfinished jobs carrying this name; give every API process its own",
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     api_keys: str | None = Field(

@@ -31,6 +31,8 @@ FLOWS: dict[str, Flow[..., Any]] = {
 """The flows a worker runs, by flow name."""
 
 OWNER_TAG_PREFIX = "reelgate-owner:"
+PAGE_SIZE = 200
+"""The most runs the Prefect API returns at once."""
 UNFINISHED = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
 
 
@@ -55,11 +57,16 @@ async def flow_named(client: PrefectClient, flow_id: uuid.UUID) -> Flow[..., Any
 async def unfinished_runs(
     client: PrefectClient, owner: str, states: list[StateType] | None = None
 ) -> list[FlowRun]:
-    """The owner's runs that have not ended (oldest first)."""
-    return await client.read_flow_runs(
-        flow_run_filter=FlowRunFilter(
-            tags=FlowRunFilterTags(all_=[owner_tag(owner)]),
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=states or UNFINISHED)),
-        ),
-        limit=10_000,
+    """The owner's runs that have not ended (every page of them)."""
+    runs: list[FlowRun] = []
+    run_filter = FlowRunFilter(
+        tags=FlowRunFilterTags(all_=[owner_tag(owner)]),
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=states or UNFINISHED)),
     )
+    while True:
+        page = await client.read_flow_runs(
+            flow_run_filter=run_filter, limit=PAGE_SIZE, offset=len(runs)
+        )
+        runs.extend(page)
+        if len(page) < PAGE_SIZE:
+            return runs

@@ -14,7 +14,9 @@ from prefect.runtime import flow_run
 from reelgate.errors import StorageError
 from reelgate.media import VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.runtime import get_runtime
 from reelgate_flows import steps
+from reelgate_flows.limits import provider_slot
 from reelgate_flows.pending import PendingJob
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.settings import FlowSettings
@@ -38,17 +40,18 @@ async def _run(
     prepared = await steps.validate(request, video, allow_local_inputs)
     cache_key = steps.submission_key(request, prepared, idempotency_key or f"run:{job_id}")
     step("submit", f"submitting to {prepared.model}")
-    job = await steps.submit(request, prepared, job_id, cache_key)
-    emit(
-        ProgressEvent(
-            job_id,
-            "wait",
-            None,
-            f"{job.provider} job {job.provider_job_id} accepted",
-            provider_job=job,
+    async with provider_slot(get_runtime().resolve(prepared.model).spec.provider.name):
+        job = await steps.submit(request, prepared, job_id, cache_key)
+        emit(
+            ProgressEvent(
+                job_id,
+                "wait",
+                None,
+                f"{job.provider} job {job.provider_job_id} accepted",
+                provider_job=job,
+            )
         )
-    )
-    refs = await steps.wait(job, job_id)
+        refs = await steps.wait(job, job_id)
     spooled = []
     for ref in refs:
         step("download", ref.provider_video_id)

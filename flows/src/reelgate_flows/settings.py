@@ -49,6 +49,19 @@ class FlowSettings(BaseSettings):
         description="let input URLs point at loopback/private addresses (tests only)",
     )
 
+    work_pool: str = Field(
+        default="reelgate", description="the Prefect work pool of reelgate's deployments"
+    )
+    deployment_name: str = Field(
+        default="reelgate",
+        description="the name of reelgate's deployments (generate-video/<name>, ...)",
+    )
+    provider_limits: bool = Field(
+        default=False,
+        description="hold a slot of the Prefect global concurrency limit reelgate_<provider> "
+        "while a provider job is in flight (on by default in `reelgate worker`)",
+    )
+
     def private_allowance(self) -> bool | frozenset[str]:
         """For ``inputs.check_url``: every host, or the listed host names."""
         if self.allow_private_urls:

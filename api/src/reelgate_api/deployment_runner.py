@@ -1,0 +1,147 @@
+"""Jobs started as runs of reelgate's deployments (``REELGATE_EXECUTION=deployment``).
+
+The API process only creates flow runs (``run_deployment`` without waiting) and reads their
+state back from the Prefect API; ``reelgate worker`` processes on any machine execute them.
+A watcher on the runner's loop polls the states of the jobs this process started, to finish
+sync requests, count metrics and deliver webhooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from typing import Any
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import StateType
+from prefect.states import Cancelled, Cancelling
+
+from reelgate.errors import ConflictError, NotFoundError
+from reelgate.requests import GenerateRequest
+from reelgate_api.metrics import JobMetrics
+from reelgate_api.runner import STATUS_OF_STATE, JobRunner, _provider_of
+from reelgate_flows.catalog import PAGE_SIZE, flow_for
+
+logger = logging.getLogger("reelgate.api")
+
+
+class DeploymentRunner(JobRunner):
+    resumes_at_start = False
+
+    def __init__(
+        self, deployment_name: str, metrics: JobMetrics | None = None, poll_seconds: float = 0.2
+    ) -> None:
+        super().__init__(max_running=1, metrics=metrics)
+        self.deployment_name = deployment_name
+        self.poll_seconds = poll_seconds
+        self._deployment_ids: dict[str, uuid.UUID] = {}
+        self._watched: dict[str, tuple[asyncio.Event, float]] = {}
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def _init(self) -> None:
+        await super()._init()
+        self._watcher = self._loop.create_task(self._watch())
+
+    async def _deployment_id(self, flow_name: str) -> uuid.UUID:
+        if flow_name not in self._deployment_ids:
+            async with get_client() as client:
+                deployment = await client.read_deployment_by_name(
+                    f"{flow_name}/{self.deployment_name}"
+                )
+            self._deployment_ids[flow_name] = deployment.id
+        return self._deployment_ids[flow_name]
+
+    async def _create_run(
+        self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]
+    ) -> str:
+        flow = flow_for(request)
+        deployment_id = await self._deployment_id(flow.name)
+        parameters: dict[str, Any] = {
+            "request": request.model_dump(mode="json", exclude_unset=True),
+            "idempotency_key": idempotency_key,
+        }
+        async with get_client() as client:
+            flow_run = await client.create_flow_run_from_deployment(
+                deployment_id, parameters=parameters, tags=tags
+            )
+        job_id = str(flow_run.id)
+        provider = _provider_of(request)
+        self._customers[job_id] = request.customer_id
+        self._providers[job_id] = provider
+        self.metrics.job_started(provider)
+        self._watched[job_id] = (asyncio.Event(), time.monotonic())
+        return job_id
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_seconds + len(self._watched) / 500)
+            if not self._watched:
+                continue
+            ids = [uuid.UUID(job_id) for job_id in self._watched]
+            try:
+                async with get_client() as client:
+                    for start in range(0, len(ids), PAGE_SIZE):
+                        runs = await client.read_flow_runs(
+                            flow_run_filter=FlowRunFilter(
+                                id=FlowRunFilterId(any_=ids[start : start + PAGE_SIZE])
+                            ),
+                            limit=PAGE_SIZE,
+                        )
+                        for run in runs:
+                            if run.state is not None and run.state.is_final():
+                                self._ended(str(run.id), run.state.type)
+            except Exception:
+                logger.exception("reading the states of running jobs failed")
+
+    def _ended(self, job_id: str, state_type: StateType) -> None:
+        event, began = self._watched.pop(job_id)
+        event.set()
+        self.metrics.job_ended(
+            self._providers.get(job_id, "unknown"),
+            STATUS_OF_STATE.get(state_type, "failed"),
+            time.monotonic() - began,
+        )
+        for hook in self.on_end:
+            task = self._loop.create_task(hook(job_id))
+            self._hook_tasks.add(task)
+            task.add_done_callback(self._hook_tasks.discard)
+
+    async def wait(self, job_id: str, timeout_seconds: float) -> bool:
+        async def wait_here() -> bool:
+            watched = self._watched.get(job_id)
+            if watched is None:
+                return True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(watched[0].wait(), timeout_seconds)
+            return watched[0].is_set()
+
+        return await self._on_runner(wait_here())
+
+    async def _cancel(self, job_id: str) -> str:
+        view = await self._view(job_id)
+        if view is None:
+            raise NotFoundError(f"no job {job_id}")
+        if view.status in ("succeeded", "failed", "cancelled"):
+            raise ConflictError(f"job {job_id} already ended ({view.status})", status=view.status)
+        async with get_client() as client:
+            run = await client.read_flow_run(uuid.UUID(job_id))
+            if run.state_type is StateType.SCHEDULED:
+                # No worker has it yet: nothing was submitted.
+                await client.set_flow_run_state(
+                    run.id, Cancelled(message="cancelled through the API"), force=True
+                )
+            else:
+                # The worker running it cancels at the provider and ends the run.
+                await client.set_flow_run_state(
+                    run.id, Cancelling(message="cancelled through the API"), force=True
+                )
+        return "cancelled"
+
+    def stop(self) -> None:
+        if self._watcher is not None:
+            self._loop.call_soon_threadsafe(self._watcher.cancel)
+        super().stop()

@@ -1,0 +1,131 @@
+"""``reelgate worker``: a Prefect worker for reelgate's work pool that runs flow runs
+in-process.
+
+It polls the pool every ``poll_seconds`` (so a run starts within about that long of its
+request), claims a run by moving it to Pending (Prefect's orchestration lets only one worker
+win), tags it with its own name and runs it on a :class:`JobRunner`, at most ``max_running``
+at once. It heartbeats so the Prefect UI lists it, cancels runs moved to Cancelling (at the
+provider too), and on start resumes the runs a crash of the same-named worker left
+unfinished. On a graceful stop it hands its running runs back to the pool (Scheduled) for any
+worker to resume. No run is ever submitted to its provider twice: resumed runs reuse their
+provider job (the submit step's persisted cache).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import logging
+import uuid
+
+from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.exceptions import Abort
+from prefect.states import Failed, Pending
+from prefect.utilities.engine import propose_state
+
+from reelgate_api.runner import JobRunner
+from reelgate_flows.catalog import OWNER_TAG_PREFIX, PAGE_SIZE, owner_tag
+from reelgate_flows.deployments import ensure_work_pool
+
+logger = logging.getLogger("reelgate.worker")
+
+
+class Worker:
+    def __init__(
+        self,
+        pool: str,
+        name: str,
+        max_running: int,
+        poll_seconds: float = 0.5,
+        heartbeat_seconds: float = 10.0,
+    ) -> None:
+        self.pool = pool
+        self.name = name
+        self.max_running = max_running
+        self.poll_seconds = poll_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.runner = JobRunner(max_running, owner=name)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set, then hand running runs back to the pool."""
+        self.runner.start()
+        try:
+            async with get_client() as client:
+                await ensure_work_pool(client, self.pool)
+                await self.runner.warm_up()
+                await self._loop(client, stop)
+            await self.runner.hand_back(f"worker {self.name} stopped")
+        finally:
+            self.runner.stop()
+
+    async def _loop(self, client: PrefectClient, stop: asyncio.Event) -> None:
+        last_beat = -self.heartbeat_seconds
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                if loop.time() - last_beat >= self.heartbeat_seconds:
+                    await client.send_worker_heartbeat(
+                        self.pool, self.name, heartbeat_interval_seconds=self.heartbeat_seconds
+                    )
+                    last_beat = loop.time()
+                await self._claim(client)
+                await self._honour_cancellations(client)
+            except Exception:  # the Prefect API may be restarting: try again next round
+                logger.exception("worker %s: polling the Prefect API failed", self.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.poll_seconds)
+
+    async def _claim(self, client: PrefectClient) -> None:
+        free = self.max_running - len(self.runner.active_jobs())
+        if free <= 0:
+            return
+        horizon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)
+        offered = await client.get_scheduled_flow_runs_for_work_pool(
+            self.pool, scheduled_before=horizon
+        )
+        for response in offered:
+            if free <= 0:
+                return
+            if await self._claim_one(client, response.flow_run):
+                free -= 1
+
+    async def _claim_one(self, client: PrefectClient, flow_run: FlowRun) -> bool:
+        try:
+            state = await propose_state(client, Pending(), flow_run_id=flow_run.id)
+        except Abort:
+            return False
+        if not state.is_pending():
+            return False
+        tags = [t for t in flow_run.tags if not t.startswith(OWNER_TAG_PREFIX)]
+        tags.append(owner_tag(self.name))
+        await client.update_flow_run(flow_run.id, tags=tags)
+        claimed = flow_run.model_copy(update={"tags": tags, "state": state})
+        try:
+            await self.runner.adopt(claimed)
+        except LookupError as exc:
+            await propose_state(client, Failed(message=str(exc)), flow_run_id=flow_run.id)
+            return False
+        return True
+
+    async def _honour_cancellations(self, client: PrefectClient) -> None:
+        active = [uuid.UUID(job_id) for job_id in self.runner.active_jobs()]
+        for start in range(0, len(active), PAGE_SIZE):
+            cancelling = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    id=FlowRunFilterId(any_=active[start : start + PAGE_SIZE]),
+                    state=FlowRunFilterState(
+                        type=FlowRunFilterStateType(any_=[StateType.CANCELLING])
+                    ),
+                ),
+                limit=PAGE_SIZE,
+            )
+            for run in cancelling:
+                await self.runner.stop_run_from_elsewhere(str(run.id), f"cancelled on {self.name}")

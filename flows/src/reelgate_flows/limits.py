@@ -1,0 +1,36 @@
+"""Provider quotas as Prefect global concurrency limits, shared by every worker.
+
+While a provider job is in flight (from submission until the provider finished it) its flow
+holds one slot of the limit ``reelgate_<provider>``, when ``REELGATE_PROVIDER_LIMITS`` is on.
+A limit that does not exist holds nothing back; ``reelgate limit <provider> <n>`` creates or
+changes one. Slots are leased: a crashed holder's slot returns after the lease (5 minutes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from prefect.client.orchestration import PrefectClient
+from prefect.concurrency.asyncio import concurrency
+
+from reelgate_flows.settings import FlowSettings
+
+
+def limit_name(provider: str) -> str:
+    return f"reelgate_{provider}"
+
+
+@asynccontextmanager
+async def provider_slot(provider: str) -> AsyncIterator[None]:
+    """Hold a slot of the provider's limit (when provider limits are on)."""
+    if not FlowSettings().provider_limits:
+        yield
+        return
+    async with concurrency(limit_name(provider), occupy=1):
+        yield
+
+
+async def set_provider_limit(client: PrefectClient, provider: str, slots: int) -> None:
+    """Create or change the limit of jobs in flight at ``provider``."""
+    await client.upsert_global_concurrency_limit_by_name(limit_name(provider), slots)

@@ -1,0 +1,190 @@
+"""The production shape: a real ``prefect server`` on PostgreSQL, reelgate's deployments,
+``reelgate worker`` processes, and the API starting jobs as deployment runs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterDeploymentId,
+    WorkPoolFilter,
+    WorkPoolFilterName,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from tests.emulators.kling import KlingEmulator
+from tests.emulators.server import BackgroundServer
+from tests.prefect_server import PrefectServer, postgres_reachable
+from tests.processes import run_cli, worker
+
+pytestmark = [
+    pytest.mark.skipif(not postgres_reachable(), reason="needs PostgreSQL on 127.0.0.1:5432"),
+    pytest.mark.timeout(300),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    prefect = PrefectServer(tmp_path_factory.mktemp("prefect-server"))
+    prefect.start()
+    yield prefect
+    prefect.stop()
+
+
+@pytest.fixture(scope="module")
+def kling_server() -> Iterator[KlingEmulator]:
+    emulator = KlingEmulator()
+    with BackgroundServer(emulator.app()) as background:
+        emulator.base_url = background.url
+        yield emulator
+
+
+@pytest.fixture
+def kling(kling_server: KlingEmulator) -> KlingEmulator:
+    kling_server.reset()
+    kling_server.queries_to_finish = 2
+    return kling_server
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def pool() -> str:
+    return f"pool-{uuid.uuid4().hex[:8]}"
+
+
+def client_env(server: PrefectServer, kling: KlingEmulator | None = None) -> dict[str, str]:
+    env = server.environ()
+    if kling is not None:
+        env.update(
+            {
+                "KLING_ACCESS_KEY": kling.access_key,
+                "KLING_SECRET_KEY": kling.secret_key,
+                "KLING_BASE_URL": kling.base_url,
+            }
+        )
+    return env
+
+
+@asynccontextmanager
+async def prefect_client(server: PrefectServer) -> AsyncIterator[PrefectClient]:
+    with temporary_settings({PREFECT_API_URL: server.api_url}):
+        async with get_client() as client:
+            yield client
+
+
+def local_request(prompt: str, customer: str = "acme") -> dict[str, Any]:
+    return {
+        "prompt": prompt,
+        "customer_id": customer,
+        "settings": {"video": {"model": "local", "duration_seconds": 1, "resolution": "360p"}},
+    }
+
+
+def kling_request(prompt: str, customer: str = "acme") -> dict[str, Any]:
+    return {
+        "prompt": prompt,
+        "customer_id": customer,
+        "settings": {"video": {"model": "kling-v2-6", "duration_seconds": 5}},
+    }
+
+
+async def wait_for_runs(
+    client: PrefectClient, run_ids: list[uuid.UUID], timeout: float
+) -> list[FlowRun]:
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = [await client.read_flow_run(run_id) for run_id in run_ids]
+        if all(run.state is not None and run.state.is_final() for run in runs):
+            return runs
+        if time.monotonic() > deadline:
+            states = [(str(r.id), r.state_type) for r in runs]
+            raise AssertionError(f"runs did not end in {timeout:g} s: {states}")
+        await asyncio.sleep(0.25)
+
+
+def owner_of(run: FlowRun) -> str:
+    return next(t for t in run.tags if t.startswith("reelgate-owner:")).split(":", 1)[1]
+
+
+async def test_deploy_then_run_from_the_ui_on_a_worker(
+    server: PrefectServer, pool: str, logs: Path
+) -> None:
+    env = client_env(server)
+    out = run_cli("deploy", "--pool", pool, "--drain-every", "2", env=env)
+    assert "generate-video/reelgate" in out
+    async with prefect_client(server) as client:
+        deployments = await client.read_deployments(
+            work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool]))
+        )
+        by_flow = {(await client.read_flow(d.flow_id)).name: d for d in deployments}
+        assert set(by_flow) == {"generate-video", "extend-video", "backfill", "drain-spool"}
+        generate = by_flow["generate-video"]
+        schema = generate.parameter_openapi_schema or {}
+        assert "request" in schema["properties"] and schema["required"] == ["request"]
+        assert by_flow["drain-spool"].schedules, "drain-spool runs on a schedule"
+
+        started = worker("ui-worker", pool, env, logs).start()
+        try:
+            # What the UI's "Run" form does: create a run of the deployment with parameters.
+            run = await client.create_flow_run_from_deployment(
+                generate.id, parameters={"request": local_request("a red kite over dunes")}
+            )
+            (done,) = await wait_for_runs(client, [run.id], timeout=120)
+            assert done.state_type is StateType.COMPLETED, started.tail()
+            envelope = await done.state.aresult()  # type: ignore[union-attr]
+            data = envelope["data"]
+            assert data["job_id"] == str(run.id) and data["provider"] == "local"
+            stored = Path(data["video_url"].removeprefix("file://"))
+            assert stored.is_file() and stored.stat().st_size > 1000
+            assert "customers/acme/assets/video/" in data["video_url"]
+            assert done.start_time is not None and done.expected_start_time is not None
+            began = (done.start_time - done.created).total_seconds()  # type: ignore[operator]
+            print(f"deployment run began {began:.2f} s after it was created")
+            assert began < 10
+
+            # The UI's run list: the run with its parameters, on this deployment.
+            listed = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    deployment_id=FlowRunFilterDeploymentId(any_=[generate.id])
+                )
+            )
+            assert [r.id for r in listed] == [run.id]
+            assert listed[0].parameters["request"]["prompt"] == "a red kite over dunes"
+            assert owner_of(listed[0]) == "ui-worker"
+
+            # The schedule of drain-spool made runs, and the worker ran them.
+            drain_id = by_flow["drain-spool"].id
+
+            async def drained() -> bool:
+                runs = await client.read_flow_runs(
+                    flow_run_filter=FlowRunFilter(
+                        deployment_id=FlowRunFilterDeploymentId(any_=[drain_id])
+                    )
+                )
+                return any(r.state_type is StateType.COMPLETED for r in runs)
+
+            deadline = time.monotonic() + 60
+            while not await drained():
+                assert time.monotonic() < deadline, started.tail()
+                await asyncio.sleep(0.5)
+            workers = await client.read_workers_for_work_pool(pool)
+            assert [w.name for w in workers] == ["ui-worker"]
+        finally:
+            started.stop()
+        assert DeploymentFilter(id=DeploymentFilterId(any_=[generate.id]))
