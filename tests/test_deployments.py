@@ -27,7 +27,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from tests.emulators.kling import KlingEmulator
 from tests.emulators.server import BackgroundServer
 from tests.prefect_server import PrefectServer, postgres_reachable
-from tests.processes import run_cli, worker
+from tests.processes import ApiProcess, eventually, run_cli, worker
 
 pytestmark = [
     pytest.mark.skipif(not postgres_reachable(), reason="needs PostgreSQL on 127.0.0.1:5432"),
@@ -188,3 +188,45 @@ async def test_deploy_then_run_from_the_ui_on_a_worker(
         finally:
             started.stop()
         assert DeploymentFilter(id=DeploymentFilterId(any_=[generate.id]))
+
+
+async def test_api_spreads_jobs_over_two_workers_within_the_provider_limit(
+    server: PrefectServer, kling: KlingEmulator, pool: str, logs: Path
+) -> None:
+    kling.queries_to_finish = 8
+    env = client_env(server, kling)
+    run_cli("deploy", "--pool", pool, "--drain-every", "0", env=env)
+    run_cli("limit", "klingai", "2", env=env)
+    workers = [worker(f"w{i}-{pool}", pool, env, logs, "--max-running", "3") for i in (1, 2)]
+    api = ApiProcess(
+        {**env, "REELGATE_EXECUTION": "deployment", "REELGATE_WORK_POOL": pool}, logs / "api.log"
+    )
+    try:
+        for started in workers:
+            started.start()
+        api.start()
+        with api.client() as http:
+            job_ids = []
+            for n in range(6):
+                answer = http.post("/video/jobs", json=kling_request(f"paper boats, take {n}"))
+                assert answer.status_code == 202, answer.text
+                job_ids.append(answer.json()["data"]["job_id"])
+
+            def all_ended() -> bool:
+                statuses = [http.get(f"/video/jobs/{j}").json()["status"] for j in job_ids]
+                return all(s in ("succeeded", "failed", "cancelled") for s in statuses)
+
+            eventually(all_ended, 180, "six jobs to end", poll=0.5)
+            views = [http.get(f"/video/jobs/{j}").json() for j in job_ids]
+        assert [v["status"] for v in views] == ["succeeded"] * 6, (views, api.tail())
+        assert all(v["data"]["provider"] == "klingai" for v in views), views[0]
+        assert kling.submissions == 6
+        assert kling.peak_in_flight <= 2, "the reelgate_klingai limit holds across workers"
+        async with prefect_client(server) as client:
+            runs = [await client.read_flow_run(uuid.UUID(j)) for j in job_ids]
+        owners = {owner_of(run) for run in runs}
+        assert owners == {f"w1-{pool}", f"w2-{pool}"}, "both workers ran jobs"
+    finally:
+        api.stop()
+        for started in workers:
+            started.stop()
