@@ -75,8 +75,8 @@ def worker(name: str, pool: str, env: dict[str, str], logs: Path, *extra: str) -
 class ApiProcess(Process):
     """``reelgate serve`` on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = free_port()
+    def __init__(self, env: dict[str, str], log: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
         super().__init__(["serve", "--port", str(self.port)], env, log)
 
     @property

@@ -230,3 +230,81 @@ async def test_api_spreads_jobs_over_two_workers_within_the_provider_limit(
         api.stop()
         for started in workers:
             started.stop()
+
+
+def queried_all(kling: KlingEmulator, count: int) -> bool:
+    """``count`` tasks accepted, and each polled at least once (so its submission was
+    recorded: the wait step runs only after the submit step's result is persisted)."""
+    return kling.submissions == count and all(t.queries > 0 for t in list(kling.tasks.values()))
+
+
+def creates(kling: KlingEmulator) -> int:
+    return sum(1 for operation, _ in kling.requests if operation == "create")
+
+
+async def test_a_killed_worker_resumes_its_jobs_without_submitting_again(
+    server: PrefectServer, kling: KlingEmulator, pool: str, logs: Path
+) -> None:
+    kling.queries_to_finish = 10**9  # the provider keeps working until we say so
+    env = client_env(server, kling)
+    run_cli("deploy", "--pool", pool, "--drain-every", "0", env=env)
+    name = f"crashy-{pool}"
+    first = worker(name, pool, env, logs)
+    second = worker(name, pool, env, logs)
+    try:
+        first.start()
+        async with prefect_client(server) as client:
+            deployment = await client.read_deployment_by_name("generate-video/reelgate")
+            runs = [
+                await client.create_flow_run_from_deployment(
+                    deployment.id, parameters={"request": kling_request(f"harbour at dusk {n}")}
+                )
+                for n in range(3)
+            ]
+            eventually(lambda: queried_all(kling, 3), 90, "three accepted, polled tasks")
+            first.kill()
+            for run in runs:
+                assert (await client.read_flow_run(run.id)).state_type is StateType.RUNNING
+            kling.queries_to_finish = 1  # the provider finishes while no worker runs
+            second.start()
+            ended = await wait_for_runs(client, [r.id for r in runs], timeout=120)
+        assert [r.state_type for r in ended] == [StateType.COMPLETED] * 3, second.tail()
+        assert kling.submissions == 3 and creates(kling) == 3, "nothing was submitted again"
+    finally:
+        first.stop()
+        second.stop()
+
+
+async def test_a_killed_api_resumes_its_in_process_jobs_without_submitting_again(
+    server: PrefectServer, kling: KlingEmulator, logs: Path
+) -> None:
+    kling.queries_to_finish = 10**9
+    env = {**client_env(server, kling), "REELGATE_EXECUTOR_NAME": f"api-{uuid.uuid4().hex[:6]}"}
+    first = ApiProcess(env, logs / "api-1.log")
+    try:
+        first.start()
+        with first.client() as http:
+            job_ids = [
+                http.post("/video/jobs", json=kling_request(f"tidal pool {n}")).json()["data"][
+                    "job_id"
+                ]
+                for n in range(2)
+            ]
+        eventually(lambda: queried_all(kling, 2), 90, "two accepted, polled tasks")
+        first.kill()
+        kling.queries_to_finish = 1
+        second = ApiProcess(env, logs / "api-2.log", port=first.port)
+        second.start()
+        try:
+            with second.client() as http:
+
+                def all_succeeded() -> bool:
+                    views = [http.get(f"/video/jobs/{j}").json() for j in job_ids]
+                    return all(v["status"] == "succeeded" for v in views)
+
+                eventually(all_succeeded, 120, "the resumed jobs to succeed", poll=0.5)
+        finally:
+            second.stop()
+        assert kling.submissions == 2 and creates(kling) == 2, "nothing was submitted again"
+    finally:
+        first.stop()
