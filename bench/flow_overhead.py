@@ -1,6 +1,11 @@
 """Wall and CPU time per run of the generate-video flow with a zero-work provider (the fake),
-against the same steps called directly without Prefect. Prefect runs on its embedded API with
-reelgate's lean settings; CPU counts this process and the API server process together."""
+against the same steps called directly without Prefect. CPU counts this process and the
+Prefect API server process together.
+
+  --prefect-defaults   Prefect's own settings instead of reelgate's lean ones
+  --server             a `prefect server` on PostgreSQL (127.0.0.1:5432, fresh database)
+                       instead of the embedded (ephemeral, SQLite) API
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,16 @@ os.environ.update(
 (ROOT / "prefect").mkdir()
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+if "--prefect-defaults" in sys.argv:
+    os.environ["REELGATE_PREFECT_LEAN"] = "false"
+SERVER = None
+if "--server" in sys.argv:
+    from tests.prefect_server import PrefectServer
+
+    SERVER = PrefectServer(ROOT / "server")
+    SERVER.start()
+    os.environ["PREFECT_API_URL"] = SERVER.api_url
+
 from bench.procstat import tree_cpu_seconds  # noqa: E402
 from reelgate.requests import GenerateRequest  # noqa: E402
 from reelgate.runtime import build_runtime, set_runtime  # noqa: E402
@@ -33,8 +48,6 @@ from reelgate_flows.settings import FlowSettings  # noqa: E402
 from reelgate_flows.spool import Spool  # noqa: E402
 from reelgate_flows.storage import storage_from_url, video_key  # noqa: E402
 
-if "--prefect-defaults" in sys.argv:
-    os.environ["REELGATE_PREFECT_LEAN"] = "false"
 RUNS, WARMUP = 20, 3
 REQUEST = GenerateRequest.model_validate(
     {
@@ -87,9 +100,10 @@ class set_up:
 def main() -> None:
     set_runtime(set_up.runtime)
     lean = os.environ.get("REELGATE_PREFECT_LEAN") != "false"
+    api = "prefect server on PostgreSQL" if SERVER else "embedded SQLite API"
     print(
         f"generate-video with a zero-work provider, {RUNS} runs after {WARMUP} warm-up, "
-        f"{'reelgate lean' if lean else 'Prefect default'} settings (--prefect-defaults)"
+        f"{'reelgate lean' if lean else 'Prefect default'} settings, {api}"
     )
     base_wall, base_cpu = measure("direct (no Prefect)", direct)
     flow_wall, flow_cpu = measure("generate-video flow", through_flow)
@@ -101,4 +115,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        if SERVER is not None:
+            SERVER.stop()
