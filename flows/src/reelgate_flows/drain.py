@@ -62,7 +62,7 @@ async def drain_spool() -> dict[str, Any]:
     waiting (storage down) is retried by the next run.
     """
     logger = get_run_logger()
-    spool = Spool(FlowSettings().spool_dir)
+    spool = Spool(FlowSettings.current().spool_dir)
     completed: list[str] = []
     waiting: list[dict[str, str]] = []
     for record in spool.pending():

@@ -63,7 +63,9 @@ async def _run(
             stored.append(await steps.store(spool_path, request.customer_id, request.save_to_db))
         except StorageError as exc:
             pending = PendingJob(request, job, refs, spooled, stored)
-            path = Spool(FlowSettings().spool_dir).record_pending(job_id, pending.to_record())
+            path = Spool(FlowSettings.current().spool_dir).record_pending(
+                job_id, pending.to_record()
+            )
             exc.message += f"; drain-spool will store it and complete job {job_id}"
             exc.details["pending_record"] = str(path)
             raise
@@ -93,7 +95,7 @@ async def extend_video(
     """Continue the video named by ``request.video_id`` (a job id, provider video id, URL, or a
     local path when ``allow_local_inputs``). Without an explicit model, a job id's own model
     is used."""
-    source = await resolve_video(request.video_id, FlowSettings(), allow_local_inputs)
+    source = await resolve_video(request.video_id, FlowSettings.current(), allow_local_inputs)
     if source.model and "model" not in request.video.model_fields_set:
         request = request.model_copy(
             update={

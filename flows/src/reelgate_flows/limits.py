@@ -24,7 +24,7 @@ def limit_name(provider: str) -> str:
 @asynccontextmanager
 async def provider_slot(provider: str) -> AsyncIterator[None]:
     """Hold a slot of the provider's limit (when provider limits are on)."""
-    if not FlowSettings().provider_limits:
+    if not FlowSettings.current().provider_limits:
         yield
         return
     async with concurrency(limit_name(provider), occupy=1):

@@ -7,8 +7,11 @@ embedded (ephemeral) API does not need are off; a real ``prefect server`` keeps 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from collections.abc import MutableMapping
+from pathlib import Path
 
 LEAN_DEFAULTS: dict[str, str] = {
     "DO_NOT_TRACK": "1",
@@ -36,3 +39,41 @@ def apply_prefect_defaults(environ: MutableMapping[str, str] | None = None) -> N
         return
     for name, value in LEAN_DEFAULTS.items():
         env.setdefault(name, value)
+    if "PREFECT_API_SSL_CERT_FILE" not in env and _api_is_plain_http(env):
+        with contextlib.suppress(OSError):
+            env["PREFECT_API_SSL_CERT_FILE"] = str(_one_certificate_file())
+
+
+def _api_is_plain_http(env: MutableMapping[str, str]) -> bool:
+    """True when the Prefect API is reached without TLS: an ``http://`` URL, or the embedded
+    API (no URL in the environment nor in a Prefect profile)."""
+    url = env.get("PREFECT_API_URL")
+    if url is not None:
+        return url.startswith("http://")
+    home = Path(env.get("PREFECT_HOME", Path.home() / ".prefect"))
+    try:
+        profiles = (home / "profiles.toml").read_text()
+    except OSError:
+        return True
+    return "PREFECT_API_URL" not in profiles
+
+
+def _one_certificate_file() -> Path:
+    """A CA file holding one certificate of certifi's bundle.
+
+    The Prefect client builds a verifying TLS context for every client it makes, even for a
+    plain-http API, parsing the whole CA bundle each time (~20 ms, twice per flow run on these
+    machines). Where no TLS is used, a one-certificate file makes that ~0.4 ms and verifies
+    nothing, since nothing is encrypted.
+    """
+    import certifi
+
+    target = Path(tempfile.gettempdir()) / "reelgate-plain-http-ca.pem"
+    if not target.is_file():
+        bundle = Path(certifi.where()).read_text()
+        end = "-----END CERTIFICATE-----"
+        first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
+        partial = target.with_name(f"{target.name}.{os.getpid()}")
+        partial.write_text(first + "\n")
+        os.replace(partial, target)
+    return target

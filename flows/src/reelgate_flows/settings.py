@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
@@ -62,8 +63,22 @@ class FlowSettings(BaseSettings):
         "while a provider job is in flight (on by default in `reelgate worker`)",
     )
 
+    @classmethod
+    def current(cls) -> FlowSettings:
+        """The settings of the environment as it is now. Reading them costs ~4 ms, so they are
+        read again only when a ``REELGATE_`` variable changed."""
+        snapshot = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("REELGATE_")))
+        cached = _CACHE.get("settings")
+        if cached is None or cached[0] != snapshot:
+            cached = (snapshot, cls())
+            _CACHE["settings"] = cached
+        return cached[1]
+
     def private_allowance(self) -> bool | frozenset[str]:
         """For ``inputs.check_url``: every host, or the listed host names."""
         if self.allow_private_urls:
             return True
         return frozenset(h.strip().lower() for h in self.private_url_hosts.split(",") if h.strip())
+
+
+_CACHE: dict[str, tuple[tuple[tuple[str, str], ...], FlowSettings]] = {}

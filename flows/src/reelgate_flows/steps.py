@@ -41,7 +41,7 @@ from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject, storage_from_url, video_key
 from reelgate_flows.storage.data_uri import DataUriStorage
 
-_SETTINGS = FlowSettings()
+_SETTINGS = FlowSettings.current()
 _BACKOFF = exponential_backoff(backoff_factor=_SETTINGS.retry_base_seconds)
 
 
@@ -72,7 +72,7 @@ async def validate(
     request: GenerateRequest, video: VideoInput | None, allow_local_inputs: bool
 ) -> Prepared:
     """Resolve the model, check capabilities and settings, and fetch the input image."""
-    settings = FlowSettings()
+    settings = FlowSettings.current()
     runtime = get_runtime()
     entry = runtime.resolve(request.video.model)
     if video is not None:
@@ -171,7 +171,7 @@ def error_from_failure(failed: Failed, job: Job) -> ReelgateError:
 async def wait(job: Job, job_id: str) -> list[VideoRef]:
     """Poll until the job ends or the deadline passes, honouring the provider's poll hints.
     Transient poll failures are retried within the deadline."""
-    settings = FlowSettings()
+    settings = FlowSettings.current()
     runtime = get_runtime()
     ctx = runtime.context(job.provider, job_id=job_id, progress=_progress(job_id, "wait"))
     deadline = time.monotonic() + settings.wait_timeout_seconds
@@ -220,7 +220,7 @@ async def wait(job: Job, job_id: str) -> list[VideoRef]:
 )
 async def download(job: Job, video: VideoRef, job_id: str, customer_id: str) -> str:
     """Stream the video into the spool; returns the spool file's path."""
-    settings = FlowSettings()
+    settings = FlowSettings.current()
     runtime = get_runtime()
     spool = Spool(settings.spool_dir)
     path = spool.path(job.provider, job.provider_job_id, video.provider_video_id)
@@ -241,7 +241,7 @@ async def download(job: Job, video: VideoRef, job_id: str, customer_id: str) -> 
 @task(name="store", cache_policy=NO_CACHE)
 async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredObject:
     """Store a spooled video; it leaves the spool only once the storage has it."""
-    settings = FlowSettings()
+    settings = FlowSettings.current()
     path = Path(spool_path)
     spool = Spool(settings.spool_dir)
     storage = (
