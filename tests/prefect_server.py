@@ -51,8 +51,9 @@ def postgres_reachable() -> bool:
 class PrefectServer:
     """``prefect server start`` in its own process, on a database of its own."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, fast_scheduler: bool = True) -> None:
         self.home = home
+        self.fast_scheduler = fast_scheduler
         self.port = free_port()
         self.database = f"reelgate_{uuid.uuid4().hex[:12]}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -80,6 +81,8 @@ class PrefectServer:
             if not name.startswith("PREFECT_SERVER_SERVICES_") and name != "PREFECT_API_URL"
         }
         env.update(_SERVICE_SETTINGS)
+        if not self.fast_scheduler:
+            del env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"]
         env["PREFECT_HOME"] = str(self.home)
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
         with self.log.open("wb") as log:

@@ -14,6 +14,7 @@ import base64
 import binascii
 import itertools
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,7 @@ class Task:
     external_task_id: str
     duration: str
     queries: int = 0
+    accepted_at: float = field(default_factory=time.monotonic)
     status: str = "submitted"
     status_msg: str = ""
     video_id: str | None = None
@@ -93,6 +95,8 @@ class KlingEmulator:
     access_key: str = "ak-test-0123456789abcdef0123456789abcdef"
     secret_key: str = "sk-test-0123456789abcdef0123456789abcdef"
     queries_to_finish: int = 2
+    seconds_to_finish: float = 0.0
+    """A task also stays in processing until this long after it was accepted."""
     max_concurrent: int = 100
     base_url: str = ""
     faults: FaultQueue = field(default_factory=FaultQueue)
@@ -274,7 +278,8 @@ class KlingEmulator:
             if "[never]" in task.prompt:
                 task.status = "processing"
             return
-        if task.queries < self.queries_to_finish:
+        busy = time.monotonic() - task.accepted_at < self.seconds_to_finish
+        if task.queries < self.queries_to_finish or busy:
             task.status = "processing"
         elif "[risky]" in task.prompt:
             task.status, task.status_msg = "failed", "Failure to pass the risk control system"

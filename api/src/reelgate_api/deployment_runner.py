@@ -16,7 +16,12 @@ import uuid
 from typing import Any
 
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
 from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelled, Cancelling
 
@@ -27,6 +32,7 @@ from reelgate_api.runner import STATUS_OF_STATE, JobRunner, _provider_of
 from reelgate_flows.catalog import PAGE_SIZE, flow_for
 
 logger = logging.getLogger("reelgate.api")
+FINAL_STATES = [StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]
 
 
 class DeploymentRunner(JobRunner):
@@ -85,15 +91,18 @@ class DeploymentRunner(JobRunner):
             try:
                 async with get_client() as client:
                     for start in range(0, len(ids), PAGE_SIZE):
-                        runs = await client.read_flow_runs(
+                        ended = await client.read_flow_runs(
                             flow_run_filter=FlowRunFilter(
-                                id=FlowRunFilterId(any_=ids[start : start + PAGE_SIZE])
+                                id=FlowRunFilterId(any_=ids[start : start + PAGE_SIZE]),
+                                state=FlowRunFilterState(
+                                    type=FlowRunFilterStateType(any_=FINAL_STATES)
+                                ),
                             ),
                             limit=PAGE_SIZE,
                         )
-                        for run in runs:
-                            if run.state is not None and run.state.is_final():
-                                self._ended(str(run.id), run.state.type)
+                        for run in ended:
+                            if str(run.id) in self._watched:
+                                self._ended(str(run.id), run.state_type or StateType.FAILED)
             except Exception:
                 logger.exception("reading the states of running jobs failed")
 

@@ -71,6 +71,20 @@ def _customer_of_body(body: Any) -> str | None:
     return customer if isinstance(customer, str) else None
 
 
+def _without_deployment(flow_run: FlowRun) -> FlowRun:
+    """The run as the engine should see it here.
+
+    For a deployment's run, Prefect's engine watches for suspension (``suspend_flow_run``) with
+    a thread, an event loop ticking five times a second and an events websocket per run; at
+    hundreds of runs per process that was most of a worker's CPU while jobs waited. reelgate's
+    flows never suspend, so the engine gets the run without its deployment id (the run itself,
+    in the Prefect API, keeps it).
+    """
+    if flow_run.deployment_id is None:
+        return flow_run
+    return flow_run.model_copy(update={"deployment_id": None})
+
+
 async def _current_step(client: PrefectClient, run_id: uuid.UUID) -> str | None:
     """The name of the run's latest task run (its current step), if any."""
     from prefect.client.schemas.filters import FlowRunFilterId
@@ -277,7 +291,10 @@ class JobRunner:
             self.metrics.job_started(provider)
             began = time.monotonic()
             state = await run_flow_async(
-                flow, flow_run=flow_run, parameters=parameters, return_type="state"
+                flow,
+                flow_run=_without_deployment(flow_run),
+                parameters=parameters,
+                return_type="state",
             )
         assert isinstance(state, State)
         self.metrics.job_ended(

@@ -46,12 +46,14 @@ class Worker:
         max_running: int,
         poll_seconds: float = 0.5,
         heartbeat_seconds: float = 10.0,
+        cancel_check_seconds: float = 2.0,
     ) -> None:
         self.pool = pool
         self.name = name
         self.max_running = max_running
         self.poll_seconds = poll_seconds
         self.heartbeat_seconds = heartbeat_seconds
+        self.cancel_check_seconds = cancel_check_seconds
         self.runner = JobRunner(max_running, owner=name)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -67,7 +69,7 @@ class Worker:
             self.runner.stop()
 
     async def _loop(self, client: PrefectClient, stop: asyncio.Event) -> None:
-        last_beat = -self.heartbeat_seconds
+        last_beat = last_cancel_check = -self.heartbeat_seconds
         loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
@@ -77,7 +79,9 @@ class Worker:
                     )
                     last_beat = loop.time()
                 await self._claim(client)
-                await self._honour_cancellations(client)
+                if loop.time() - last_cancel_check >= self.cancel_check_seconds:
+                    await self._honour_cancellations(client)
+                    last_cancel_check = loop.time()
             except Exception:  # the Prefect API may be restarting: try again next round
                 logger.exception("worker %s: polling the Prefect API failed", self.name)
             with contextlib.suppress(TimeoutError):

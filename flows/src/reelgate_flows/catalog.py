@@ -30,6 +30,9 @@ FLOWS: dict[str, Flow[..., Any]] = {
 }
 """The flows a worker runs, by flow name."""
 
+_NAMES_BY_ID: dict[uuid.UUID, str] = {}
+"""Flow names by Prefect flow id (an id never changes its name)."""
+
 OWNER_TAG_PREFIX = "reelgate-owner:"
 PAGE_SIZE = 200
 """The most runs the Prefect API returns at once."""
@@ -47,11 +50,13 @@ def owner_tag(owner: str) -> str:
 
 async def flow_named(client: PrefectClient, flow_id: uuid.UUID) -> Flow[..., Any]:
     """The reelgate flow of a flow run's ``flow_id``; LookupError for a flow reelgate lacks."""
-    api_flow = await client.read_flow(flow_id)
+    if flow_id not in _NAMES_BY_ID:
+        _NAMES_BY_ID[flow_id] = (await client.read_flow(flow_id)).name
+    name = _NAMES_BY_ID[flow_id]
     try:
-        return FLOWS[api_flow.name]
+        return FLOWS[name]
     except KeyError:
-        raise LookupError(f"reelgate has no flow named {api_flow.name!r}") from None
+        raise LookupError(f"reelgate has no flow named {name!r}") from None
 
 
 async def unfinished_runs(

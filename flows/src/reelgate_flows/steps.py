@@ -33,6 +33,7 @@ from reelgate.jobs import Cancelled, Failed, Job, JobKind, Succeeded, VideoRef
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
+from reelgate_flows.http import shared_client
 from reelgate_flows.inputs import fetch, sniff_image_type
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit
@@ -137,6 +138,7 @@ async def submit(request: GenerateRequest, prepared: Prepared, job_id: str, cach
         job_id=job_id,
         submission_id=cache_key.removeprefix("reelgate-submit-")[:32],
         progress=_progress(job_id, "submit"),
+        http_client=shared_client(),
     )
     pinned = request.model_copy(
         update={
@@ -173,7 +175,12 @@ async def wait(job: Job, job_id: str) -> list[VideoRef]:
     Transient poll failures are retried within the deadline."""
     settings = FlowSettings.current()
     runtime = get_runtime()
-    ctx = runtime.context(job.provider, job_id=job_id, progress=_progress(job_id, "wait"))
+    ctx = runtime.context(
+        job.provider,
+        job_id=job_id,
+        progress=_progress(job_id, "wait"),
+        http_client=shared_client(),
+    )
     deadline = time.monotonic() + settings.wait_timeout_seconds
     interval = settings.poll_min_seconds
     while True:
@@ -233,7 +240,12 @@ async def download(job: Job, video: VideoRef, job_id: str, customer_id: str) -> 
             "video": video.model_dump(mode="json"),
         },
     )
-    ctx = runtime.context(job.provider, job_id=job_id, progress=_progress(job_id, "download"))
+    ctx = runtime.context(
+        job.provider,
+        job_id=job_id,
+        progress=_progress(job_id, "download"),
+        http_client=shared_client(),
+    )
     await spool.fill(path, runtime.download(job, video, ctx), settings.video_max_bytes)
     return str(path)
 

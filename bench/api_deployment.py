@@ -1,0 +1,174 @@
+"""1,000 async jobs in flight in the production shape: `reelgate serve` with
+REELGATE_EXECUTION=deployment, two `reelgate worker` processes, a `prefect server` on
+PostgreSQL (127.0.0.1:5432, fresh database), and the Kling emulator taking 60 s per job
+(in this process, not counted). Prints how long accepting the burst took, peak RSS of API +
+workers, CPU of API + workers + Prefect server while every job waits on the provider, and
+how many jobs were lost. Goals: RSS ≤ 1.5 GB, CPU ≤ 25 % of a core while waiting, none lost.
+Baseline in the same run: the same processes idle before the burst."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(tempfile.mkdtemp(prefix="reelgate-bench-deployment-"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.update(
+    {
+        "PREFECT_HOME": str(ROOT / "prefect"),
+        "PREFECT_LOCAL_STORAGE_PATH": str(ROOT / "results"),
+        "REELGATE_STORAGE_URL": f"file://{ROOT / 'videos'}",
+        "REELGATE_SPOOL_DIR": str(ROOT / "spool"),
+        "REELGATE_POLL_MAX_SECONDS": "15",
+    }
+)
+(ROOT / "prefect").mkdir()
+
+import httpx  # noqa: E402
+
+from bench.api_postgres import rss_of_tree  # noqa: E402
+from bench.procstat import tree_cpu_seconds  # noqa: E402
+from tests.emulators.kling import KlingEmulator  # noqa: E402
+from tests.emulators.server import BackgroundServer  # noqa: E402
+from tests.prefect_server import PrefectServer  # noqa: E402
+from tests.processes import ApiProcess, run_cli, worker  # noqa: E402
+
+JOBS = int(os.environ.get("BENCH_JOBS", "1000"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+PROVIDER_SECONDS = 60.0
+PAYLOAD = {
+    "prompt": "slow",
+    "customer_id": "bench",
+    "settings": {"video": {"model": "kling-v2-6", "duration_seconds": 5}},
+}
+
+
+def cpu_of(pids: list[int]) -> float:
+    return sum(tree_cpu_seconds(pid) for pid in pids)
+
+
+def cpu_share(pids: list[int], seconds: float) -> float:
+    before = cpu_of(pids)
+    time.sleep(seconds)
+    return (cpu_of(pids) - before) / seconds
+
+
+async def burst(url: str) -> list[str]:
+    async with httpx.AsyncClient(timeout=600, limits=httpx.Limits(max_connections=50)) as client:
+        answers = await asyncio.gather(
+            *(client.post(f"{url}/video/jobs", json=PAYLOAD) for _ in range(JOBS))
+        )
+    assert {a.status_code for a in answers} == {202}, {a.status_code for a in answers}
+    return [a.json()["data"]["job_id"] for a in answers]
+
+
+async def outcomes(url: str, job_ids: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    pending = set(job_ids)
+    deadline = time.monotonic() + 1200
+    async with httpx.AsyncClient(timeout=60) as client:
+        while pending and time.monotonic() < deadline:
+            for job_id in list(pending):
+                status = (await client.get(f"{url}/video/jobs/{job_id}")).json()["status"]
+                if status in ("succeeded", "failed", "cancelled"):
+                    counts[status] = counts.get(status, 0) + 1
+                    pending.discard(job_id)
+            await asyncio.sleep(2)
+    counts["unfinished"] = len(pending)
+    return counts
+
+
+def main() -> None:
+    emulator = KlingEmulator(seconds_to_finish=PROVIDER_SECONDS, queries_to_finish=1)
+    server = PrefectServer(ROOT / "server", fast_scheduler=False)
+    server.start()
+    with BackgroundServer(emulator.app()) as kling:
+        emulator.base_url = kling.url
+        env = {
+            **server.environ(),
+            "KLING_ACCESS_KEY": emulator.access_key,
+            "KLING_SECRET_KEY": emulator.secret_key,
+            "KLING_BASE_URL": emulator.base_url,
+            "REELGATE_EXECUTION": "deployment",
+        }
+        run_cli("deploy", "--drain-every", "0", env=env)
+        per_worker = str(JOBS // WORKERS + 1)
+        workers = [
+            worker(f"bench-{n}", "reelgate", env, ROOT, "--max-running", per_worker)
+            for n in range(WORKERS)
+        ]
+        api = ApiProcess(env, ROOT / "api.log")
+        try:
+            for started in workers:
+                started.start()
+            api.start()
+            time.sleep(5)
+            ours = [api.process.pid] + [w.process.pid for w in workers]  # type: ignore[union-attr]
+            every = [*ours, server.process.pid]  # type: ignore[union-attr]
+            idle = cpu_share(every, 5)
+            idle_rss = sum(rss_of_tree(pid) for pid in ours)
+            began = time.monotonic()
+            job_ids = asyncio.run(burst(api.url))
+            accepted_in = time.monotonic() - began
+            peak_rss = 0
+            while emulator.submissions < JOBS and time.monotonic() - began < 900:
+                peak_rss = max(peak_rss, sum(rss_of_tree(pid) for pid in ours))
+                time.sleep(1)
+            all_in_flight = time.monotonic() - began
+            if os.environ.get("BENCH_PYSPY"):
+                import subprocess
+
+                subprocess.Popen(
+                    [
+                        ".venv/bin/py-spy",
+                        "record",
+                        "-d",
+                        "15",
+                        "-f",
+                        "raw",
+                        "-o",
+                        "/tmp/worker.txt",
+                        "-p",
+                        str(ours[1]),
+                    ]
+                )
+            before = {pid: tree_cpu_seconds(pid) for pid in every}
+            time.sleep(20)
+            parts = {pid: (tree_cpu_seconds(pid) - before[pid]) / 20 for pid in every}
+            waiting = sum(parts.values())
+            peak_rss = max(peak_rss, sum(rss_of_tree(pid) for pid in ours))
+            counts = asyncio.run(outcomes(api.url, job_ids))
+            total = time.monotonic() - began
+        finally:
+            api.stop()
+            for started in workers:
+                started.stop()
+            server.stop()
+    mib = 1024 * 1024
+    print(
+        f"{JOBS} jobs, provider {PROVIDER_SECONDS:.0f} s, API in deployment mode, "
+        f"{WORKERS} workers, Prefect server on PostgreSQL"
+    )
+    print(
+        f"  accepted (202) in {accepted_in:.1f} s; all submitted to the provider after "
+        f"{all_in_flight:.1f} s; all ended after {total:.1f} s"
+    )
+    print(
+        f"  peak RSS API + workers {peak_rss / mib:.0f} MiB (idle {idle_rss / mib:.0f} MiB); "
+        f"goal <= 1536 MiB"
+    )
+    print(
+        f"  CPU of API + workers + Prefect server while the jobs wait {waiting * 100:.1f} % "
+        f"of a core (idle {idle * 100:.1f} %); goal <= 25 %"
+    )
+    shares = [f"{parts[pid] * 100:.1f} %" for pid in every]
+    print(f"    of which API {shares[0]}, workers {', '.join(shares[1:-1])}, server {shares[-1]}")
+    print(f"  outcomes {counts}; provider submissions {emulator.submissions}")
+
+
+if __name__ == "__main__":
+    main()
