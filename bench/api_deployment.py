@@ -83,7 +83,9 @@ async def outcomes(url: str, job_ids: list[str]) -> dict[str, int]:
 
 
 def main() -> None:
-    emulator = KlingEmulator(seconds_to_finish=PROVIDER_SECONDS, queries_to_finish=1)
+    emulator = KlingEmulator(
+        seconds_to_finish=PROVIDER_SECONDS, queries_to_finish=1, max_concurrent=JOBS + 1
+    )
     server = PrefectServer(ROOT / "server", fast_scheduler=False)
     server.start()
     with BackgroundServer(emulator.app()) as kling:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -230,6 +231,8 @@ async def test_api_spreads_jobs_over_two_workers_within_the_provider_limit(
         api.stop()
         for started in workers:
             started.stop()
+        async with prefect_client(server) as client:
+            await client.delete_global_concurrency_limit_by_name("reelgate_klingai")
 
 
 def queried_all(kling: KlingEmulator, count: int) -> bool:
@@ -308,3 +311,112 @@ async def test_a_killed_api_resumes_its_in_process_jobs_without_submitting_again
         assert kling.submissions == 2 and creates(kling) == 2, "nothing was submitted again"
     finally:
         first.stop()
+
+
+async def test_schedules_carry_their_request_and_the_server_plans_runs(
+    server: PrefectServer, pool: str, tmp_path: Path
+) -> None:
+    env = client_env(server)
+    request_file = tmp_path / "daily.json"
+    request_file.write_text(json.dumps(local_request("the morning light on acme's harbour")))
+    out = run_cli(
+        "schedule", "daily-acme", "--request", str(request_file), "--cron", "0 9 * * *",
+        "--timezone", "Europe/Paris", "--pool", pool, env=env,
+    )  # fmt: skip
+    assert "generate-video/daily-acme" in out
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"prompt": "", "customer_id": "acme"}))
+    with pytest.raises(AssertionError, match="not a valid request"):
+        run_cli("schedule", "broken", "--request", str(bad), "--every", "60", env=env)
+    async with prefect_client(server) as client:
+        deployment = await client.read_deployment_by_name("generate-video/daily-acme")
+        assert deployment.work_pool_name == pool
+        assert deployment.parameters["request"]["prompt"] == "the morning light on acme's harbour"
+        (schedule,) = deployment.schedules
+        assert schedule.schedule.cron == "0 9 * * *"  # type: ignore[union-attr]
+        assert schedule.schedule.timezone == "Europe/Paris"  # type: ignore[union-attr]
+
+        async def planned() -> list[FlowRun]:
+            return await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    deployment_id=FlowRunFilterDeploymentId(any_=[deployment.id])
+                )
+            )
+
+        deadline = time.monotonic() + 30
+        while not (runs := await planned()):
+            assert time.monotonic() < deadline, "the scheduler planned no run"
+            await asyncio.sleep(0.5)
+        assert all(r.state_type is StateType.SCHEDULED for r in runs)
+        planned_at = runs[0].expected_start_time
+        assert planned_at is not None and planned_at.hour in (7, 8), "09:00 Paris is 07/08 UTC"
+
+
+async def test_cancelling_through_the_api_stops_the_job_on_its_worker(
+    server: PrefectServer, kling: KlingEmulator, pool: str, logs: Path
+) -> None:
+    kling.queries_to_finish = 10**9
+    env = client_env(server, kling)
+    run_cli("deploy", "--pool", pool, "--drain-every", "0", env=env)
+    runner = worker(f"c-{pool}", pool, env, logs)
+    api = ApiProcess(
+        {**env, "REELGATE_EXECUTION": "deployment", "REELGATE_WORK_POOL": pool}, logs / "api.log"
+    )
+    try:
+        runner.start()
+        api.start()
+        with api.client() as http:
+            job_id = http.post("/video/jobs", json=kling_request("a slow sunset")).json()["data"][
+                "job_id"
+            ]
+            eventually(lambda: queried_all(kling, 1), 60, "the job to wait on the provider")
+            cancelled = http.delete(f"/video/jobs/{job_id}")
+            assert (
+                cancelled.status_code == 200 and cancelled.json()["data"]["status"] == "cancelled"
+            )
+
+            async with prefect_client(server) as client:
+                (ended,) = await wait_for_runs(client, [uuid.UUID(job_id)], timeout=30)
+            assert ended.state_type is StateType.CANCELLED, runner.tail()
+            polls = next(iter(kling.tasks.values())).queries
+            await asyncio.sleep(2)
+            assert next(iter(kling.tasks.values())).queries == polls, "the worker stopped polling"
+            assert http.get(f"/video/jobs/{job_id}").json()["status"] == "cancelled"
+            again = http.delete(f"/video/jobs/{job_id}")
+            assert again.status_code == 409
+    finally:
+        api.stop()
+        runner.stop()
+
+
+async def test_a_stopped_worker_hands_its_jobs_to_another(
+    server: PrefectServer, kling: KlingEmulator, pool: str, logs: Path
+) -> None:
+    kling.queries_to_finish = 10**9
+    env = client_env(server, kling)
+    run_cli("deploy", "--pool", pool, "--drain-every", "0", env=env)
+    leaving = worker(f"leaving-{pool}", pool, env, logs)
+    staying = worker(f"staying-{pool}", pool, env, logs)
+    try:
+        leaving.start()
+        async with prefect_client(server) as client:
+            deployment = await client.read_deployment_by_name("generate-video/reelgate")
+            runs = [
+                await client.create_flow_run_from_deployment(
+                    deployment.id, parameters={"request": kling_request(f"rain on glass {n}")}
+                )
+                for n in range(2)
+            ]
+            eventually(lambda: queried_all(kling, 2), 90, "two accepted, polled tasks")
+            leaving.stop()  # SIGTERM: a graceful stop
+            for run in runs:
+                assert (await client.read_flow_run(run.id)).state_type is StateType.SCHEDULED
+            kling.queries_to_finish = 1
+            staying.start()
+            ended = await wait_for_runs(client, [r.id for r in runs], timeout=120)
+        assert [r.state_type for r in ended] == [StateType.COMPLETED] * 2, staying.tail()
+        assert {owner_of(r) for r in ended} == {f"staying-{pool}"}
+        assert kling.submissions == 2 and creates(kling) == 2, "nothing was submitted again"
+    finally:
+        leaving.stop()
+        staying.stop()

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return run_operation(args, console)
         except ReelgateError as exc:
-            console.print(f"[red]{args.command} failed:[/red] {exc.message}")
+            console.print(f"[red]{args.command} failed:[/red] {exc.message}", soft_wrap=True)
             return 2 if exc.status == 400 else 1
     if args.command == "models":
         from reelgate_api.cli_models import models_report, print_models

@@ -64,7 +64,10 @@ def _read_request(path: str) -> dict[str, Any]:
     try:
         model.model_validate(body)
     except PydanticValidationError as exc:
-        raise ValidationError(f"{path} is not a valid request: {exc}") from exc
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValidationError(f"{path} is not a valid request: {problems}") from exc
     return dict(body)
 
 
