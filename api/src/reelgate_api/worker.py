@@ -61,12 +61,28 @@ class Worker:
         self.runner.start()
         try:
             async with get_client() as client:
-                await ensure_work_pool(client, self.pool)
-                await self.runner.warm_up()
+                if not await self._connect(client, stop):
+                    return
                 await self._loop(client, stop)
             await self.runner.hand_back(f"worker {self.name} stopped")
         finally:
             self.runner.stop()
+
+    async def _connect(self, client: PrefectClient, stop: asyncio.Event) -> bool:
+        """Reach the Prefect API (retrying while it is down), make sure the pool exists and
+        resume this worker's unfinished runs. False when stopped first."""
+        while not stop.is_set():
+            try:
+                await ensure_work_pool(client, self.pool)
+                await self.runner.warm_up()
+                return True
+            except Exception as exc:
+                logger.warning(
+                    "worker %s: the Prefect API is not reachable yet: %s", self.name, exc
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 2.0)
+        return False
 
     async def _loop(self, client: PrefectClient, stop: asyncio.Event) -> None:
         last_beat = last_cancel_check = -self.heartbeat_seconds
