@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -16,13 +15,11 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
-import asyncpg
-
 ROOT = Path(tempfile.mkdtemp(prefix="reelgate-bench-pg-"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.procstat import tree_cpu_seconds  # noqa: E402
-from tests.support import free_port, wait_for_port  # noqa: E402
+from tests.prefect_server import PrefectServer  # noqa: E402
 
 JOBS, PROVIDER_SECONDS = int(os.environ.get("BENCH_JOBS", "1000")), 60.0
 
@@ -48,50 +45,12 @@ def rss_of_tree(pid: int) -> int:
     return total
 
 
-async def create_database(name: str) -> None:
-    connection = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
-    await connection.execute(f'CREATE DATABASE "{name}"')
-    await connection.close()
-
-
-def start_server(database: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(ROOT / "server"),
-        "PREFECT_API_DATABASE_CONNECTION_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
-    }
-    (ROOT / "server").mkdir()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_port(port, timeout=120)
-    return server, f"http://127.0.0.1:{port}/api"
-
-
 def main() -> None:
-    database = f"reelgate_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(create_database(database))
-    server, api_url = start_server(database)
+    server = PrefectServer(ROOT / "server", fast_scheduler=False)
+    server.start()
     os.environ.update(
         {
-            "PREFECT_API_URL": api_url,
+            "PREFECT_API_URL": server.api_url,
             "PREFECT_HOME": str(ROOT / "client"),
             "REELGATE_STORAGE_URL": f"file://{ROOT / 'videos'}",
             "REELGATE_SPOOL_DIR": str(ROOT / "spool"),
@@ -100,10 +59,9 @@ def main() -> None:
     )
     (ROOT / "client").mkdir()
     try:
-        run(server.pid)
+        run(server.process.pid)  # type: ignore[union-attr]
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
 
 
 class SlowProvider:

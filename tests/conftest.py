@@ -11,6 +11,8 @@ import pytest
 
 from reelgate.runtime import Runtime, build_runtime, set_runtime
 from reelgate.testing import FakeProvider
+from tests.emulators.kling import KlingEmulator
+from tests.emulators.server import BackgroundServer
 from tests.support import MotoServer
 
 
@@ -45,6 +47,27 @@ def s3_env(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator
         monkeypatch.setenv(name, value)
     boto3.client("s3").create_bucket(Bucket=bucket)
     return bucket
+
+
+@pytest.fixture(scope="session")
+def kling_server() -> Iterator[KlingEmulator]:
+    """The KlingAI emulator on loopback, shared by the session."""
+    emulator = KlingEmulator()
+    with BackgroundServer(emulator.app()) as server:
+        emulator.base_url = server.url
+        yield emulator
+
+
+@pytest.fixture
+def kling(
+    kling_server: KlingEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
+) -> KlingEmulator:
+    """The emulator, emptied, with this process's settings and runtime pointing at it."""
+    kling_server.reset()
+    for name, value in kling_server.environ().items():
+        monkeypatch.setenv(name, value)
+    use_runtime()  # type: ignore[operator]
+    return kling_server
 
 
 @pytest.fixture

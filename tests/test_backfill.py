@@ -4,7 +4,6 @@ and a re-run that skips what succeeded and resumes the rest without paying twice
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from reelgate.errors import ValidationError
 from reelgate_flows.backfill import backfill
 from reelgate_flows.backfill_items import parse_items, read_source
 from tests.emulators.kling import KlingEmulator
-from tests.emulators.server import BackgroundServer
 
 
 def local_item(prompt: str, **extra: object) -> dict[str, object]:
@@ -25,29 +23,6 @@ def local_item(prompt: str, **extra: object) -> dict[str, object]:
         "settings": {"video": {"model": "local", "duration_seconds": 1, "resolution": "360p"}},
         **extra,
     }
-
-
-@pytest.fixture(scope="module")
-def kling_server() -> Iterator[KlingEmulator]:
-    emulator = KlingEmulator()
-    with BackgroundServer(emulator.app()) as server:
-        emulator.base_url = server.url
-        yield emulator
-
-
-@pytest.fixture
-def kling(
-    kling_server: KlingEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
-) -> KlingEmulator:
-    kling_server.reset()
-    for name, value in {
-        "KLING_ACCESS_KEY": kling_server.access_key,
-        "KLING_SECRET_KEY": kling_server.secret_key,
-        "KLING_BASE_URL": kling_server.base_url,
-    }.items():
-        monkeypatch.setenv(name, value)
-    use_runtime()  # type: ignore[operator]
-    return kling_server
 
 
 async def children_of(parent_id: object) -> int:

@@ -26,7 +26,6 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from tests.emulators.kling import KlingEmulator
-from tests.emulators.server import BackgroundServer
 from tests.prefect_server import PrefectServer, postgres_reachable
 from tests.processes import ApiProcess, eventually, run_cli, worker
 
@@ -44,21 +43,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
     prefect.stop()
 
 
-@pytest.fixture(scope="module")
-def kling_server() -> Iterator[KlingEmulator]:
-    emulator = KlingEmulator()
-    with BackgroundServer(emulator.app()) as background:
-        emulator.base_url = background.url
-        yield emulator
-
-
-@pytest.fixture
-def kling(kling_server: KlingEmulator) -> KlingEmulator:
-    kling_server.reset()
-    kling_server.queries_to_finish = 2
-    return kling_server
-
-
 @pytest.fixture
 def logs(tmp_path: Path) -> Path:
     return tmp_path
@@ -70,16 +54,7 @@ def pool() -> str:
 
 
 def client_env(server: PrefectServer, kling: KlingEmulator | None = None) -> dict[str, str]:
-    env = server.environ()
-    if kling is not None:
-        env.update(
-            {
-                "KLING_ACCESS_KEY": kling.access_key,
-                "KLING_SECRET_KEY": kling.secret_key,
-                "KLING_BASE_URL": kling.base_url,
-            }
-        )
-    return env
+    return {**server.environ(), **(kling.environ() if kling else {})}
 
 
 @asynccontextmanager
@@ -103,6 +78,17 @@ def kling_request(prompt: str, customer: str = "acme") -> dict[str, Any]:
         "customer_id": customer,
         "settings": {"video": {"model": "kling-v2-6", "duration_seconds": 5}},
     }
+
+
+async def start_runs(client: PrefectClient, prompt: str, count: int) -> list[FlowRun]:
+    """Runs of generate-video/reelgate on the Kling emulator, as the UI would start them."""
+    deployment = await client.read_deployment_by_name("generate-video/reelgate")
+    return [
+        await client.create_flow_run_from_deployment(
+            deployment.id, parameters={"request": kling_request(f"{prompt} {n}")}
+        )
+        for n in range(count)
+    ]
 
 
 async def wait_for_runs(
@@ -257,13 +243,7 @@ async def test_a_killed_worker_resumes_its_jobs_without_submitting_again(
     try:
         first.start()
         async with prefect_client(server) as client:
-            deployment = await client.read_deployment_by_name("generate-video/reelgate")
-            runs = [
-                await client.create_flow_run_from_deployment(
-                    deployment.id, parameters={"request": kling_request(f"harbour at dusk {n}")}
-                )
-                for n in range(3)
-            ]
+            runs = await start_runs(client, "harbour at dusk", 3)
             eventually(lambda: queried_all(kling, 3), 90, "three accepted, polled tasks")
             first.kill()
             for run in runs:
@@ -400,13 +380,7 @@ async def test_a_stopped_worker_hands_its_jobs_to_another(
     try:
         leaving.start()
         async with prefect_client(server) as client:
-            deployment = await client.read_deployment_by_name("generate-video/reelgate")
-            runs = [
-                await client.create_flow_run_from_deployment(
-                    deployment.id, parameters={"request": kling_request(f"rain on glass {n}")}
-                )
-                for n in range(2)
-            ]
+            runs = await start_runs(client, "rain on glass", 2)
             eventually(lambda: queried_all(kling, 2), 90, "two accepted, polled tasks")
             leaving.stop()  # SIGTERM: a graceful stop
             for run in runs:

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,32 +16,7 @@ from reelgate.requests import GenerateRequest
 from reelgate_flows.flows import generate_video
 from tests.emulators.faults import Fault
 from tests.emulators.kling import KlingEmulator
-from tests.emulators.server import BackgroundServer
 from tests.support import probe_mp4
-
-
-@pytest.fixture(scope="module")
-def kling_server() -> Iterator[KlingEmulator]:
-    emulator = KlingEmulator()
-    with BackgroundServer(emulator.app()) as server:
-        emulator.base_url = server.url
-        yield emulator
-
-
-@pytest.fixture
-def kling(
-    kling_server: KlingEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
-) -> KlingEmulator:
-    kling_server.reset()
-    settings = {
-        "KLING_ACCESS_KEY": kling_server.access_key,
-        "KLING_SECRET_KEY": kling_server.secret_key,
-        "KLING_BASE_URL": kling_server.base_url,
-    }
-    for name, value in settings.items():
-        monkeypatch.setenv(name, value)
-    use_runtime()  # type: ignore[operator]
-    return kling_server
 
 
 def request(prompt: str = "lanterns on a river") -> GenerateRequest:

@@ -120,6 +120,16 @@ class KlingEmulator:
             self.bodies.clear()
             self.faults.clear()
             self.peak_in_flight = 0
+            self.queries_to_finish = 2
+            self.seconds_to_finish = 0.0
+
+    def environ(self) -> dict[str, str]:
+        """The settings that point the kling plugin at this emulator."""
+        return {
+            "KLING_ACCESS_KEY": self.access_key,
+            "KLING_SECRET_KEY": self.secret_key,
+            "KLING_BASE_URL": self.base_url,
+        }
 
     @property
     def in_flight(self) -> int:

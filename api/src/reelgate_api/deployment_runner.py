@@ -114,10 +114,7 @@ class DeploymentRunner(JobRunner):
             STATUS_OF_STATE.get(state_type, "failed"),
             time.monotonic() - began,
         )
-        for hook in self.on_end:
-            task = self._loop.create_task(hook(job_id))
-            self._hook_tasks.add(task)
-            task.add_done_callback(self._hook_tasks.discard)
+        self._fire_end_hooks(job_id)
 
     async def wait(self, job_id: str, timeout_seconds: float) -> bool:
         async def wait_here() -> bool:

@@ -300,11 +300,15 @@ class JobRunner:
         self.metrics.job_ended(
             provider, STATUS_OF_STATE.get(state.type, "failed"), time.monotonic() - began
         )
+        self._fire_end_hooks(job_id)
+        return state
+
+    def _fire_end_hooks(self, job_id: str) -> None:
+        """Run every ``on_end`` hook for a job that ended (on the runner's loop)."""
         for hook in self.on_end:
             task = self._loop.create_task(hook(job_id))
             self._hook_tasks.add(task)
             task.add_done_callback(self._hook_tasks.discard)
-        return state
 
     async def wait(self, job_id: str, timeout_seconds: float) -> bool:
         """Wait until a job started by this process ends; False once ``timeout_seconds``
