@@ -7,6 +7,7 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from reelgate.testing import FakeProvider
@@ -16,6 +17,7 @@ from reelgate_api.settings import ApiSettings
 JOBS = 200
 
 
+@pytest.mark.timeout(660)  # on a busy 2-core machine the burst alone takes 4-5 minutes
 async def test_two_hundred_concurrent_jobs_all_finish(fake: FakeProvider) -> None:
     app = create_app(ApiSettings(max_running_jobs=2))
     payload = {
