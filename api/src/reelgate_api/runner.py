@@ -349,14 +349,21 @@ class JobRunner:
             runtime = get_runtime()
             with contextlib.suppress(CapabilityNotSupportedError):
                 await runtime.cancel(provider_job, runtime.context(provider_job.provider))
-        task = self._runs.get(job_id)
-        if task is not None:
-            task.cancel()
-            await asyncio.wait({task})
         async with get_client() as client:
+            # Cancelled first: the engine, stopped next, would otherwise record the run as
+            # Crashed for a moment (and a terminal state refuses that proposal).
             await client.set_flow_run_state(
                 uuid.UUID(job_id), Cancelled(message=message), force=True
             )
+            task = self._runs.pop(job_id, None)
+            if task is not None:
+                # The run may also have ended on its own meanwhile (the provider's cancel seen
+                # by a poll): either way its final state is Cancelled, read from the API.
+                task.cancel()
+                await asyncio.wait({task})
+                await client.set_flow_run_state(
+                    uuid.UUID(job_id), Cancelled(message=message), force=True
+                )
 
     async def stop_run_from_elsewhere(self, job_id: str, message: str) -> None:
         """:meth:`stop_run`, from another loop."""
