@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.filters import (
-    DeploymentFilter,
-    DeploymentFilterId,
     FlowRunFilter,
     FlowRunFilterDeploymentId,
     WorkPoolFilter,
@@ -174,7 +172,6 @@ async def test_deploy_then_run_from_the_ui_on_a_worker(
             assert [w.name for w in workers] == ["ui-worker"]
         finally:
             started.stop()
-        assert DeploymentFilter(id=DeploymentFilterId(any_=[generate.id]))
 
 
 async def test_api_spreads_jobs_over_two_workers_within_the_provider_limit(

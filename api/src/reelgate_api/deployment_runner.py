@@ -25,7 +25,6 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelled, Cancelling
 
-from reelgate.errors import ConflictError, NotFoundError
 from reelgate.requests import GenerateRequest
 from reelgate_api.metrics import JobMetrics
 from reelgate_api.runner import STATUS_OF_STATE, JobRunner, _provider_of
@@ -128,11 +127,7 @@ class DeploymentRunner(JobRunner):
         return await self._on_runner(wait_here())
 
     async def _cancel(self, job_id: str) -> str:
-        view = await self._view(job_id)
-        if view is None:
-            raise NotFoundError(f"no job {job_id}")
-        if view.status in ("succeeded", "failed", "cancelled"):
-            raise ConflictError(f"job {job_id} already ended ({view.status})", status=view.status)
+        await self._check_cancellable(job_id)
         async with get_client() as client:
             run = await client.read_flow_run(uuid.UUID(job_id))
             if run.state_type is StateType.SCHEDULED:

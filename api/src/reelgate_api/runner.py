@@ -333,13 +333,17 @@ class JobRunner:
         return await self._on_runner(self._cancel(job_id))
 
     async def _cancel(self, job_id: str) -> str:
+        await self._check_cancellable(job_id)
+        await self.stop_run(job_id, "cancelled through the API")
+        return "cancelled"
+
+    async def _check_cancellable(self, job_id: str) -> None:
+        """NotFoundError for an unknown job, ConflictError for one that already ended."""
         view = await self._view(job_id)
         if view is None:
             raise NotFoundError(f"no job {job_id}")
         if view.status in ("succeeded", "failed", "cancelled"):
             raise ConflictError(f"job {job_id} already ended ({view.status})", status=view.status)
-        await self.stop_run(job_id, "cancelled through the API")
-        return "cancelled"
 
     async def stop_run(self, job_id: str, message: str) -> None:
         """Cancel the job at its provider (where it can), stop its run here, and mark the run
