@@ -74,7 +74,7 @@ class SlowProvider:
         self.submissions = 0
 
     def plugin(self) -> object:
-        from reelgate import Job, JobKind, Running, Succeeded, VideoRef, hookimpl
+        from reelgate import ProviderJob, Running, Submission, Succeeded, VideoRef, hookimpl
         from reelgate.testing import minimal_mp4
 
         provider = self
@@ -85,43 +85,41 @@ class SlowProvider:
                 return [provider.spec]
 
             @hookimpl
-            async def reelgate_generate(self, model: object, request: object, ctx: object) -> Job:
+            async def reelgate_generate(
+                self, model: object, request: object, ctx: object
+            ) -> Submission:
                 provider.submissions += 1
-                return Job(
-                    provider="fake",
-                    model="fake",
-                    provider_model="fake-v1",
+                return Submission(
                     provider_job_id=uuid.uuid4().hex,
-                    kind=JobKind.TEXT,
                     state={"ready_at": time.time() + PROVIDER_SECONDS},
                 )
 
             @hookimpl
-            async def reelgate_poll(self, job: Job, ctx: object) -> object:
+            async def reelgate_poll(self, job: ProviderJob, ctx: object) -> object:
                 if time.time() < float(str(job.state["ready_at"])):
                     return Running(poll_after_seconds=15)
                 return Succeeded(videos=[VideoRef(provider_video_id=job.provider_job_id)])
 
             @hookimpl
             async def reelgate_download(
-                self, job: Job, video: object, ctx: object
+                self, job: ProviderJob, video: object, ctx: object
             ) -> AsyncIterator[bytes]:
                 yield minimal_mp4(b"slow")
 
             @hookimpl
             async def reelgate_generate_from_image(
                 self, model: object, request: object, image: object, ctx: object
-            ) -> Job:
+            ) -> Submission:
                 raise NotImplementedError
 
             @hookimpl
             async def reelgate_extend(
                 self, model: object, request: object, video: object, ctx: object
-            ) -> Job:
+            ) -> Submission:
                 raise NotImplementedError
 
             @hookimpl
-            async def reelgate_cancel(self, job: Job, ctx: object) -> None:
+            async def reelgate_cancel(self, job: ProviderJob, ctx: object) -> None:
                 return None
 
         return Plugin()

@@ -44,7 +44,7 @@ from reelgate.requests import GenerateRequest  # noqa: E402
 from reelgate.runtime import build_runtime, set_runtime  # noqa: E402
 from reelgate.testing import FakeProvider  # noqa: E402
 from reelgate_flows.flows import generate_video  # noqa: E402
-from reelgate_flows.settings import FlowSettings  # noqa: E402
+from reelgate_flows.settings import Settings  # noqa: E402
 from reelgate_flows.spool import Spool  # noqa: E402
 from reelgate_flows.storage import storage_from_url, video_key  # noqa: E402
 
@@ -61,7 +61,7 @@ REQUEST = GenerateRequest.model_validate(
 async def direct() -> None:
     """The same work as the flow, without Prefect: submit, poll, download, store."""
     runtime = set_up.runtime
-    settings = FlowSettings()
+    settings = Settings()
     ctx = runtime.context("fake")
     job = await runtime.submit(REQUEST, ctx)
     status = await runtime.poll(job, ctx)

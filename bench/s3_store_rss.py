@@ -18,7 +18,7 @@ import boto3
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.procstat import PeakRss
-from reelgate_flows.settings import FlowSettings
+from reelgate_flows.settings import Settings
 from reelgate_flows.spool import Spool
 from reelgate_flows.storage.factory import storage_from_url
 from tests.support import free_port, wait_for_port
@@ -51,7 +51,7 @@ def main() -> None:
         )
         client = boto3.client("s3")
         client.create_bucket(Bucket="bench")
-        settings = FlowSettings(storage_url="s3://bench/v")
+        settings = Settings(storage_url="s3://bench/v")
         storage = storage_from_url(settings.storage_url, settings)
         with tempfile.TemporaryDirectory() as tmp:
             spool = Spool(Path(tmp))

@@ -129,7 +129,7 @@ async def test_extend_on_a_provider_without_it_is_501(
 
 async def test_a_provider_failure_is_502(client: AsyncTestClient[Any], fake: FakeProvider) -> None:
     fake.poll_script = [
-        Failed(error=JobError(error_type="ProviderError", message="melted", provider_code="E42"))
+        Failed(error=JobError(error_class=ProviderError, message="melted", provider_code="E42"))
     ]
     response = await client.post("/video/generate", json=body("fake"))
     assert response.status_code == 502

@@ -91,5 +91,5 @@ def test_bad_sources_are_clear_errors(tmp_path: Path) -> None:
         read_source(str(broken))
     with pytest.raises(ValidationError, match="cannot read backfill source"):
         read_source(str(tmp_path / "missing.csv"))
-    items = parse_items([{"prompt": "p", "customer_id": "c", "video_id": "job-1"}])
+    items = parse_items([local_item("p", video_id="job-1")])
     assert type(items[0].request).__name__ == "ExtendRequest"

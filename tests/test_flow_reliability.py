@@ -82,7 +82,7 @@ async def test_a_failed_provider_job_is_a_502_with_the_provider_code(fake: FakeP
     fake.poll_script = [
         Running(progress=0.5),
         Failed(
-            error=JobError(error_type="ProviderError", message="GPU on fire", provider_code="5001")
+            error=JobError(error_class=ProviderError, message="GPU on fire", provider_code="5001")
         ),
     ]
     with pytest.raises(ProviderError) as caught:
@@ -95,7 +95,7 @@ async def test_a_provider_safety_failure_after_polling_is_content_rejected(
     fake: FakeProvider,
 ) -> None:
     fake.poll_script = [
-        Failed(error=JobError(error_type="ContentRejectedError", message="raiMediaFilteredCount=1"))
+        Failed(error=JobError(error_class=ContentRejectedError, message="raiMediaFilteredCount=1"))
     ]
     with pytest.raises(ContentRejectedError):
         await generate_video(request())

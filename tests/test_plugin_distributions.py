@@ -25,7 +25,7 @@ UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("
 ACME_PLUGIN = '''
 """A throwaway third-party provider: jobs kept in memory, MP4 bytes made by reelgate.testing."""
 import uuid
-from reelgate import Capabilities, Job, JobKind, ModelSpec, ProviderSpec, SettingSpec
+from reelgate import Capabilities, JobKind, ModelSpec, ProviderSpec, SettingSpec, Submission
 from reelgate import Succeeded, VideoRef, hookimpl
 from reelgate.testing.media import minimal_mp4
 
@@ -44,8 +44,7 @@ def reelgate_models():
 async def reelgate_generate(model, request, ctx):
     job_id = uuid.uuid4().hex
     JOBS[job_id] = minimal_mp4(request.prompt.encode() * 50)
-    return Job(provider="acme", model=model.id, provider_model=model.provider_model,
-               provider_job_id=job_id, kind=JobKind.TEXT)
+    return Submission(provider_job_id=job_id)
 
 @hookimpl
 async def reelgate_poll(job, ctx):

@@ -1,6 +1,6 @@
 """The Litestar app: the seed's ``POST /video/generate`` and ``POST /video/extend``, async jobs
 (``POST /video/jobs``, ``GET /video/jobs/{id}``), ``GET /video/models``, ``GET /healthz`` and the
-files of the local folder storage. Flows run on the :class:`JobRunner`'s loop, never here."""
+files of the local folder storage. Flows run on the :class:`JobRunner`'s own loop, never here."""
 
 from __future__ import annotations
 
@@ -15,25 +15,25 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import File, ServerSentEvent, ServerSentEventMessage
 
-from reelgate.errors import StorageError
-from reelgate.requests import GenerateRequest
+from reelgate.errors import StorageError, ValidationError
+from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
 from reelgate_api.auth import ApiKeys, presented_key
 from reelgate_api.bodies import parse_request
-from reelgate_api.cli_models import models_report
 from reelgate_api.deployment_runner import DeploymentRunner
 from reelgate_api.errors import error_response, handle_exception, http_error_response
+from reelgate_api.executor import InProcessExecutor
+from reelgate_api.job_views import TERMINAL_STATUSES, JobView
 from reelgate_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from reelgate_api.models_report import models_report
 from reelgate_api.openapi import ExtendOperation, GenerateOperation
 from reelgate_api.presentation import FILES_PATH, present
-from reelgate_api.runner import JobRunner, JobView
+from reelgate_api.runner import JobRunner
 from reelgate_api.settings import ApiSettings
 from reelgate_api.webhooks import WebhookSender
-from reelgate_flows.settings import FlowSettings
 from reelgate_flows.storage.files import FileStorage
 
 Json = dict[str, Any]
-TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
 EVENT_POLL_SECONDS = 0.2
 
 
@@ -62,19 +62,19 @@ def _answer(view: JobView, base_url: str) -> Response[Json]:
 def runner_for(settings: ApiSettings) -> JobRunner:
     """The runner of the configured execution mode (REELGATE_EXECUTION)."""
     if settings.execution == "deployment":
-        return DeploymentRunner(FlowSettings().deployment_name)
-    return JobRunner(settings.max_running_jobs, owner=settings.executor_name)
+        return DeploymentRunner(settings.deployment_name)
+    return InProcessExecutor(settings.max_running_jobs, owner=settings.executor_name)
 
 
 def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = None) -> Litestar:
-    settings = settings or ApiSettings()
+    settings = settings or ApiSettings.current()
     runner = runner or runner_for(settings)
     keys = ApiKeys.from_settings(settings)
     webhooks = WebhookSender(
         settings.webhook_secret,
         settings.webhook_attempts,
         settings.webhook_retry_base_seconds,
-        FlowSettings().private_allowance(),
+        settings.private_allowance(),
     )
     webhook_targets: dict[str, tuple[str, str]] = {}
 
@@ -105,9 +105,25 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         keys.customers_for(key_of(request))
         parsed = parse_request(await request.body(), extend=extend)
         keys.authorize(key_of(request), parsed.customer_id)
+        get_runtime().prepare(await _as_it_will_run(parsed))
         if parsed.webhook_url:
             await webhooks.check(parsed.webhook_url)
         return parsed
+
+    async def _as_it_will_run(parsed: GenerateRequest) -> GenerateRequest:
+        """The request with the model its run will use: an extend of a reelgate job without an
+        explicit model continues with the job's own model (as the flow does)."""
+        if not (isinstance(parsed, ExtendRequest) and parsed.model_from_job):
+            return parsed
+        source = await runner.view(parsed.video_id)
+        if source is None:
+            return parsed
+        if source.status != "succeeded" or source.result is None:
+            raise ValidationError(
+                f"job {parsed.video_id} has not finished; extend it once it has",
+                field="video_id",
+            )
+        return parsed.with_model(str(source.result["data"]["model"]))
 
     async def run_sync(request: Request[Any, Any, Any], extend: bool) -> Response[Json]:
         parsed = await parse_authorized(request, extend)
@@ -218,10 +234,9 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
 
     @get(f"{FILES_PATH}/{{key:path}}")
     async def files(key: FromPath[str]) -> File:
-        flow_settings = FlowSettings()
-        if not flow_settings.storage_url.startswith("file://"):
+        if not settings.storage_url.startswith("file://"):
             raise NotFoundException("videos are not kept in a local folder")
-        storage = FileStorage(Path(flow_settings.storage_url.removeprefix("file://")))
+        storage = FileStorage(Path(settings.storage_url.removeprefix("file://")))
         try:
             path = storage.path(key.lstrip("/"))
         except StorageError as exc:

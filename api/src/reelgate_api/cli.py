@@ -21,6 +21,7 @@ from rich.console import Console
 
 from reelgate.envelope import ErrorEnvelope
 from reelgate.errors import ReelgateError
+from reelgate.requests import ExtendRequest, GenerateRequest, request_from_body
 from reelgate.runtime import get_runtime
 from reelgate_api.cli_args import build_parser
 
@@ -57,31 +58,22 @@ def _request_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
-async def _run_job(args: argparse.Namespace) -> dict[str, Any]:
-    from pydantic import ValidationError as PydanticValidationError
+def _checked_request(args: argparse.Namespace) -> GenerateRequest:
+    """The command's request, checked by ``Runtime.prepare`` before Prefect is imported. An
+    extend of a job id without ``--model`` takes the job's model, so the flow checks it."""
+    request = request_from_body(_request_body(args), extend=args.command == "extend")
+    if not (isinstance(request, ExtendRequest) and request.model_from_job):
+        get_runtime().prepare(request)
+    return request
 
-    from reelgate.errors import ValidationError
-    from reelgate.requests import ExtendRequest, GenerateRequest
 
-    body = _request_body(args)
-    try:
-        if args.command == "extend":
-            extend_request = ExtendRequest.model_validate(body)
-        else:
-            request = GenerateRequest.model_validate(body)
-    except PydanticValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise ValidationError(f"invalid request: {problems}") from exc
-
+async def _run_job(request: GenerateRequest, args: argparse.Namespace) -> dict[str, Any]:
     from reelgate_flows.flows import extend_video, generate_video
 
     if not args.verbose:
         _silence_run_loggers()
-
-    if args.command == "extend":
-        return await extend_video(extend_request, args.idempotency_key, allow_local_inputs=True)
+    if isinstance(request, ExtendRequest):
+        return await extend_video(request, args.idempotency_key, allow_local_inputs=True)
     return await generate_video(request, args.idempotency_key, allow_local_inputs=True)
 
 
@@ -128,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"[red]{args.command} failed:[/red] {exc.message}", soft_wrap=True)
             return 2 if exc.status == 400 else 1
     if args.command == "models":
-        from reelgate_api.cli_models import models_report, print_models
+        from reelgate_api.cli_models import print_models
+        from reelgate_api.models_report import models_report
 
         try:
             runtime = get_runtime()
@@ -145,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
 
     display = ProgressDisplay(console, enabled=not args.quiet and console.is_terminal)
     try:
+        request = _checked_request(args)
         with display:
-            envelope = asyncio.run(_run_job(args))
+            envelope = asyncio.run(_run_job(request, args))
     except ReelgateError as exc:
         print(json.dumps(ErrorEnvelope.from_exception(exc).model_dump(mode="json"), indent=2))
         return 1

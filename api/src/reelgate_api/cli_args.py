@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 from typing import Any
+
+from reelgate_flows.settings import Settings
 
 
 def _add_generation_options(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +28,7 @@ def _add_generation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--negative-prompt", help="what the video should not show")
     parser.add_argument(
         "--customer-id",
-        default=os.environ.get("REELGATE_CUSTOMER_ID", "local"),
+        default=Settings.current().customer_id,
         help="customer the video belongs to (default: $REELGATE_CUSTOMER_ID or 'local')",
     )
     parser.add_argument(

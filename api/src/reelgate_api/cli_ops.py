@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 
 from reelgate.errors import ValidationError
-from reelgate_flows.settings import FlowSettings
+from reelgate_flows.settings import Settings
 
 
 async def _deploy(args: argparse.Namespace, console: Console) -> int:
@@ -22,7 +22,7 @@ async def _deploy(args: argparse.Namespace, console: Console) -> int:
 
     from reelgate_flows.deployments import deploy_all
 
-    settings = FlowSettings()
+    settings = Settings.current()
     pool = args.pool or settings.work_pool
     name = args.name or settings.deployment_name
     async with get_client() as client:
@@ -41,7 +41,7 @@ async def _worker(args: argparse.Namespace, console: Console) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     worker = Worker(
-        args.pool or FlowSettings().work_pool,
+        args.pool or Settings.current().work_pool,
         args.name,
         args.max_running,
         poll_seconds=args.poll_seconds,
@@ -85,7 +85,7 @@ async def _schedule(args: argparse.Namespace, console: Console) -> int:
     body = _read_request(args.request)
     flow = extend_video if "video_id" in body else generate_video
     when = cron_schedule(args.cron, args.timezone) if args.cron else interval_schedule(args.every)
-    pool = args.pool or FlowSettings().work_pool
+    pool = args.pool or Settings.current().work_pool
     async with get_client() as client:
         await ensure_work_pool(client, pool)
         deployment_id = await deploy_flow(

@@ -1,9 +1,9 @@
 """Jobs started as runs of reelgate's deployments (``REELGATE_EXECUTION=deployment``).
 
-The API process only creates flow runs (``run_deployment`` without waiting) and reads their
-state back from the Prefect API; ``reelgate worker`` processes on any machine execute them.
-A watcher on the runner's loop polls the states of the jobs this process started, to finish
-sync requests, count metrics and deliver webhooks.
+The API process only creates flow runs from deployments and reads their states back from the
+Prefect API; ``reelgate worker`` processes on any machine execute them. A watcher on the
+runner's loop polls the states of the jobs this process started, to finish sync requests,
+count metrics and deliver webhooks.
 """
 
 from __future__ import annotations
@@ -26,30 +26,54 @@ from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelled, Cancelling
 
 from reelgate.requests import GenerateRequest
+from reelgate_api.job_views import (
+    FINAL_STATE_TYPES,
+    STATUS_OF_STATE,
+    JobView,
+    check_cancellable,
+    provider_of,
+    read_view,
+)
 from reelgate_api.metrics import JobMetrics
-from reelgate_api.runner import STATUS_OF_STATE, JobRunner, _provider_of
+from reelgate_api.runner import EndHook, LoopThread
 from reelgate_flows.catalog import PAGE_SIZE, flow_for
 
 logger = logging.getLogger("reelgate.api")
-FINAL_STATES = [StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]
 
 
-class DeploymentRunner(JobRunner):
-    resumes_at_start = False
+class DeploymentRunner:
+    """Creates runs of ``<flow>/<deployment_name>`` and watches them (a :class:`JobRunner`)."""
 
     def __init__(
         self, deployment_name: str, metrics: JobMetrics | None = None, poll_seconds: float = 0.2
     ) -> None:
-        super().__init__(max_running=1, metrics=metrics)
         self.deployment_name = deployment_name
+        self.metrics = metrics or JobMetrics()
         self.poll_seconds = poll_seconds
+        self._thread = LoopThread("reelgate-deployment-runner")
+        self.on_end: list[EndHook] = self._thread.on_end
         self._deployment_ids: dict[str, uuid.UUID] = {}
-        self._watched: dict[str, tuple[asyncio.Event, float]] = {}
+        self._watched: dict[str, tuple[asyncio.Event, float, str]] = {}
         self._watcher: asyncio.Task[None] | None = None
 
+    def start(self) -> None:
+        self._thread.start()
+        self._thread.run_now(self._init())
+
     async def _init(self) -> None:
-        await super()._init()
-        self._watcher = self._loop.create_task(self._watch())
+        self._watcher = self._thread.loop.create_task(self._watch())
+
+    def stop(self) -> None:
+        if self._watcher is not None:
+            self._thread.loop.call_soon_threadsafe(self._watcher.cancel)
+        self._thread.stop()
+
+    async def warm_up(self) -> None:
+        async def ping() -> None:
+            async with get_client() as client:
+                await client.api_healthcheck()
+
+        await self._thread.run(ping())
 
     async def _deployment_id(self, flow_name: str) -> uuid.UUID:
         if flow_name not in self._deployment_ids:
@@ -59,6 +83,12 @@ class DeploymentRunner(JobRunner):
                 )
             self._deployment_ids[flow_name] = deployment.id
         return self._deployment_ids[flow_name]
+
+    async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+        async def create(tags: list[str]) -> str:
+            return await self._create_run(request, idempotency_key, tags)
+
+        return await self._thread.run(self._thread.admit(request, idempotency_key, create))
 
     async def _create_run(
         self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]
@@ -74,11 +104,9 @@ class DeploymentRunner(JobRunner):
                 deployment_id, parameters=parameters, tags=tags
             )
         job_id = str(flow_run.id)
-        provider = _provider_of(request)
-        self._customers[job_id] = request.customer_id
-        self._providers[job_id] = provider
+        provider = provider_of(request)
         self.metrics.job_started(provider)
-        self._watched[job_id] = (asyncio.Event(), time.monotonic())
+        self._watched[job_id] = (asyncio.Event(), time.monotonic(), provider)
         return job_id
 
     async def _watch(self) -> None:
@@ -94,7 +122,7 @@ class DeploymentRunner(JobRunner):
                             flow_run_filter=FlowRunFilter(
                                 id=FlowRunFilterId(any_=ids[start : start + PAGE_SIZE]),
                                 state=FlowRunFilterState(
-                                    type=FlowRunFilterStateType(any_=FINAL_STATES)
+                                    type=FlowRunFilterStateType(any_=FINAL_STATE_TYPES)
                                 ),
                             ),
                             limit=PAGE_SIZE,
@@ -106,14 +134,12 @@ class DeploymentRunner(JobRunner):
                 logger.exception("reading the states of running jobs failed")
 
     def _ended(self, job_id: str, state_type: StateType) -> None:
-        event, began = self._watched.pop(job_id)
+        event, began, provider = self._watched.pop(job_id)
         event.set()
         self.metrics.job_ended(
-            self._providers.get(job_id, "unknown"),
-            STATUS_OF_STATE.get(state_type, "failed"),
-            time.monotonic() - began,
+            provider, STATUS_OF_STATE.get(state_type, "failed"), time.monotonic() - began
         )
-        self._fire_end_hooks(job_id)
+        self._thread.fire_end_hooks(job_id)
 
     async def wait(self, job_id: str, timeout_seconds: float) -> bool:
         async def wait_here() -> bool:
@@ -124,10 +150,20 @@ class DeploymentRunner(JobRunner):
                 await asyncio.wait_for(watched[0].wait(), timeout_seconds)
             return watched[0].is_set()
 
-        return await self._on_runner(wait_here())
+        return await self._thread.run(wait_here())
+
+    async def view(self, job_id: str) -> JobView | None:
+        return await self._thread.run(self.view_here(job_id))
+
+    async def view_here(self, job_id: str) -> JobView | None:
+        async with get_client() as client:
+            return await read_view(client, job_id)
+
+    async def cancel(self, job_id: str) -> str:
+        return await self._thread.run(self._cancel(job_id))
 
     async def _cancel(self, job_id: str) -> str:
-        await self._check_cancellable(job_id)
+        check_cancellable(job_id, await self.view_here(job_id))
         async with get_client() as client:
             run = await client.read_flow_run(uuid.UUID(job_id))
             if run.state_type is StateType.SCHEDULED:
@@ -141,8 +177,3 @@ class DeploymentRunner(JobRunner):
                     run.id, Cancelling(message="cancelled through the API"), force=True
                 )
         return "cancelled"
-
-    def stop(self) -> None:
-        if self._watcher is not None:
-            self._loop.call_soon_threadsafe(self._watcher.cancel)
-        super().stop()

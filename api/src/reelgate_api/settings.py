@@ -1,4 +1,4 @@
-"""Settings of the HTTP API (prefix ``REELGATE_``)."""
+"""Settings of the HTTP API (prefix ``REELGATE_``): reelgate's settings plus the API's own."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import socket
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reelgate_flows.settings import Settings
 
 
-class ApiSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REELGATE_", extra="ignore")
+class ApiSettings(Settings):
+    """:class:`~reelgate_flows.settings.Settings` and the fields only ``reelgate serve`` reads."""
 
     sync_timeout_seconds: float = Field(
         default=600.0,

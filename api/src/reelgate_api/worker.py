@@ -3,9 +3,10 @@ in-process.
 
 It polls the pool every ``poll_seconds`` (so a run starts within about that long of its
 request), claims a run by moving it to Pending (Prefect's orchestration lets only one worker
-win), tags it with its own name and runs it on a :class:`JobRunner`, at most ``max_running``
-at once. It heartbeats so the Prefect UI lists it, cancels runs moved to Cancelling (at the
-provider too), and on start resumes the runs a crash of the same-named worker left
+win), tags it with its own name and runs it on an :class:`InProcessExecutor`, at most
+``max_running`` at once. It heartbeats so the Prefect UI lists it, cancels runs moved to
+Cancelling (at the provider too), and on start resumes the runs a crash of the same-named
+worker left
 unfinished. On a graceful stop it hands its running runs back to the pool (Scheduled) for any
 worker to resume. No run is ever submitted to its provider twice: resumed runs reuse their
 provider job (the submit step's persisted cache).
@@ -31,7 +32,7 @@ from prefect.exceptions import Abort
 from prefect.states import Failed, Pending
 from prefect.utilities.engine import propose_state
 
-from reelgate_api.runner import JobRunner
+from reelgate_api.executor import InProcessExecutor
 from reelgate_flows.catalog import OWNER_TAG_PREFIX, PAGE_SIZE, owner_tag
 from reelgate_flows.deployments import ensure_work_pool
 
@@ -54,7 +55,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.heartbeat_seconds = heartbeat_seconds
         self.cancel_check_seconds = cancel_check_seconds
-        self.runner = JobRunner(max_running, owner=name)
+        self.runner = InProcessExecutor(max_running, owner=name)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then hand running runs back to the pool."""

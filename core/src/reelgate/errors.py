@@ -165,3 +165,11 @@ class PluginError(ReelgateError):
     without its hook, a misspelt hook name)."""
 
     type = "plugin_error"
+
+
+ERROR_CLASSES: dict[str, type[ReelgateError]] = {
+    cls.__name__: cls
+    for cls in list(globals().values())
+    if isinstance(cls, type) and issubclass(cls, ReelgateError)
+}
+"""Every core error class by its class name (how a :class:`~reelgate.jobs.JobError` names it)."""

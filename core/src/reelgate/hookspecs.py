@@ -12,13 +12,14 @@ Every hook here is documented in ``docs/plugin-hooks.md``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import pluggy
 
 from reelgate.context import ProviderContext
-from reelgate.jobs import Job, JobStatus, VideoRef
+from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.specs import ModelSpec
@@ -38,6 +39,15 @@ OPERATION_HOOKS: tuple[str, ...] = (
 )
 """Hooks dispatched to the one plugin that serves a model or created a job."""
 
+SUBMIT_HOOKS: Mapping[JobKind, str] = MappingProxyType(
+    {
+        JobKind.TEXT: "reelgate_generate",
+        JobKind.IMAGE: "reelgate_generate_from_image",
+        JobKind.EXTEND: "reelgate_extend",
+    }
+)
+"""The submit hook of each job kind: a model declaring a kind must implement its hook."""
+
 
 @hookspec
 def reelgate_models() -> Sequence[ModelSpec]:  # type: ignore[empty-body]
@@ -47,40 +57,44 @@ def reelgate_models() -> Sequence[ModelSpec]:  # type: ignore[empty-body]
 @hookspec
 def reelgate_generate(  # type: ignore[empty-body]
     model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
-) -> Coroutine[Any, Any, Job]:
-    """Submit a text-to-video job and return it once the provider accepted it. Spends money."""
+) -> Coroutine[Any, Any, Submission]:
+    """Submit a text-to-video job; return what the provider accepted. Spends money.
+
+    Raise a core error when the provider refused it; raise ``SubmissionNotAcceptedError`` or
+    ``RateLimitedError`` only when the provider proves nothing was accepted (the core then
+    may submit again), anything else when that is unclear (the core never resubmits)."""
 
 
 @hookspec
 def reelgate_generate_from_image(  # type: ignore[empty-body]
     model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
-) -> Coroutine[Any, Any, Job]:
-    """Submit an image-to-video job (``image`` is the first frame) and return it."""
+) -> Coroutine[Any, Any, Submission]:
+    """Submit an image-to-video job (``image`` is the first frame); as ``reelgate_generate``."""
 
 
 @hookspec
 def reelgate_extend(  # type: ignore[empty-body]
     model: ModelSpec, request: ExtendRequest, video: VideoInput, ctx: ProviderContext
-) -> Coroutine[Any, Any, Job]:
-    """Submit a job that continues ``video`` and return it."""
+) -> Coroutine[Any, Any, Submission]:
+    """Submit a job that continues ``video``; as ``reelgate_generate``."""
 
 
 @hookspec
 def reelgate_poll(  # type: ignore[empty-body]
-    job: Job, ctx: ProviderContext
+    job: ProviderJob, ctx: ProviderContext
 ) -> Coroutine[Any, Any, JobStatus]:
     """Return the job's current status. Raise only for failures of the poll itself."""
 
 
 @hookspec
 def reelgate_download(  # type: ignore[empty-body]
-    job: Job, video: VideoRef, ctx: ProviderContext
+    job: ProviderJob, video: VideoRef, ctx: ProviderContext
 ) -> AsyncIterator[bytes]:
     """Return an async iterator over the finished video's bytes (an async generator)."""
 
 
 @hookspec
 def reelgate_cancel(  # type: ignore[empty-body]
-    job: Job, ctx: ProviderContext
+    job: ProviderJob, ctx: ProviderContext
 ) -> Coroutine[Any, Any, None]:
     """Ask the provider to cancel the job. Optional: declare ``Capabilities.cancel``."""

@@ -1,15 +1,29 @@
-"""A submitted provider job and the statuses a poll returns.
+"""What a provider accepted, the job the core builds from it, and the statuses a poll returns.
 
-A :class:`Job` is plain, serialisable data: everything needed to route ``poll``, ``download``
-and ``cancel`` back to the plugin that created it, in this process or any other, after a crash.
+A plugin's submit hook returns a :class:`Submission`: only what the plugin owns (the
+provider's job id and opaque state). The core wraps it in a :class:`ProviderJob` carrying the
+provider, model and kind from the plugin's own :class:`~reelgate.specs.ModelSpec`, so routing
+of ``poll``, ``download`` and ``cancel`` can never disagree with the plugin's declaration.
+A ProviderJob is plain, serialisable data: it routes those calls back to the plugin that
+created it, in this process or any other, after a crash. (An API "job" is a flow run; a
+ProviderJob is the provider's side of it.)
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    PlainSerializer,
+)
+
+from reelgate import errors
 
 
 class JobKind(StrEnum):
@@ -18,9 +32,20 @@ class JobKind(StrEnum):
     EXTEND = "extend"
 
 
-class Job(BaseModel):
-    """A job the provider accepted. ``provider_job_id`` is the provider's own id; ``state`` is
-    opaque, plugin-owned data the plugin needs to poll or download later (kept JSON-able)."""
+class Submission(BaseModel):
+    """What a submit hook returns once the provider accepted the job: ``provider_job_id`` is the
+    provider's own id; ``state`` is opaque, plugin-owned data the plugin needs to poll or
+    download later (kept JSON-able)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider_job_id: str = Field(min_length=1)
+    state: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class ProviderJob(BaseModel):
+    """A job a provider accepted, as the core records it: ``provider`` and ``provider_model``
+    come from the serving plugin's ModelSpec, ``model`` is reelgate's model id."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -30,6 +55,10 @@ class Job(BaseModel):
     provider_job_id: str
     kind: JobKind
     state: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+Job = ProviderJob
+"""The former name of :class:`ProviderJob`, kept so persisted results of earlier runs load."""
 
 
 class VideoRef(BaseModel):
@@ -46,15 +75,40 @@ class VideoRef(BaseModel):
     has_audio: bool | None = None
 
 
+def _error_class(value: Any) -> type[errors.ReelgateError]:
+    if isinstance(value, str):
+        value = errors.ERROR_CLASSES.get(value)
+    if isinstance(value, type) and issubclass(value, errors.ReelgateError):
+        return value
+    raise ValueError(f"not a reelgate error class: {value!r}")
+
+
+ErrorClass = Annotated[
+    type[errors.ReelgateError],
+    BeforeValidator(_error_class),
+    PlainSerializer(lambda cls: cls.__name__, return_type=str),
+]
+"""A core error class; serialised as its name in :mod:`reelgate.errors`."""
+
+
 class JobError(BaseModel):
-    """A typed failure: ``error_type`` names the core error class (see ``errors.py``)."""
+    """A typed failure of a provider job: ``error_class`` is the core error it stands for
+    (e.g. ``ContentRejectedError``; serialised by name)."""
 
     model_config = ConfigDict(frozen=True)
 
-    error_type: str
+    error_class: ErrorClass = errors.ProviderError
     message: str
     provider_code: str | None = None
-    retryable: bool = False
+
+    def to_exception(self, job: ProviderJob) -> errors.ReelgateError:
+        """The core error to raise for ``job`` having failed this way."""
+        return self.error_class(
+            f"{job.provider} job {job.provider_job_id} failed: {self.message}",
+            provider=job.provider,
+            provider_code=self.provider_code,
+            provider_job_id=job.provider_job_id,
+        )
 
 
 class Queued(BaseModel):

@@ -17,17 +17,10 @@ from typing import Any
 import pluggy
 
 from reelgate import hookspecs
-from reelgate.jobs import JobKind
 from reelgate.specs import ModelSpec
 
 ENTRY_POINT_GROUP = "reelgate"
 logger = logging.getLogger("reelgate.plugins")
-
-_HOOK_FOR_KIND = {
-    JobKind.TEXT: "reelgate_generate",
-    JobKind.IMAGE: "reelgate_generate_from_image",
-    JobKind.EXTEND: "reelgate_extend",
-}
 
 
 @dataclass(frozen=True)
@@ -127,7 +120,7 @@ def _register(pm: pluggy.PluginManager, name: str, dist: str, obj: Any) -> Loade
 
 def _check_capabilities_against_hooks(spec: ModelSpec, implemented: set[str]) -> None:
     required = {"reelgate_poll", "reelgate_download"}
-    required |= {_HOOK_FOR_KIND[kind] for kind in spec.capabilities.kinds}
+    required |= {hookspecs.SUBMIT_HOOKS[kind] for kind in spec.capabilities.kinds}
     if spec.capabilities.cancel:
         required.add("reelgate_cancel")
     missing = sorted(required - implemented)

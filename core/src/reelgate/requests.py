@@ -9,9 +9,14 @@ number_of_videos 1, fps/resolution/generate_audio null), ``customer_id``, ``inpu
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from reelgate.errors import ValidationError
 
 DEFAULT_MODEL = "veo-3.1-fast"
 CUSTOMER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
@@ -100,8 +105,42 @@ class GenerateRequest(_Strict):
     def video(self) -> VideoSettings:
         return self.settings.video
 
+    def with_model(self, model: str) -> Self:
+        """A copy of this request naming ``model`` (other fields, and which were set, kept)."""
+        video = self.video.model_copy(update={"model": model})
+        return self.model_copy(
+            update={"settings": self.settings.model_copy(update={"video": video})}
+        )
+
 
 class ExtendRequest(GenerateRequest):
     """Body of ``POST /video/extend``: ``video_id`` is a provider video id or a reelgate job id."""
 
     video_id: Annotated[str, Field(min_length=1, max_length=2048)]
+
+    @property
+    def model_from_job(self) -> bool:
+        """True when ``video_id`` is a reelgate job id (a UUID) and no model was given: the
+        extension then uses the model that job used, known once the job is looked up."""
+        if "model" in self.video.model_fields_set:
+            return False
+        try:
+            uuid.UUID(self.video_id)
+        except ValueError:
+            return False
+        return True
+
+
+def request_from_body(body: Mapping[str, Any], *, extend: bool | None = None) -> GenerateRequest:
+    """The request a JSON object describes: an :class:`ExtendRequest` when ``extend`` is True
+    (or None and the body has ``video_id``), else a :class:`GenerateRequest`. An invalid body
+    raises the core ``ValidationError`` listing every problem (``problems``)."""
+    wants_extend = extend if extend is not None else "video_id" in body
+    model = ExtendRequest if wants_extend else GenerateRequest
+    try:
+        return model.model_validate(body)
+    except PydanticValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+        ]
+        raise ValidationError(f"invalid request: {'; '.join(problems)}", problems=problems) from exc

@@ -1,7 +1,8 @@
-"""The process's provider runtime: loaded plugins, registry, and dispatch of operation hooks.
+"""The process's provider runtime: loaded plugins, registry, validation and dispatch.
 
-:func:`get_runtime` builds it once per process from the environment (``REELGATE_PLUGINS``,
-``REELGATE_DEFAULT_MODEL`` and each provider's declared variables). Every operation hook is
+:meth:`Runtime.prepare` is the one validation path of a request: every face (HTTP API, CLI,
+backfill items, the flow's validate step) calls it before anything runs, so a bad request is
+refused with the same 400/501 everywhere and never becomes a flow run. Every operation hook is
 called on the one plugin that serves the model or created the job, plus any wrapper plugins
 (plugins that declare no models), through ``subset_hook_caller``.
 """
@@ -12,22 +13,40 @@ import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from reelgate.capabilities import check_request
+from pydantic import SecretStr
+
+from reelgate.capabilities import check_image_type, check_request
 from reelgate.context import ProgressCallback, ProviderContext, _ignore_progress
 from reelgate.errors import CapabilityNotSupportedError, PluginError, ValidationError
-from reelgate.jobs import Job, JobKind, JobStatus, VideoRef
+from reelgate.hookspecs import SUBMIT_HOOKS
+from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
 from reelgate.loader import LoadResult, load_plugins, parse_allow_list
 from reelgate.media import ImageInput, VideoInput
 from reelgate.registry import RegisteredModel, Registry
 from reelgate.requests import DEFAULT_MODEL, ExtendRequest, GenerateRequest
 
-_SUBMIT_HOOK = {
-    JobKind.TEXT: "reelgate_generate",
-    JobKind.IMAGE: "reelgate_generate_from_image",
-    JobKind.EXTEND: "reelgate_extend",
-}
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A request checked against its model: ``request`` names the resolved model id, ``hook``
+    is the submit hook of its ``kind``. Building one proves the model exists, its provider is
+    configured, and the model accepts the request's kind and settings."""
+
+    request: GenerateRequest
+    entry: RegisteredModel
+    kind: JobKind
+    hook: str
+
+    @property
+    def model(self) -> str:
+        return self.entry.spec.id
+
+    @property
+    def provider(self) -> str:
+        return self.entry.spec.provider.name
 
 
 class Runtime:
@@ -48,6 +67,29 @@ class Runtime:
     def resolve(self, model: str | None) -> RegisteredModel:
         return self.registry.resolve(model)
 
+    def prepare(
+        self,
+        request: GenerateRequest,
+        *,
+        image: ImageInput | None = None,
+        video: VideoInput | None = None,
+    ) -> PreparedRequest:
+        """Check ``request`` (and the inputs fetched for it) before anything runs.
+
+        Resolves the model, requires its provider to be configured, checks the request's kind
+        and settings against the model's capabilities (and the image's type, when given), and
+        picks the submit hook. Raises the core error a caller should answer with."""
+        entry = self.resolve(request.video.model)
+        self.registry.provider_settings(entry.spec.provider.name)
+        kind = job_kind(request, image=image, video=video)
+        check_request(entry.spec, request, kind)
+        if image is not None:
+            check_image_type(entry.spec, image.mime_type)
+        pinned = (
+            request if request.video.model == entry.spec.id else request.with_model(entry.spec.id)
+        )
+        return PreparedRequest(pinned, entry, kind, SUBMIT_HOOKS[kind])
+
     def context(
         self,
         provider: str,
@@ -59,13 +101,16 @@ class Runtime:
     ) -> ProviderContext:
         """A ProviderContext for ``provider``; raises if the provider is not configured."""
         return ProviderContext(
-            settings=self.registry.provider_settings(provider),
+            settings=self.provider_settings(provider),
             logger=logging.getLogger(f"reelgate.provider.{provider}"),
             progress=progress,
             http_client=http_client,
             job_id=job_id,
             submission_id=submission_id,
         )
+
+    def provider_settings(self, provider: str) -> Mapping[str, str | SecretStr]:
+        return self.registry.provider_settings(provider)
 
     async def submit(
         self,
@@ -74,34 +119,47 @@ class Runtime:
         *,
         image: ImageInput | None = None,
         video: VideoInput | None = None,
-    ) -> Job:
-        """Check and submit a job for ``request`` (text, image or extend by its inputs)."""
-        entry = self.resolve(request.video.model)
-        kind = job_kind(request, image=image, video=video)
-        check_request(entry.spec, request, kind)
-        kwargs: dict[str, Any] = {"model": entry.spec, "request": request, "ctx": ctx}
-        if kind is JobKind.IMAGE:
+    ) -> ProviderJob:
+        """Check and submit a job for ``request`` (text, image or extend by its inputs); the
+        returned ProviderJob takes provider, model and kind from the serving ModelSpec."""
+        prepared = self.prepare(request, image=image, video=video)
+        kwargs: dict[str, Any] = {"model": prepared.entry.spec, "request": prepared.request}
+        if prepared.kind is JobKind.IMAGE:
             kwargs["image"] = image
-        elif kind is JobKind.EXTEND:
+        elif prepared.kind is JobKind.EXTEND:
             kwargs["video"] = video
-        job = await self._call(entry.plugin, _SUBMIT_HOOK[kind], kwargs)
-        if not isinstance(job, Job):
-            raise PluginError(f"plugin {entry.plugin!r} returned {type(job).__name__}, not Job")
-        return job
+        plugin = prepared.entry.plugin
+        accepted = await self._call(plugin, prepared.hook, {**kwargs, "ctx": ctx})
+        if not isinstance(accepted, Submission):
+            raise PluginError(
+                f"hook {prepared.hook} of plugin {plugin!r} returned "
+                f"{type(accepted).__name__}, not reelgate.Submission"
+            )
+        spec = prepared.entry.spec
+        return ProviderJob(
+            provider=spec.provider.name,
+            model=spec.id,
+            provider_model=spec.provider_model,
+            provider_job_id=accepted.provider_job_id,
+            kind=prepared.kind,
+            state=accepted.state,
+        )
 
-    async def poll(self, job: Job, ctx: ProviderContext) -> JobStatus:
+    async def poll(self, job: ProviderJob, ctx: ProviderContext) -> JobStatus:
         plugin = self.registry.plugin_for_provider(job.provider)
         status: JobStatus = await self._call(plugin, "reelgate_poll", {"job": job, "ctx": ctx})
         return status
 
-    def download(self, job: Job, video: VideoRef, ctx: ProviderContext) -> AsyncIterator[bytes]:
+    def download(
+        self, job: ProviderJob, video: VideoRef, ctx: ProviderContext
+    ) -> AsyncIterator[bytes]:
         plugin = self.registry.plugin_for_provider(job.provider)
         stream: AsyncIterator[bytes] = self._one_result(
             plugin, "reelgate_download", {"job": job, "video": video, "ctx": ctx}
         )
         return stream
 
-    async def cancel(self, job: Job, ctx: ProviderContext) -> None:
+    async def cancel(self, job: ProviderJob, ctx: ProviderContext) -> None:
         entry = self.resolve(job.model)
         if not entry.spec.capabilities.cancel:
             raise CapabilityNotSupportedError(
@@ -131,42 +189,56 @@ class Runtime:
 
 
 def job_kind(
-    request: GenerateRequest, *, image: ImageInput | None, video: VideoInput | None
+    request: GenerateRequest,
+    *,
+    image: ImageInput | None = None,
+    video: VideoInput | None = None,
 ) -> JobKind:
-    """The kind of job a request with these inputs is."""
+    """The kind of job a request (with these inputs, when fetched) is."""
     if isinstance(request, ExtendRequest) or video is not None:
-        if video is None:
+        if video is None and not isinstance(request, ExtendRequest):
             raise ValidationError("an extend request needs the video to extend", field="video_id")
         return JobKind.EXTEND
-    return JobKind.IMAGE if image is not None else JobKind.TEXT
+    return JobKind.IMAGE if image is not None or request.input_image_url else JobKind.TEXT
 
 
 def build_runtime(
     environ: Mapping[str, str] | None = None,
     extra_plugins: Sequence[tuple[str, Any]] = (),
+    *,
+    plugins: str | None = None,
+    default_model: str | None = None,
 ) -> Runtime:
-    """Load plugins and build the registry from ``environ`` (default: ``os.environ``)."""
+    """Load plugins and build the registry.
+
+    ``plugins`` is the allow-list (comma list; None: every plugin; empty: none) and
+    ``default_model`` the model of requests that name none; when not given they are read from
+    ``REELGATE_PLUGINS``/``REELGATE_DEFAULT_MODEL`` in ``environ``. ``environ`` (default
+    ``os.environ``) also supplies each provider's declared variables."""
     env = os.environ if environ is None else environ
-    loaded = load_plugins(parse_allow_list(env.get("REELGATE_PLUGINS")), extra_plugins)
+    allow = plugins if plugins is not None else env.get("REELGATE_PLUGINS")
+    loaded = load_plugins(parse_allow_list(allow), extra_plugins)
     registry = Registry(
         loaded.plugins,
         loaded.failures,
-        default_model=env.get("REELGATE_DEFAULT_MODEL") or DEFAULT_MODEL,
+        default_model=default_model or env.get("REELGATE_DEFAULT_MODEL") or DEFAULT_MODEL,
         environ=env,
     )
     return Runtime(loaded, registry)
 
 
 _runtime: Runtime | None = None
+_factory: Callable[[], Runtime] = build_runtime
 _runtime_lock = threading.Lock()
 
 
 def get_runtime() -> Runtime:
-    """The process's runtime, built on first use."""
+    """The process's runtime, built on first use by the installed factory (see
+    :func:`set_runtime_factory`; default :func:`build_runtime` from the environment)."""
     global _runtime
     with _runtime_lock:
         if _runtime is None:
-            _runtime = build_runtime()
+            _runtime = _factory()
         return _runtime
 
 
@@ -177,4 +249,19 @@ def set_runtime(runtime: Runtime | None) -> None:
         _runtime = runtime
 
 
-__all__ = ["Runtime", "build_runtime", "get_runtime", "job_kind", "set_runtime"]
+def set_runtime_factory(factory: Callable[[], Runtime]) -> None:
+    """How :func:`get_runtime` builds the runtime (an application passes its settings)."""
+    global _factory
+    with _runtime_lock:
+        _factory = factory
+
+
+__all__ = [
+    "PreparedRequest",
+    "Runtime",
+    "build_runtime",
+    "get_runtime",
+    "job_kind",
+    "set_runtime",
+    "set_runtime_factory",
+]

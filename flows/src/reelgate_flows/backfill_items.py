@@ -21,10 +21,10 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import boto3
-from pydantic import ValidationError as PydanticValidationError
 
-from reelgate.errors import ValidationError
-from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.errors import ReelgateError, ValidationError
+from reelgate.requests import ExtendRequest, GenerateRequest, request_from_body
+from reelgate.runtime import get_runtime
 
 _REQUEST_COLUMNS = {
     "prompt",
@@ -96,8 +96,10 @@ def _csv_row(row: dict[str, str | None]) -> dict[str, Any]:
 
 
 def parse_items(raw_items: list[dict[str, Any]]) -> list[Item]:
-    """Validate each raw item; an invalid one becomes an Item with its ``problem``. An item
-    without ``key`` is identified by its content (and its occurrence among equal items)."""
+    """Check each raw item as every face checks a request (the request model, then
+    ``Runtime.prepare``); an invalid one becomes an Item with its ``problem`` and never runs.
+    An item without ``key`` is identified by its content (and its occurrence among equal
+    items)."""
     seen: Counter[str] = Counter()
     items = []
     for index, raw in enumerate(raw_items):
@@ -105,12 +107,12 @@ def parse_items(raw_items: list[dict[str, Any]]) -> list[Item]:
         digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
         seen[digest] += 1
         key = str(raw.get("key") or f"{digest}-{seen[digest]}")
-        model = ExtendRequest if "video_id" in body else GenerateRequest
         try:
-            items.append(Item(index, key, model.model_validate(body)))
-        except PydanticValidationError as exc:
-            problem = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'item'}: {e['msg']}" for e in exc.errors()
-            )
-            items.append(Item(index, key, None, problem))
+            request = request_from_body(body)
+            if not (isinstance(request, ExtendRequest) and request.model_from_job):
+                get_runtime().prepare(request)
+        except ReelgateError as exc:
+            items.append(Item(index, key, None, exc.message))
+            continue
+        items.append(Item(index, key, request))
     return items

@@ -23,8 +23,9 @@ from prefect.states import Completed
 from reelgate.errors import ReelgateError
 from reelgate_flows import steps
 from reelgate_flows.flows import extend_video, generate_video
+from reelgate_flows.metadata import metadata
 from reelgate_flows.pending import PendingJob
-from reelgate_flows.settings import FlowSettings
+from reelgate_flows.settings import Settings
 from reelgate_flows.spool import Spool
 
 
@@ -51,7 +52,7 @@ async def _store_rest(pending: PendingJob, job_id: str, spool: Spool) -> dict[st
         )
         pending.stored.append(stored)
         spool.record_pending(job_id, pending.to_record())
-    return steps.metadata(pending.request, pending.job, job_id, pending.videos, pending.stored)
+    return metadata(pending.request, pending.job, job_id, pending.videos, pending.stored)
 
 
 @flow(name="drain-spool", persist_result=False, log_prints=False)
@@ -62,7 +63,7 @@ async def drain_spool() -> dict[str, Any]:
     waiting (storage down) is retried by the next run.
     """
     logger = get_run_logger()
-    spool = Spool(FlowSettings.current().spool_dir)
+    spool = Spool(Settings.current().spool_dir)
     completed: list[str] = []
     waiting: list[dict[str, str]] = []
     for record in spool.pending():

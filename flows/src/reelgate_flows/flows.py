@@ -17,9 +17,10 @@ from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
 from reelgate_flows import steps
 from reelgate_flows.limits import provider_slot
+from reelgate_flows.metadata import metadata
 from reelgate_flows.pending import PendingJob
 from reelgate_flows.progress import ProgressEvent, emit
-from reelgate_flows.settings import FlowSettings
+from reelgate_flows.settings import Settings
 from reelgate_flows.sources import resolve_video
 from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject
@@ -32,16 +33,21 @@ async def _run(
     allow_local_inputs: bool,
 ) -> dict[str, Any]:
     job_id = str(flow_run.get_id())
+    settings = Settings.current()
+    validate = steps.retrying(steps.validate, settings.step_retries, settings)
+    submit = steps.retrying(steps.submit, settings.submit_retries, settings)
+    wait = steps.retrying(steps.wait, settings.step_retries, settings)
+    download = steps.retrying(steps.download, settings.step_retries, settings)
 
     def step(name: str, message: str) -> None:
         emit(ProgressEvent(job_id, name, None, message))
 
     step("validate", "checking the request")
-    prepared = await steps.validate(request, video, allow_local_inputs)
+    prepared = await validate(request, video, allow_local_inputs)
     cache_key = steps.submission_key(request, prepared, idempotency_key or f"run:{job_id}")
     step("submit", f"submitting to {prepared.model}")
     async with provider_slot(get_runtime().resolve(prepared.model).spec.provider.name):
-        job = await steps.submit(request, prepared, job_id, cache_key)
+        job = await submit(request, prepared, job_id, cache_key)
         emit(
             ProgressEvent(
                 job_id,
@@ -51,11 +57,11 @@ async def _run(
                 provider_job=job,
             )
         )
-        refs = await steps.wait(job, job_id)
+        refs = await wait(job, job_id)
     spooled = []
     for ref in refs:
         step("download", ref.provider_video_id)
-        spooled.append(await steps.download(job, ref, job_id, request.customer_id))
+        spooled.append(await download(job, ref, job_id, request.customer_id))
     stored: list[StoredObject] = []
     for ref, spool_path in zip(refs, spooled, strict=True):
         step("store", ref.provider_video_id)
@@ -63,13 +69,11 @@ async def _run(
             stored.append(await steps.store(spool_path, request.customer_id, request.save_to_db))
         except StorageError as exc:
             pending = PendingJob(request, job, refs, spooled, stored)
-            path = Spool(FlowSettings.current().spool_dir).record_pending(
-                job_id, pending.to_record()
-            )
+            path = Spool(settings.spool_dir).record_pending(job_id, pending.to_record())
             exc.message += f"; drain-spool will store it and complete job {job_id}"
             exc.details["pending_record"] = str(path)
             raise
-    return steps.metadata(request, job, job_id, refs, stored)
+    return metadata(request, job, job_id, refs, stored)
 
 
 @flow(name="generate-video", persist_result=True, validate_parameters=True, log_prints=False)
@@ -95,15 +99,9 @@ async def extend_video(
     """Continue the video named by ``request.video_id`` (a job id, provider video id, URL, or a
     local path when ``allow_local_inputs``). Without an explicit model, a job id's own model
     is used."""
-    source = await resolve_video(request.video_id, FlowSettings.current(), allow_local_inputs)
+    source = await resolve_video(request.video_id, Settings.current(), allow_local_inputs)
     if source.model and "model" not in request.video.model_fields_set:
-        request = request.model_copy(
-            update={
-                "settings": request.settings.model_copy(
-                    update={"video": request.video.model_copy(update={"model": source.model})}
-                )
-            }
-        )
+        request = request.with_model(source.model)
     return await _run(request, source.video, idempotency_key, allow_local_inputs)
 
 

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from prefect.client.orchestration import PrefectClient
 from prefect.concurrency.asyncio import concurrency
 
-from reelgate_flows.settings import FlowSettings
+from reelgate_flows.settings import Settings
 
 
 def limit_name(provider: str) -> str:
@@ -24,7 +24,7 @@ def limit_name(provider: str) -> str:
 @asynccontextmanager
 async def provider_slot(provider: str) -> AsyncIterator[None]:
     """Hold a slot of the provider's limit (when provider limits are on)."""
-    if not FlowSettings.current().provider_limits:
+    if not Settings.current().provider_limits:
         yield
         return
     async with concurrency(limit_name(provider), occupy=1):

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from reelgate.jobs import Job, VideoRef
+from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate_flows.storage import StoredObject
 
@@ -17,7 +17,7 @@ class PendingJob:
     stored, in order (so ``videos[len(stored):]`` are still to store)."""
 
     request: GenerateRequest
-    job: Job
+    job: ProviderJob
     videos: list[VideoRef]
     spooled: list[str]
     stored: list[StoredObject]
@@ -37,7 +37,7 @@ class PendingJob:
         request_type = ExtendRequest if record["kind"] == "extend" else GenerateRequest
         return cls(
             request=request_type.model_validate(record["request"]),
-            job=Job.model_validate(record["job"]),
+            job=ProviderJob.model_validate(record["job"]),
             videos=[VideoRef.model_validate(v) for v in record["videos"]],
             spooled=list(record["spooled"]),
             stored=[StoredObject(**s) for s in record["stored"]],

@@ -13,6 +13,8 @@ import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
 
+from reelgate_flows.settings import Settings
+
 LEAN_DEFAULTS: dict[str, str] = {
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -32,10 +34,10 @@ LEAN_DEFAULTS: dict[str, str] = {
 
 
 def apply_prefect_defaults(environ: MutableMapping[str, str] | None = None) -> None:
-    """Set each lean default that ``environ`` (default ``os.environ``) does not already set.
-    ``REELGATE_PREFECT_LEAN=false`` keeps Prefect's own defaults."""
+    """Set each lean default that ``environ`` (default ``os.environ``) does not already set,
+    unless the settings say ``prefect_lean`` false (``REELGATE_PREFECT_LEAN=false``)."""
     env = os.environ if environ is None else environ
-    if env.get("REELGATE_PREFECT_LEAN", "true").lower() in ("0", "false", "no", "off"):
+    if not Settings.current().prefect_lean:
         return
     for name, value in LEAN_DEFAULTS.items():
         env.setdefault(name, value)

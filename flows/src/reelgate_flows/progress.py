@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reelgate.jobs import Job
+from reelgate.jobs import ProviderJob
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class ProgressEvent:
     step: str
     fraction: float | None
     message: str
-    provider_job: Job | None = None
+    provider_job: ProviderJob | None = None
     """Set once the provider accepted the job (on the ``wait`` step)."""
 
 

@@ -1,18 +1,41 @@
-"""reelgate's own settings (prefix ``REELGATE_``), read by pydantic-settings."""
+"""reelgate's settings (prefix ``REELGATE_``), read by pydantic-settings: one class for the
+runtime, the flows, storage, the CLI and workers; the HTTP API's own extend it
+(``reelgate_api.settings.ApiSettings``). Provider credentials are not here: each provider
+declares its own variables (``SettingSpec``) and the registry reads them."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Self
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reelgate.requests import DEFAULT_MODEL
+from reelgate.runtime import Runtime, build_runtime
 
-class FlowSettings(BaseSettings):
-    """Settings of the flows and storage. Every field is ``REELGATE_<FIELD>`` in the environment."""
+
+class Settings(BaseSettings):
+    """Every field is ``REELGATE_<FIELD>`` in the environment. Read once per process through
+    :meth:`current` and passed down."""
 
     model_config = SettingsConfigDict(env_prefix="REELGATE_", extra="ignore")
+
+    plugins: str | None = Field(
+        default=None,
+        description="comma list of the plugins to load (unset: every installed one; empty: none)",
+    )
+    default_model: str = Field(
+        default=DEFAULT_MODEL, description="the model of requests that name none"
+    )
+    customer_id: str = Field(
+        default="local", description="the CLI's customer when --customer-id is not given"
+    )
+    prefect_lean: bool = Field(
+        default=True,
+        description="apply reelgate's lean Prefect defaults where the environment sets none",
+    )
 
     storage_url: str = Field(
         default="file://reelgate-data/videos",
@@ -64,15 +87,20 @@ class FlowSettings(BaseSettings):
     )
 
     @classmethod
-    def current(cls) -> FlowSettings:
-        """The settings of the environment as it is now. Reading them costs ~4 ms, so they are
-        read again only when a ``REELGATE_`` variable changed."""
+    def current(cls) -> Self:
+        """The process's settings. Built once; built again only when a ``REELGATE_`` variable
+        changed since (an embedding application or a test changed the environment)."""
         snapshot = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("REELGATE_")))
-        cached = _CACHE.get("settings")
+        cached = _CACHE.get(cls)
         if cached is None or cached[0] != snapshot:
             cached = (snapshot, cls())
-            _CACHE["settings"] = cached
-        return cached[1]
+            _CACHE[cls] = cached
+        return cached[1]  # type: ignore[return-value]
+
+    def runtime(self) -> Runtime:
+        """A provider runtime built from these settings and the environment's provider
+        variables."""
+        return build_runtime(plugins=self.plugins, default_model=self.default_model)
 
     def private_allowance(self) -> bool | frozenset[str]:
         """For ``inputs.check_url``: every host, or the listed host names."""
@@ -81,4 +109,4 @@ class FlowSettings(BaseSettings):
         return frozenset(h.strip().lower() for h in self.private_url_hosts.split(",") if h.strip())
 
 
-_CACHE: dict[str, tuple[tuple[tuple[str, str], ...], FlowSettings]] = {}
+_CACHE: dict[type[Settings], tuple[tuple[tuple[str, str], ...], Settings]] = {}

@@ -19,7 +19,7 @@ from prefect.exceptions import ObjectNotFound
 from reelgate.errors import ValidationError
 from reelgate.media import VideoInput
 from reelgate_flows.inputs import fetch, sniff_video_type
-from reelgate_flows.settings import FlowSettings
+from reelgate_flows.settings import Settings
 from reelgate_flows.storage import storage_from_url
 from reelgate_flows.storage.data_uri import DataUriStorage
 
@@ -32,9 +32,7 @@ class VideoSource:
     model: str | None = None
 
 
-async def resolve_video(
-    video_id: str, settings: FlowSettings, allow_local_files: bool
-) -> VideoSource:
+async def resolve_video(video_id: str, settings: Settings, allow_local_files: bool) -> VideoSource:
     earlier = await _job_result(video_id)
     if earlier is not None:
         return VideoSource(await _stored_video(earlier, settings), earlier.get("model"))
@@ -86,9 +84,9 @@ async def _job_result(video_id: str) -> dict[str, Any] | None:
     return data
 
 
-async def stored_video_bytes(result: dict[str, Any], settings: FlowSettings | None = None) -> bytes:
+async def stored_video_bytes(result: dict[str, Any], settings: Settings | None = None) -> bytes:
     """The bytes of the first video of a job result's ``data`` (file, data URI or S3)."""
-    settings = settings or FlowSettings()
+    settings = settings or Settings.current()
     url: str = result["video_url"]
     if url.startswith("data:"):
         return DataUriStorage(settings.data_uri_max_bytes).open(url)
@@ -100,6 +98,6 @@ async def stored_video_bytes(result: dict[str, Any], settings: FlowSettings | No
     raise ValidationError(f"the stored video {url} cannot be read back", field="video_id")
 
 
-async def _stored_video(earlier: dict[str, Any], settings: FlowSettings) -> VideoInput:
+async def _stored_video(earlier: dict[str, Any], settings: Settings) -> VideoInput:
     data = await stored_video_bytes(earlier, settings)
     return _video_input(data, earlier["provider_video_id"])

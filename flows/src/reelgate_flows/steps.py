@@ -17,33 +17,31 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
 
 from reelgate import errors
-from reelgate.capabilities import check_image_type, check_request
 from reelgate.context import ProgressCallback
-from reelgate.envelope import StoredVideo, SuccessEnvelope, VideoResult
 from reelgate.errors import ReelgateError, StorageError, ValidationError
-from reelgate.jobs import Cancelled, Failed, Job, JobKind, Succeeded, VideoRef
+from reelgate.jobs import Cancelled, Failed, JobKind, ProviderJob, Succeeded, VideoRef
 from reelgate.media import ImageInput, VideoInput
-from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.requests import GenerateRequest
 from reelgate.runtime import get_runtime
 from reelgate_flows.http import shared_client
 from reelgate_flows.inputs import fetch, sniff_image_type
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit
-from reelgate_flows.settings import FlowSettings
+from reelgate_flows.settings import Settings
 from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject, storage_from_url, video_key
 from reelgate_flows.storage.data_uri import DataUriStorage
 
-_SETTINGS = FlowSettings.current()
-_BACKOFF = exponential_backoff(backoff_factor=_SETTINGS.retry_base_seconds)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -55,6 +53,21 @@ class Prepared:
     video: VideoInput | None = None
 
 
+_RETRYING: dict[tuple[str, int, float], Task[..., Any]] = {}
+
+
+def retrying(step: Task[P, R], retries: int, settings: Settings) -> Task[P, R]:
+    """``step`` with ``retries`` attempts more, backing off from ``settings.retry_base_seconds``
+    (read at call time, so the settings of the running process apply)."""
+    key = (step.name, retries, settings.retry_base_seconds)
+    if key not in _RETRYING:
+        _RETRYING[key] = step.with_options(
+            retries=retries,
+            retry_delay_seconds=exponential_backoff(backoff_factor=settings.retry_base_seconds),
+        )
+    return _RETRYING[key]  # type: ignore[return-value]
+
+
 def _progress(job_id: str, step: str) -> ProgressCallback:
     def report(fraction: float | None, message: str) -> None:
         emit(ProgressEvent(job_id, step, fraction, message))
@@ -62,28 +75,17 @@ def _progress(job_id: str, step: str) -> ProgressCallback:
     return report
 
 
-@task(
-    name="validate",
-    cache_policy=NO_CACHE,
-    retries=_SETTINGS.step_retries,
-    retry_delay_seconds=_BACKOFF,
-    retry_condition_fn=retry_if_retryable,
-)
+@task(name="validate", cache_policy=NO_CACHE, retry_condition_fn=retry_if_retryable)
 async def validate(
     request: GenerateRequest, video: VideoInput | None, allow_local_inputs: bool
 ) -> Prepared:
-    """Resolve the model, check capabilities and settings, and fetch the input image."""
-    settings = FlowSettings.current()
+    """Check the request (``Runtime.prepare``, as every face did before the run) and fetch
+    and check the input image."""
+    settings = Settings.current()
     runtime = get_runtime()
-    entry = runtime.resolve(request.video.model)
-    if video is not None:
-        kind = JobKind.EXTEND
-    else:
-        kind = JobKind.IMAGE if request.input_image_url else JobKind.TEXT
-    runtime.registry.provider_settings(entry.spec.provider.name)
-    check_request(entry.spec, request, kind)
+    prepared = runtime.prepare(request, video=video)
     image: ImageInput | None = None
-    if kind is JobKind.IMAGE and request.input_image_url:
+    if prepared.kind is JobKind.IMAGE and request.input_image_url:
         data = await fetch(
             request.input_image_url,
             field="input_image_url",
@@ -97,9 +99,9 @@ async def validate(
             raise ValidationError(
                 "input_image_url is not a PNG, JPEG, WebP or GIF image", field="input_image_url"
             )
-        check_image_type(entry.spec, mime)
         image = ImageInput(data=data, mime_type=mime)
-    return Prepared(model=entry.spec.id, image=image, video=video)
+        runtime.prepare(request, image=image)
+    return Prepared(model=prepared.model, image=image, video=video)
 
 
 def submission_key(request: GenerateRequest, prepared: Prepared, scope: str) -> str:
@@ -125,55 +127,29 @@ def _submit_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> st
     cache_key_fn=_submit_cache_key,
     persist_result=True,
     cache_expiration=timedelta(days=7),
-    retries=_SETTINGS.submit_retries,
-    retry_delay_seconds=_BACKOFF,
     retry_condition_fn=retry_if_safe_to_resubmit,
 )
-async def submit(request: GenerateRequest, prepared: Prepared, job_id: str, cache_key: str) -> Job:
+async def submit(
+    request: GenerateRequest, prepared: Prepared, job_id: str, cache_key: str
+) -> ProviderJob:
     """Submit the job to its provider. Spends money; see the module docstring."""
     runtime = get_runtime()
-    entry = runtime.resolve(prepared.model)
+    pinned = request.with_model(prepared.model)
     ctx = runtime.context(
-        entry.spec.provider.name,
+        runtime.resolve(prepared.model).spec.provider.name,
         job_id=job_id,
         submission_id=cache_key.removeprefix("reelgate-submit-")[:32],
         progress=_progress(job_id, "submit"),
         http_client=shared_client(),
     )
-    pinned = request.model_copy(
-        update={
-            "settings": request.settings.model_copy(
-                update={"video": request.video.model_copy(update={"model": prepared.model})}
-            )
-        }
-    )
     return await runtime.submit(pinned, ctx, image=prepared.image, video=prepared.video)
 
 
-def error_from_failure(failed: Failed, job: Job) -> ReelgateError:
-    """The core error a provider's Failed status stands for."""
-    cls = getattr(errors, failed.error.error_type, None)
-    if not (isinstance(cls, type) and issubclass(cls, ReelgateError)):
-        cls = errors.ProviderError
-    return cls(
-        f"{job.provider} job {job.provider_job_id} failed: {failed.error.message}",
-        provider=job.provider,
-        provider_code=failed.error.provider_code,
-        provider_job_id=job.provider_job_id,
-    )
-
-
-@task(
-    name="wait",
-    cache_policy=NO_CACHE,
-    retries=_SETTINGS.step_retries,
-    retry_delay_seconds=_BACKOFF,
-    retry_condition_fn=retry_if_retryable,
-)
-async def wait(job: Job, job_id: str) -> list[VideoRef]:
+@task(name="wait", cache_policy=NO_CACHE, retry_condition_fn=retry_if_retryable)
+async def wait(job: ProviderJob, job_id: str) -> list[VideoRef]:
     """Poll until the job ends or the deadline passes, honouring the provider's poll hints.
     Transient poll failures are retried within the deadline."""
-    settings = FlowSettings.current()
+    settings = Settings.current()
     runtime = get_runtime()
     ctx = runtime.context(
         job.provider,
@@ -194,7 +170,7 @@ async def wait(job: Job, job_id: str) -> list[VideoRef]:
             ctx.progress(1.0, "finished")
             return list(status.videos)
         if isinstance(status, Failed):
-            raise error_from_failure(status, job)
+            raise status.error.to_exception(job)
         if isinstance(status, Cancelled):
             raise errors.JobCancelledError(
                 f"{job.provider} job {job.provider_job_id} was cancelled",
@@ -218,16 +194,10 @@ async def wait(job: Job, job_id: str) -> list[VideoRef]:
         await asyncio.sleep(min(interval, remaining))
 
 
-@task(
-    name="download",
-    cache_policy=NO_CACHE,
-    retries=_SETTINGS.step_retries,
-    retry_delay_seconds=_BACKOFF,
-    retry_condition_fn=retry_if_retryable,
-)
-async def download(job: Job, video: VideoRef, job_id: str, customer_id: str) -> str:
+@task(name="download", cache_policy=NO_CACHE, retry_condition_fn=retry_if_retryable)
+async def download(job: ProviderJob, video: VideoRef, job_id: str, customer_id: str) -> str:
     """Stream the video into the spool; returns the spool file's path."""
-    settings = FlowSettings.current()
+    settings = Settings.current()
     runtime = get_runtime()
     spool = Spool(settings.spool_dir)
     path = spool.path(job.provider, job.provider_job_id, video.provider_video_id)
@@ -253,7 +223,7 @@ async def download(job: Job, video: VideoRef, job_id: str, customer_id: str) -> 
 @task(name="store", cache_policy=NO_CACHE)
 async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredObject:
     """Store a spooled video; it leaves the spool only once the storage has it."""
-    settings = FlowSettings.current()
+    settings = Settings.current()
     path = Path(spool_path)
     spool = Spool(settings.spool_dir)
     storage = (
@@ -271,45 +241,3 @@ async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredOb
         raise
     spool.release(path)
     return stored
-
-
-def metadata(
-    request: GenerateRequest,
-    job: Job,
-    job_id: str,
-    videos: list[VideoRef],
-    stored: list[StoredObject],
-) -> dict[str, Any]:
-    """The seed's success envelope for a finished job (a plain function: as a task it cost
-    two API calls per run and bought nothing)."""
-    items = [
-        StoredVideo(
-            video_url=obj.url,
-            provider_video_id=ref.provider_video_id,
-            storage_key=obj.key,
-            size_bytes=obj.size_bytes,
-            duration=ref.duration_seconds,
-            width=ref.width,
-            height=ref.height,
-        )
-        for ref, obj in zip(videos, stored, strict=True)
-    ]
-    settings = request.video.model_dump(mode="json")
-    settings["model"] = job.model
-    if isinstance(request, ExtendRequest):
-        settings["extended_video_id"] = request.video_id
-    first = items[0]
-    result = VideoResult(
-        video_url=first.video_url,
-        provider=job.provider,
-        model=job.model,
-        duration=first.duration,
-        settings=settings,
-        job_id=job_id,
-        provider_video_id=first.provider_video_id,
-        provider_job_id=job.provider_job_id,
-        customer_id=request.customer_id,
-        storage_key=first.storage_key,
-        videos=items if len(items) > 1 else [],
-    )
-    return SuccessEnvelope(data=result).model_dump(mode="json")

@@ -216,7 +216,7 @@ def test_failed_tasks_are_typed(
     kling: KlingEmulator, kling_runtime: Runtime, prompt: str, error_type: str
 ) -> None:
     status = finish(kling_runtime, submit(kling_runtime, request(prompt)))
-    assert isinstance(status, Failed) and status.error.error_type == error_type
+    assert isinstance(status, Failed) and status.error.error_class.__name__ == error_type
 
 
 def test_a_never_finishing_task_keeps_running(kling: KlingEmulator, kling_runtime: Runtime) -> None:

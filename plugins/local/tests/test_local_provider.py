@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import reelgate_local.plugin as local_plugin
-from reelgate import GenerateRequest, ImageInput, Job, Succeeded, VideoInput
+from reelgate import GenerateRequest, ImageInput, ProviderJob, Succeeded, VideoInput
 from reelgate.requests import ExtendRequest
 from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import make_png
@@ -35,7 +35,7 @@ def _request(prompt: str = "a lighthouse at dusk", **video: Any) -> GenerateRequ
     )
 
 
-async def _finish(runtime: Runtime, job: Job) -> Succeeded:
+async def _finish(runtime: Runtime, job: ProviderJob) -> Succeeded:
     ctx = runtime.context("local")
     for _ in range(600):
         status = await runtime.poll(job, ctx)
@@ -48,7 +48,7 @@ async def _finish(runtime: Runtime, job: Job) -> Succeeded:
 
 async def _generate(
     runtime: Runtime, request: GenerateRequest, tmp: Path, **inputs: Any
-) -> tuple[Job, list[Path]]:
+) -> tuple[ProviderJob, list[Path]]:
     ctx = runtime.context("local")
     job = await runtime.submit(request, ctx, **inputs)
     status = await _finish(runtime, job)
@@ -223,7 +223,7 @@ def test_a_job_resumes_after_its_process_died(runtime: Runtime, tmp_path: Path) 
         local_plugin._stores.clear()
         for video in (tmp_path / "work" / "jobs" / job.provider_job_id).glob("video_*.mp4"):
             video.unlink()
-        return await _finish(runtime, Job.model_validate_json(job.model_dump_json()))
+        return await _finish(runtime, ProviderJob.model_validate_json(job.model_dump_json()))
 
     status = asyncio.run(scenario())
     assert len(status.videos) == 1 and status.videos[0].duration_seconds == pytest.approx(1.0)

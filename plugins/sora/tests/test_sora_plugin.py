@@ -15,6 +15,7 @@ from reelgate_sora.images import fit_image
 from reelgate import GenerateRequest, ImageInput, Succeeded
 from reelgate.errors import (
     ContentRejectedError,
+    JobTimeoutError,
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
@@ -117,7 +118,7 @@ def test_a_video_running_past_the_poll_timeout_fails(
 ) -> None:
     runtime = build_runtime(environ=sora_settings(REELGATE_SORA_POLL_TIMEOUT_SECONDS="0"))
     status = finish(runtime, submit(runtime, request("a [never] ending")))
-    assert isinstance(status, Failed) and status.error.error_type == "JobTimeoutError"
+    assert isinstance(status, Failed) and status.error.error_class is JobTimeoutError
 
 
 def test_a_rate_limit_is_safe_to_resubmit_and_not_retried_by_the_sdk(
@@ -207,7 +208,7 @@ def test_failed_videos_are_typed(
     sora: SoraEmulator, sora_runtime: Runtime, prompt: str, error_type: str
 ) -> None:
     status = finish(sora_runtime, submit(sora_runtime, request(prompt)))
-    assert isinstance(status, Failed) and status.error.error_type == error_type
+    assert isinstance(status, Failed) and status.error.error_class.__name__ == error_type
 
 
 def test_transient_poll_and_download_failures_are_retried_by_the_sdk(

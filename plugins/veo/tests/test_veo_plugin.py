@@ -158,7 +158,7 @@ def test_failed_operations_are_typed(
     vertex: VertexEmulator, veo_runtime: Runtime, prompt: str, error_type: str
 ) -> None:
     status = finish(veo_runtime, submit(veo_runtime, request(prompt)))
-    assert isinstance(status, Failed) and status.error.error_type == error_type
+    assert isinstance(status, Failed) and status.error.error_class.__name__ == error_type
 
 
 def test_a_slow_create_still_succeeds(vertex: VertexEmulator, veo_runtime: Runtime) -> None:

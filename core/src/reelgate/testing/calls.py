@@ -5,21 +5,21 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from reelgate.jobs import Job, JobStatus, Queued, Running, VideoRef
+from reelgate.jobs import JobStatus, ProviderJob, Queued, Running, VideoRef
 from reelgate.requests import GenerateRequest
 from reelgate.runtime import Runtime
 
 
 def submit_now(
     runtime: Runtime, request: GenerateRequest, *, submission_id: str | None = None, **inputs: Any
-) -> Job:
+) -> ProviderJob:
     """Submit ``request`` (with ``image=`` or ``video=`` inputs) through the runtime."""
     provider = runtime.resolve(request.video.model).spec.provider.name
     ctx = runtime.context(provider, submission_id=submission_id)
     return asyncio.run(runtime.submit(request, ctx, **inputs))
 
 
-def poll_until_done(runtime: Runtime, job: Job, polls: int = 10) -> JobStatus:
+def poll_until_done(runtime: Runtime, job: ProviderJob, polls: int = 10) -> JobStatus:
     """Poll at most ``polls`` times, without waiting; the first status that is not queued or
     running, or the last one."""
 
@@ -35,7 +35,7 @@ def poll_until_done(runtime: Runtime, job: Job, polls: int = 10) -> JobStatus:
     return asyncio.run(poll())
 
 
-def download_now(runtime: Runtime, job: Job, video: VideoRef) -> bytes:
+def download_now(runtime: Runtime, job: ProviderJob, video: VideoRef) -> bytes:
     """Every byte of a finished video."""
 
     async def download() -> bytes:

@@ -12,7 +12,7 @@
 
 Tests run through :class:`reelgate.runtime.Runtime`, exactly as the flows call plugins:
 submit → poll → download for every declared job kind, refusals of undeclared kinds and
-settings before any call, typed errors, a Job that survives JSON serialisation, cancel, and
+settings before any call, typed errors, a ProviderJob that survives JSON serialisation, cancel, and
 (given ``refused_credentials``) credentials refused as a 400 that never shows the secret.
 """
 
@@ -32,7 +32,7 @@ from reelgate.errors import (
     ReelgateError,
     ValidationError,
 )
-from reelgate.jobs import Cancelled, Failed, Job, JobKind, JobStatus, Succeeded, VideoRef
+from reelgate.jobs import Cancelled, Failed, JobKind, JobStatus, ProviderJob, Succeeded, VideoRef
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import Runtime
@@ -82,7 +82,7 @@ class ProviderConformance:
             }
         )
 
-    async def _finish(self, runtime: Runtime, job: Job) -> JobStatus:
+    async def _finish(self, runtime: Runtime, job: ProviderJob) -> JobStatus:
         ctx = runtime.context(job.provider)
         deadline = time.monotonic() + self.poll_timeout_seconds
         while True:
@@ -92,7 +92,7 @@ class ProviderConformance:
             assert time.monotonic() < deadline, f"job {job.provider_job_id} never finished"
             await asyncio.sleep(getattr(status, "poll_after_seconds", None) or 0.2)
 
-    async def _download(self, runtime: Runtime, job: Job, ref: VideoRef) -> bytes:
+    async def _download(self, runtime: Runtime, job: ProviderJob, ref: VideoRef) -> bytes:
         ctx = runtime.context(job.provider)
         chunks = [chunk async for chunk in runtime.download(job, ref, ctx)]
         assert all(isinstance(chunk, bytes) for chunk in chunks)
@@ -104,13 +104,13 @@ class ProviderConformance:
         request: GenerateRequest,
         image: ImageInput | None = None,
         video: VideoInput | None = None,
-    ) -> tuple[Job, list[VideoRef], bytes]:
+    ) -> tuple[ProviderJob, list[VideoRef], bytes]:
         entry = runtime.resolve(request.video.model)
         job = await runtime.submit(
             request, runtime.context(entry.spec.provider.name), image=image, video=video
         )
         # A job must survive serialisation: flows persist it and poll from another process.
-        job = Job.model_validate_json(job.model_dump_json())
+        job = ProviderJob.model_validate_json(job.model_dump_json())
         status = await self._finish(runtime, job)
         assert isinstance(status, Succeeded), f"job ended {status!r}"
         data = await self._download(runtime, job, status.videos[0])
@@ -145,7 +145,7 @@ class ProviderConformance:
         if JobKind.EXTEND not in self._kinds(runtime):
             pytest.skip("model does not declare extension")
 
-        async def scenario() -> Job:
+        async def scenario() -> ProviderJob:
             _, refs, data = await self._generate(runtime, self.request())
             ref = refs[0]
             video = VideoInput(provider_video_id=ref.provider_video_id, data=data, uri=ref.uri)
@@ -185,7 +185,7 @@ class ProviderConformance:
 
     def test_errors_are_typed(self, runtime: Runtime) -> None:
         entry = runtime.resolve(self.model)
-        ghost = Job(
+        ghost = ProviderJob(
             provider=entry.spec.provider.name,
             model=entry.spec.id,
             provider_model=entry.spec.provider_model,
@@ -245,7 +245,7 @@ class ProviderConformance:
             with pytest.raises(CapabilityNotSupportedError):
                 asyncio.run(
                     runtime.cancel(
-                        Job(
+                        ProviderJob(
                             provider=entry.spec.provider.name,
                             model=entry.spec.id,
                             provider_model=entry.spec.provider_model,

@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from reelgate.context import ProviderContext
 from reelgate.errors import ContentRejectedError
 from reelgate.hookspecs import hookimpl
-from reelgate.jobs import Cancelled, Job, JobKind, JobStatus, Running, Succeeded, VideoRef
+from reelgate.jobs import (
+    Cancelled,
+    JobKind,
+    JobStatus,
+    ProviderJob,
+    Running,
+    Submission,
+    Succeeded,
+    VideoRef,
+)
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.specs import Capabilities, ModelSpec, ProviderSpec, SettingSpec
@@ -67,14 +76,16 @@ class FakeProvider:
     submissions: int = 0
     polls: int = 0
     cancelled: set[str] = field(default_factory=set)
-    submitted_jobs: list[Job] = field(default_factory=list)
+    submitted_jobs: list[Submission] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @hookimpl
     def reelgate_models(self) -> Sequence[ModelSpec]:
         return [self.spec]
 
-    async def _accept(self, model: ModelSpec, request: GenerateRequest, kind: JobKind) -> Job:
+    async def _accept(
+        self, model: ModelSpec, request: GenerateRequest, kind: JobKind
+    ) -> Submission:
         if self.submit_delay_seconds:
             await asyncio.sleep(self.submit_delay_seconds)
         with self._lock:
@@ -87,37 +98,33 @@ class FakeProvider:
                     provider_code="rejected",
                 )
             self.submissions += 1
-            job = Job(
-                provider=model.provider.name,
-                model=model.id,
-                provider_model=model.provider_model,
+            accepted = Submission(
                 provider_job_id=uuid.uuid4().hex,
-                kind=kind,
                 state={"count": request.video.number_of_videos},
             )
-            self.submitted_jobs.append(job)
-            return job
+            self.submitted_jobs.append(accepted)
+            return accepted
 
     @hookimpl
     async def reelgate_generate(
         self, model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
-    ) -> Job:
+    ) -> Submission:
         return await self._accept(model, request, JobKind.TEXT)
 
     @hookimpl
     async def reelgate_generate_from_image(
         self, model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
-    ) -> Job:
+    ) -> Submission:
         return await self._accept(model, request, JobKind.IMAGE)
 
     @hookimpl
     async def reelgate_extend(
         self, model: ModelSpec, request: ExtendRequest, video: VideoInput, ctx: ProviderContext
-    ) -> Job:
+    ) -> Submission:
         return await self._accept(model, request, JobKind.EXTEND)
 
     @hookimpl
-    async def reelgate_poll(self, job: Job, ctx: ProviderContext) -> JobStatus:
+    async def reelgate_poll(self, job: ProviderJob, ctx: ProviderContext) -> JobStatus:
         with self._lock:
             self.polls += 1
             if self.poll_errors:
@@ -141,7 +148,7 @@ class FakeProvider:
 
     @hookimpl
     async def reelgate_download(
-        self, job: Job, video: VideoRef, ctx: ProviderContext
+        self, job: ProviderJob, video: VideoRef, ctx: ProviderContext
     ) -> AsyncIterator[bytes]:
         with self._lock:
             if self.download_errors:
@@ -150,7 +157,7 @@ class FakeProvider:
             yield self.video_bytes[start : start + 4096]
 
     @hookimpl
-    async def reelgate_cancel(self, job: Job, ctx: ProviderContext) -> None:
+    async def reelgate_cancel(self, job: ProviderJob, ctx: ProviderContext) -> None:
         with self._lock:
             self.cancelled.add(job.provider_job_id)
 

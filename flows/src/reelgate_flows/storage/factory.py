@@ -6,14 +6,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from reelgate.errors import ValidationError
-from reelgate_flows.settings import FlowSettings
+from reelgate_flows.settings import Settings
 from reelgate_flows.storage.base import Storage
 from reelgate_flows.storage.data_uri import DataUriStorage
 from reelgate_flows.storage.files import FileStorage
 from reelgate_flows.storage.s3 import S3Storage
 
 
-def storage_from_url(url: str, settings: FlowSettings) -> Storage:
+def storage_from_url(url: str, settings: Settings) -> Storage:
     """``file://PATH`` (PATH relative to the working directory unless absolute: ``file:///abs``),
     ``s3://bucket/prefix``, or ``data:`` for inline data URIs."""
     if url.startswith("file://"):

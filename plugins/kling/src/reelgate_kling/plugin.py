@@ -18,20 +18,22 @@ from reelgate import (
     Failed,
     GenerateRequest,
     ImageInput,
-    Job,
     JobError,
     JobKind,
     JobStatus,
     ModelSpec,
     ProviderContext,
+    ProviderJob,
     Queued,
     Running,
+    Submission,
     Succeeded,
     VideoInput,
     VideoRef,
     hookimpl,
 )
 from reelgate.errors import (
+    ContentRejectedError,
     ProviderError,
     ProviderUnavailableError,
     SubmissionNotAcceptedError,
@@ -86,7 +88,7 @@ async def _reconcile(client: KlingClient, path: str, external_id: str) -> dict[s
 
 async def _submit(
     model: ModelSpec, kind: JobKind, body: dict[str, Any], ctx: ProviderContext
-) -> Job:
+) -> Submission:
     client = _client(ctx)
     path = KIND_PATHS[kind.value]
     external_id = body["external_task_id"]
@@ -121,12 +123,8 @@ async def _submit(
             ) from exc
         ctx.logger.info("reconciled submission %s after %s", external_id, exc.message)
         data = found
-    return Job(
-        provider=PROVIDER,
-        model=model.id,
-        provider_model=model.provider_model,
+    return Submission(
         provider_job_id=str(data["task_id"]),
-        kind=kind,
         state={"path": path, "external_task_id": body["external_task_id"]},
     )
 
@@ -138,14 +136,14 @@ def _external_id(ctx: ProviderContext) -> str:
 @hookimpl
 async def reelgate_generate(
     model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
-) -> Job:
+) -> Submission:
     return await _submit(model, JobKind.TEXT, text_body(model, request, _external_id(ctx)), ctx)
 
 
 @hookimpl
 async def reelgate_generate_from_image(
     model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
-) -> Job:
+) -> Submission:
     body = image_body(model, request, image, _external_id(ctx))
     return await _submit(model, JobKind.IMAGE, body, ctx)
 
@@ -153,19 +151,19 @@ async def reelgate_generate_from_image(
 @hookimpl
 async def reelgate_extend(
     model: ModelSpec, request: ExtendRequest, video: VideoInput, ctx: ProviderContext
-) -> Job:
+) -> Submission:
     body = extend_body(request, video, _external_id(ctx))
     return await _submit(model, JobKind.EXTEND, body, ctx)
 
 
 @hookimpl
-async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
+async def reelgate_poll(job: ProviderJob, ctx: ProviderContext) -> JobStatus:
     path = str(job.state.get("path", KIND_PATHS[job.kind.value]))
     data = await _lookup(_client(ctx), path, job.provider_job_id)
     if data is None:
         return Failed(
             error=JobError(
-                error_type="ProviderError",
+                error_class=ProviderError,
                 provider_code="1203",
                 message=f"KlingAI has no task {job.provider_job_id}",
             )
@@ -180,7 +178,7 @@ async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
         if not videos:
             return Failed(
                 error=JobError(
-                    error_type="ProviderError",
+                    error_class=ProviderError,
                     provider_code="no_video",
                     message="KlingAI finished the task without a video",
                 )
@@ -196,13 +194,15 @@ async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
             ]
         )
     message = str(data.get("task_status_msg") or f"task status {status!r}")
-    error_type = "ContentRejectedError" if is_content_failure(message) else "ProviderError"
-    return Failed(error=JobError(error_type=error_type, message=message, provider_code=str(status)))
+    error_class = ContentRejectedError if is_content_failure(message) else ProviderError
+    return Failed(
+        error=JobError(error_class=error_class, message=message, provider_code=str(status))
+    )
 
 
 @hookimpl
 async def reelgate_download(
-    job: Job, video: VideoRef, ctx: ProviderContext
+    job: ProviderJob, video: VideoRef, ctx: ProviderContext
 ) -> AsyncIterator[bytes]:
     if not video.uri:
         raise ProviderError(

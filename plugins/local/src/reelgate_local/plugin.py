@@ -15,13 +15,14 @@ from reelgate import (
     Failed,
     GenerateRequest,
     ImageInput,
-    Job,
     JobError,
     JobKind,
     JobStatus,
     ModelSpec,
     ProviderContext,
+    ProviderJob,
     Running,
+    Submission,
     Succeeded,
     VideoInput,
     VideoRef,
@@ -84,7 +85,7 @@ async def _submit(
     ctx: ProviderContext,
     input_bytes: bytes | None = None,
     input_name: str | None = None,
-) -> Job:
+) -> Submission:
     _check_prompt(request.prompt, ctx)
     store = _store(ctx)
     job_id = uuid.uuid4().hex
@@ -99,12 +100,8 @@ async def _submit(
     }
     await asyncio.to_thread(store.create, job_id, description, input_bytes, input_name)
     store.render_state(job_id)
-    return Job(
-        provider=model.provider.name,
-        model=model.id,
-        provider_model=model.provider_model,
+    return Submission(
         provider_job_id=job_id,
-        kind=kind,
         state={"count": request.video.number_of_videos},
     )
 
@@ -112,14 +109,14 @@ async def _submit(
 @hookimpl
 async def reelgate_generate(
     model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
-) -> Job:
+) -> Submission:
     return await _submit(model, request, JobKind.TEXT, ctx)
 
 
 @hookimpl
 async def reelgate_generate_from_image(
     model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
-) -> Job:
+) -> Submission:
     try:
         await asyncio.to_thread(decode_image, image.data)
     except Exception as exc:
@@ -132,7 +129,7 @@ async def reelgate_generate_from_image(
 @hookimpl
 async def reelgate_extend(
     model: ModelSpec, request: ExtendRequest, video: VideoInput, ctx: ProviderContext
-) -> Job:
+) -> Submission:
     store = _store(ctx)
     data = video.data
     if data is None and video.provider_video_id:
@@ -161,13 +158,13 @@ def _local_video_bytes(store: JobStore, provider_video_id: str) -> bytes | None:
 
 
 @hookimpl
-async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
+async def reelgate_poll(job: ProviderJob, ctx: ProviderContext) -> JobStatus:
     store = _store(ctx)
     job_id = job.provider_job_id
     if not await asyncio.to_thread(store.exists, job_id):
         return Failed(
             error=JobError(
-                error_type="ProviderError",
+                error_class=ProviderError,
                 provider_code="not_found",
                 message=f"local job {job_id} does not exist",
             )
@@ -183,7 +180,7 @@ async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
         error = future.exception()
         return Failed(
             error=JobError(
-                error_type="ProviderError",
+                error_class=ProviderError,
                 provider_code="render_failed",
                 message=f"rendering failed: {error}",
             )
@@ -213,7 +210,7 @@ def _video_refs(store: JobStore, job_id: str) -> list[VideoRef]:
 
 @hookimpl
 async def reelgate_download(
-    job: Job, video: VideoRef, ctx: ProviderContext
+    job: ProviderJob, video: VideoRef, ctx: ProviderContext
 ) -> AsyncIterator[bytes]:
     store = _store(ctx)
     job_id, _, index = video.provider_video_id.rpartition("-")
@@ -230,5 +227,5 @@ async def reelgate_download(
 
 
 @hookimpl
-async def reelgate_cancel(job: Job, ctx: ProviderContext) -> None:
+async def reelgate_cancel(job: ProviderJob, ctx: ProviderContext) -> None:
     await asyncio.to_thread(_store(ctx).cancel, job.provider_job_id)

@@ -24,21 +24,26 @@ from reelgate import (
     Failed,
     GenerateRequest,
     ImageInput,
-    Job,
     JobError,
-    JobKind,
     JobStatus,
     ModelSpec,
     ProviderContext,
+    ProviderJob,
     Queued,
     Running,
+    Submission,
     Succeeded,
     VideoInput,
     VideoRef,
     hookimpl,
 )
-from reelgate.errors import ValidationError
-from reelgate_sora.errors import PROVIDER, is_content_code, translate
+from reelgate.errors import (
+    ContentRejectedError,
+    JobTimeoutError,
+    ProviderError,
+    ValidationError,
+)
+from reelgate_sora.errors import is_content_code, translate
 from reelgate_sora.images import fit_image
 from reelgate_sora.spec import DEFAULT_BASE_URL, MODELS, SIZES
 
@@ -103,13 +108,9 @@ def _size(request: GenerateRequest, model: ModelSpec) -> str:
     return SIZES[(request.video.aspect_ratio, resolution)]
 
 
-def _job(model: ModelSpec, kind: JobKind, video: Any) -> Job:
-    return Job(
-        provider=PROVIDER,
-        model=model.id,
-        provider_model=str(video.model),
+def _submission(video: Any) -> Submission:
+    return Submission(
         provider_job_id=str(video.id),
-        kind=kind,
         state={"submitted_at": time.time()},
     )
 
@@ -170,23 +171,23 @@ async def _find_submitted(ctx: ProviderContext, sent: dict[str, Any], started: f
 @hookimpl
 async def reelgate_generate(
     model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
-) -> Job:
-    return _job(model, JobKind.TEXT, await _create(model, request, ctx, None))
+) -> Submission:
+    return _submission(await _create(model, request, ctx, None))
 
 
 @hookimpl
 async def reelgate_generate_from_image(
     model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
-) -> Job:
+) -> Submission:
     fitted = fit_image(image.data, _size(request, model))
     video = await _create(model, request, ctx, ("reference.png", fitted, "image/png"))
-    return _job(model, JobKind.IMAGE, video)
+    return _submission(video)
 
 
 @hookimpl
 async def reelgate_extend(
     model: ModelSpec, request: ExtendRequest, video: VideoInput, ctx: ProviderContext
-) -> Job:
+) -> Submission:
     if not video.provider_video_id:
         raise ValidationError(
             "Sora extends (remixes) only its own finished videos: give a "
@@ -200,7 +201,7 @@ async def reelgate_extend(
         remixed = await call
     except (openai.OpenAIError, ValueError) as exc:
         raise translate(exc, "submit") from exc
-    return _job(model, JobKind.EXTEND, remixed)
+    return _submission(remixed)
 
 
 def _poll_interval(ctx: ProviderContext, header: str | None) -> float:
@@ -213,7 +214,7 @@ def _poll_interval(ctx: ProviderContext, header: str | None) -> float:
 
 
 @hookimpl
-async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
+async def reelgate_poll(job: ProviderJob, ctx: ProviderContext) -> JobStatus:
     client = _client(ctx)
     try:
         with _sora_notice_silenced():
@@ -222,7 +223,7 @@ async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
     except openai.NotFoundError:
         return Failed(
             error=JobError(
-                error_type="ProviderError",
+                error_class=ProviderError,
                 provider_code="404",
                 message=f"Sora has no video {job.provider_job_id}",
             )
@@ -237,14 +238,14 @@ async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
     if video.status == "failed":
         code = video.error.code if video.error else None
         message = video.error.message if video.error else "the video generation failed"
-        error_type = "ContentRejectedError" if is_content_code(code, message) else ("ProviderError")
-        return Failed(error=JobError(error_type=error_type, message=message, provider_code=code))
+        error_class = ContentRejectedError if is_content_code(code, message) else ProviderError
+        return Failed(error=JobError(error_class=error_class, message=message, provider_code=code))
     timeout = float(ctx.setting("poll_timeout_seconds") or 1800)
     submitted = float(str(job.state.get("submitted_at", time.time())))
     if time.time() - submitted > timeout:
         return Failed(
             error=JobError(
-                error_type="JobTimeoutError",
+                error_class=JobTimeoutError,
                 provider_code=video.status,
                 message=f"Sora video {video.id} still {video.status} after {timeout:g} s",
             )
@@ -258,7 +259,7 @@ async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
 
 @hookimpl
 async def reelgate_download(
-    job: Job, video: VideoRef, ctx: ProviderContext
+    job: ProviderJob, video: VideoRef, ctx: ProviderContext
 ) -> AsyncIterator[bytes]:
     client = _client(ctx)
     try:

@@ -23,19 +23,20 @@ from reelgate import (
     Failed,
     GenerateRequest,
     ImageInput,
-    Job,
     JobError,
     JobKind,
     JobStatus,
     ModelSpec,
     ProviderContext,
+    ProviderJob,
     Running,
+    Submission,
     Succeeded,
     VideoInput,
     VideoRef,
     hookimpl,
 )
-from reelgate.errors import ProviderError, ProviderNotConfiguredError
+from reelgate.errors import ContentRejectedError, ProviderError, ProviderNotConfiguredError
 from reelgate_veo import mapping
 from reelgate_veo.errors import PROVIDER, is_content_message, translate
 from reelgate_veo.spec import MODELS
@@ -95,7 +96,7 @@ async def _submit(
     ctx: ProviderContext,
     image: ImageInput | None = None,
     video: VideoInput | None = None,
-) -> Job:
+) -> Submission:
     config = mapping.config(
         request, extending=video is not None, output_gcs_uri=ctx.setting("output_gcs_uri")
     )
@@ -110,37 +111,33 @@ async def _submit(
         raise ProviderError(
             "Vertex AI accepted the job without an operation name", provider=PROVIDER
         )
-    return Job(
-        provider=PROVIDER,
-        model=model.id,
-        provider_model=model.provider_model,
+    return Submission(
         provider_job_id=operation.name,
-        kind=kind,
     )
 
 
 @hookimpl
 async def reelgate_generate(
     model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
-) -> Job:
+) -> Submission:
     return await _submit(model, request, JobKind.TEXT, ctx)
 
 
 @hookimpl
 async def reelgate_generate_from_image(
     model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
-) -> Job:
+) -> Submission:
     return await _submit(model, request, JobKind.IMAGE, ctx, image=image)
 
 
 @hookimpl
 async def reelgate_extend(
     model: ModelSpec, request: ExtendRequest, video: VideoInput, ctx: ProviderContext
-) -> Job:
+) -> Submission:
     return await _submit(model, request, JobKind.EXTEND, ctx, video=video)
 
 
-async def _operation(job: Job, ctx: ProviderContext) -> types.GenerateVideosOperation:
+async def _operation(job: ProviderJob, ctx: ProviderContext) -> types.GenerateVideosOperation:
     try:
         return await _client(ctx).aio.operations.get(
             types.GenerateVideosOperation.model_validate({"name": job.provider_job_id})
@@ -155,16 +152,16 @@ def _generated(operation: types.GenerateVideosOperation) -> list[types.Generated
 
 
 @hookimpl
-async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
+async def reelgate_poll(job: ProviderJob, ctx: ProviderContext) -> JobStatus:
     operation = await _operation(job, ctx)
     if not operation.done:
         return Running()
     if operation.error:
         message = str(operation.error.get("message", "the operation failed"))
-        error_type = "ContentRejectedError" if is_content_message(message) else "ProviderError"
+        error_class = ContentRejectedError if is_content_message(message) else ProviderError
         return Failed(
             error=JobError(
-                error_type=error_type,
+                error_class=error_class,
                 message=message,
                 provider_code=str(operation.error.get("code", "")),
             )
@@ -177,7 +174,7 @@ async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
         if filtered:
             return Failed(
                 error=JobError(
-                    error_type="ContentRejectedError",
+                    error_class=ContentRejectedError,
                     provider_code="raiMediaFiltered",
                     message=f"Veo's safety filter removed {filtered} video(s): "
                     f"{'; '.join(reasons) or 'no reason given'}",
@@ -185,7 +182,7 @@ async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
             )
         return Failed(
             error=JobError(
-                error_type="ProviderError",
+                error_class=ProviderError,
                 provider_code="no_video",
                 message="Veo finished without a video",
             )
@@ -204,7 +201,7 @@ async def reelgate_poll(job: Job, ctx: ProviderContext) -> JobStatus:
 
 @hookimpl
 async def reelgate_download(
-    job: Job, video: VideoRef, ctx: ProviderContext
+    job: ProviderJob, video: VideoRef, ctx: ProviderContext
 ) -> AsyncIterator[bytes]:
     if video.uri and video.uri.startswith("gs://"):
         async for chunk in _gcs_stream(video.uri, ctx):

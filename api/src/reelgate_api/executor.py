@@ -1,0 +1,316 @@
+"""Runs reelgate's flow runs in this process: the engine of the API's in-process mode and of
+``reelgate worker``.
+
+A job is created as a Prefect flow run at once (its id is the job id) and then runs when one
+of ``max_running`` slots is free, so a burst is queued rather than thrown at the Prefect API.
+Runs execute on a :class:`~reelgate_api.runner.LoopThread`, never on the caller's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+import uuid
+from typing import Any
+
+from prefect import Flow
+from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.schemas.objects import FlowRun, State, StateType
+from prefect.flow_engine import run_flow_async
+from prefect.states import Cancelled, Pending, Scheduled
+
+from reelgate.errors import CapabilityNotSupportedError
+from reelgate.jobs import ProviderJob
+from reelgate.requests import GenerateRequest
+from reelgate.runtime import get_runtime
+from reelgate_api.job_views import (
+    STATUS_OF_STATE,
+    JobView,
+    check_cancellable,
+    customer_of_body,
+    provider_of,
+    provider_of_body,
+    read_view,
+    view_of_state,
+)
+from reelgate_api.metrics import JobMetrics
+from reelgate_api.runner import EndHook, LoopThread
+from reelgate_flows.catalog import flow_for, flow_named, owner_tag, unfinished_runs
+from reelgate_flows.progress import ProgressEvent, subscribe
+
+
+def _without_deployment(flow_run: FlowRun) -> FlowRun:
+    """The run as the engine should see it here.
+
+    For a deployment's run, Prefect's engine watches for suspension (``suspend_flow_run``) with
+    a thread, an event loop ticking five times a second and an events websocket per run; at
+    hundreds of runs per process that was most of a worker's CPU while jobs waited. reelgate's
+    flows never suspend, so the engine gets the run without its deployment id (the run itself,
+    in the Prefect API, keeps it).
+    """
+    if flow_run.deployment_id is None:
+        return flow_run
+    return flow_run.model_copy(update={"deployment_id": None})
+
+
+@dataclasses.dataclass
+class _LocalRun:
+    """A run of this process: its task, and what is known of it without asking Prefect."""
+
+    task: asyncio.Task[State | None]
+    customer: str | None
+    provider: str
+    started: bool = False
+
+
+class InProcessExecutor:
+    """Runs jobs' flow runs in this process, ``max_running`` at a time (a :class:`JobRunner`).
+
+    ``owner`` names this executor: every run it starts or adopts carries the owner tag, and
+    :meth:`warm_up` resumes the owner's runs that a crash left unfinished (their provider jobs
+    are reused, never submitted again). Give each process its own stable name.
+    """
+
+    def __init__(
+        self, max_running: int, metrics: JobMetrics | None = None, owner: str | None = None
+    ) -> None:
+        self.max_running = max_running
+        self.metrics = metrics or JobMetrics()
+        self.owner = owner
+        self._thread = LoopThread("reelgate-executor")
+        self.on_end: list[EndHook] = self._thread.on_end
+        self._latest: dict[str, ProgressEvent] = {}
+        self._provider_jobs: dict[str, ProviderJob] = {}
+        self._runs: dict[str, _LocalRun] = {}
+        self._unsubscribe: Any = None
+        self._slots: asyncio.Semaphore | None = None
+
+    # lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._unsubscribe = subscribe(self._remember)
+        self._thread.start()
+        self._thread.run_now(self._init())
+
+    async def _init(self) -> None:
+        self._slots = asyncio.Semaphore(self.max_running)
+
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._thread.stop()
+
+    def _remember(self, event: ProgressEvent) -> None:
+        self._latest[event.job_id] = event
+        if event.provider_job is not None:
+            self._provider_jobs[event.job_id] = event.provider_job
+
+    async def warm_up(self) -> None:
+        """Reach (or start) the Prefect API, then resume this owner's unfinished runs."""
+
+        async def ping() -> None:
+            async with get_client() as client:
+                await client.api_healthcheck()
+
+        await self._thread.run(ping())
+        if self.owner:
+            await self.resume()
+
+    async def resume(self) -> list[str]:
+        """Run again this owner's runs left unfinished by an earlier process; returns their
+        ids. A run that was being cancelled is marked Cancelled instead."""
+        return await self._thread.run(self._resume())
+
+    async def _resume(self) -> list[str]:
+        assert self.owner is not None
+        resumed = []
+        async with get_client() as client:
+            claimed = [StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
+            for run in await unfinished_runs(client, self.owner, claimed):
+                if run.state_type is StateType.CANCELLING:
+                    await client.set_flow_run_state(run.id, Cancelled(), force=True)
+                    continue
+                if str(run.id) in self._runs:
+                    continue
+                await client.set_flow_run_state(
+                    run.id, Pending(message=f"resumed by {self.owner}"), force=True
+                )
+                await self._adopt(client, await client.read_flow_run(run.id))
+                resumed.append(str(run.id))
+        return resumed
+
+    # starting jobs -------------------------------------------------------------------
+
+    async def adopt(self, flow_run: FlowRun) -> None:
+        """Run an existing (claimed, Pending) flow run here."""
+
+        async def adopt_here() -> None:
+            async with get_client() as client:
+                await self._adopt(client, flow_run)
+
+        await self._thread.run(adopt_here())
+
+    async def _adopt(self, client: PrefectClient, flow_run: FlowRun) -> None:
+        flow = await flow_named(client, flow_run.flow_id)
+        request = flow_run.parameters.get("request")
+        self._launch(
+            flow,
+            flow_run,
+            dict(flow_run.parameters),
+            customer_of_body(request),
+            provider_of_body(request),
+        )
+
+    def active_jobs(self) -> list[str]:
+        """Ids of the runs this process is running or about to run."""
+        return [job_id for job_id, run in self._runs.items() if not run.task.done()]
+
+    async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+        """Create the job's flow run (once per idempotency key) and queue it."""
+
+        async def create(tags: list[str]) -> str:
+            return await self._create_run(request, idempotency_key, tags)
+
+        return await self._thread.run(self._thread.admit(request, idempotency_key, create))
+
+    async def _create_run(
+        self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]
+    ) -> str:
+        flow = flow_for(request)
+        parameters = {"request": request, "idempotency_key": idempotency_key}
+        owner_tags = [owner_tag(self.owner)] if self.owner else []
+        async with get_client() as client:
+            flow_run = await client.create_flow_run(
+                flow, parameters=parameters, tags=[*tags, *owner_tags]
+            )
+        self._launch(flow, flow_run, parameters, request.customer_id, provider_of(request))
+        return str(flow_run.id)
+
+    def _launch(
+        self,
+        flow: Flow[..., Any],
+        flow_run: FlowRun,
+        parameters: dict[str, Any],
+        customer: str | None,
+        provider: str,
+    ) -> None:
+        job_id = str(flow_run.id)
+        task = self._thread.loop.create_task(self._run(flow, flow_run, parameters))
+        self._runs[job_id] = _LocalRun(task, customer, provider)
+
+    async def _run(
+        self, flow: Flow[..., Any], flow_run: FlowRun, parameters: dict[str, Any]
+    ) -> State | None:
+        assert self._slots is not None
+        job_id = str(flow_run.id)
+        local = self._runs[job_id]
+        async with self._slots:
+            local.started = True
+            self.metrics.job_started(local.provider)
+            began = time.monotonic()
+            state = await run_flow_async(
+                flow,
+                flow_run=_without_deployment(flow_run),
+                parameters=parameters,
+                return_type="state",
+            )
+        assert isinstance(state, State)
+        self.metrics.job_ended(
+            local.provider, STATUS_OF_STATE.get(state.type, "failed"), time.monotonic() - began
+        )
+        self._thread.fire_end_hooks(job_id)
+        return state
+
+    # watching jobs -------------------------------------------------------------------
+
+    async def wait(self, job_id: str, timeout_seconds: float) -> bool:
+        async def wait_here() -> bool:
+            local = self._runs.get(job_id)
+            if local is None:
+                return False
+            done, _ = await asyncio.wait({local.task}, timeout=timeout_seconds)
+            return bool(done)
+
+        return await self._thread.run(wait_here())
+
+    async def view(self, job_id: str) -> JobView | None:
+        return await self._thread.run(self.view_here(job_id))
+
+    async def view_here(self, job_id: str) -> JobView | None:
+        local = self._runs.get(job_id)
+        if local is None or local.task.cancelled():
+            async with get_client() as client:
+                return await read_view(client, job_id)
+        if not local.task.done():
+            # A job of this process: its status is known here, without asking the Prefect API.
+            latest = self._latest.get(job_id)
+            return JobView(
+                job_id,
+                "running" if local.started else "queued",
+                local.customer,
+                local.provider,
+                step=latest.step if latest else None,
+                progress=latest.fraction if latest else None,
+            )
+        state = local.task.result()
+        assert state is not None
+        return await view_of_state(job_id, state, local.customer, local.provider, None)
+
+    # stopping jobs -------------------------------------------------------------------
+
+    async def cancel(self, job_id: str) -> str:
+        async def cancel_here() -> str:
+            check_cancellable(job_id, await self.view_here(job_id))
+            await self.stop_run(job_id, "cancelled through the API")
+            return "cancelled"
+
+        return await self._thread.run(cancel_here())
+
+    async def stop_run(self, job_id: str, message: str) -> None:
+        """Cancel the job at its provider (where it can), stop its run here, and mark the run
+        Cancelled. Call on the runner's loop."""
+        provider_job = self._provider_jobs.get(job_id)
+        if provider_job is not None:
+            runtime = get_runtime()
+            with contextlib.suppress(CapabilityNotSupportedError):
+                await runtime.cancel(provider_job, runtime.context(provider_job.provider))
+        async with get_client() as client:
+            # Cancelled first: the engine, stopped next, would otherwise record the run as
+            # Crashed for a moment (and a terminal state refuses that proposal).
+            await client.set_flow_run_state(
+                uuid.UUID(job_id), Cancelled(message=message), force=True
+            )
+            local = self._runs.pop(job_id, None)
+            if local is not None:
+                # The run may also have ended on its own meanwhile (the provider's cancel seen
+                # by a poll): either way its final state is Cancelled, read from the API.
+                local.task.cancel()
+                await asyncio.wait({local.task})
+                await client.set_flow_run_state(
+                    uuid.UUID(job_id), Cancelled(message=message), force=True
+                )
+
+    async def stop_run_from_elsewhere(self, job_id: str, message: str) -> None:
+        """:meth:`stop_run`, from another loop."""
+        await self._thread.run(self.stop_run(job_id, message))
+
+    async def hand_back(self, message: str) -> list[str]:
+        """Stop every run of this process and reschedule it for any executor to resume (its
+        provider job is reused). Returns the ids handed back."""
+
+        async def hand_back_here() -> list[str]:
+            active = self.active_jobs()
+            for job_id in active:
+                self._runs[job_id].task.cancel()
+            if active:
+                await asyncio.wait({self._runs[job_id].task for job_id in active})
+            async with get_client() as client:
+                for job_id in active:
+                    await client.set_flow_run_state(
+                        uuid.UUID(job_id), Scheduled(message=message), force=True
+                    )
+            return active
+
+        return await self._thread.run(hand_back_here())

@@ -1,0 +1,49 @@
+"""Every installed model, alias, provider, capability and plugin failure, as JSON-able data:
+what ``GET /video/models`` answers and ``reelgate models`` shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reelgate.errors import ReelgateError
+from reelgate.runtime import Runtime
+
+
+def models_report(runtime: Runtime) -> dict[str, Any]:
+    """The registry as JSON-able data (also what ``GET /video/models`` will answer)."""
+    registry = runtime.registry
+    providers = {p.spec.name: p for p in registry.providers()}
+    models = []
+    for entry in registry.models():
+        spec, caps = entry.spec, entry.spec.capabilities
+        status = providers[spec.provider.name]
+        models.append(
+            {
+                "id": spec.id,
+                "provider": spec.provider.name,
+                "provider_model": spec.provider_model,
+                "aliases": list(spec.aliases),
+                "patterns": list(spec.patterns),
+                "plugin": entry.plugin,
+                "distribution": entry.distribution,
+                "capabilities": caps.model_dump(mode="json"),
+                "configured": status.configured,
+                "missing_settings": list(status.missing),
+                "default": spec.id == _default_id(runtime),
+            }
+        )
+    return {
+        "default_model": registry.default_model,
+        "models": models,
+        "failed_plugins": [
+            {"name": f.name, "distribution": f.distribution, "error": f.error}
+            for f in registry.failures
+        ],
+    }
+
+
+def _default_id(runtime: Runtime) -> str | None:
+    try:
+        return runtime.resolve(None).spec.id
+    except ReelgateError:
+        return None

@@ -1,0 +1,52 @@
+"""The seed's success envelope of a finished job (DESIGN §4): the last step of a generation,
+a plain function (as a Prefect task it cost two API calls per run and bought nothing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reelgate.envelope import StoredVideo, SuccessEnvelope, VideoResult
+from reelgate.jobs import ProviderJob, VideoRef
+from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate_flows.storage import StoredObject
+
+
+def metadata(
+    request: GenerateRequest,
+    job: ProviderJob,
+    job_id: str,
+    videos: list[VideoRef],
+    stored: list[StoredObject],
+) -> dict[str, Any]:
+    """The success envelope of ``job`` (flow run ``job_id``) whose ``videos`` are ``stored``."""
+    items = [
+        StoredVideo(
+            video_url=obj.url,
+            provider_video_id=ref.provider_video_id,
+            storage_key=obj.key,
+            size_bytes=obj.size_bytes,
+            duration=ref.duration_seconds,
+            width=ref.width,
+            height=ref.height,
+        )
+        for ref, obj in zip(videos, stored, strict=True)
+    ]
+    settings = request.video.model_dump(mode="json")
+    settings["model"] = job.model
+    if isinstance(request, ExtendRequest):
+        settings["extended_video_id"] = request.video_id
+    first = items[0]
+    result = VideoResult(
+        video_url=first.video_url,
+        provider=job.provider,
+        model=job.model,
+        duration=first.duration,
+        settings=settings,
+        job_id=job_id,
+        provider_video_id=first.provider_video_id,
+        provider_job_id=job.provider_job_id,
+        customer_id=request.customer_id,
+        storage_key=first.storage_key,
+        videos=items if len(items) > 1 else [],
+    )
+    return SuccessEnvelope(data=result).model_dump(mode="json")
