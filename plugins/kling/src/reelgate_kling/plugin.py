@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 
 from reelgate import (
@@ -42,7 +42,7 @@ from reelgate.errors import (
 from reelgate_kling.client import KlingClient, KlingCredentials
 from reelgate_kling.errors import PROVIDER, is_content_failure
 from reelgate_kling.mapping import KIND_PATHS, extend_body, image_body, text_body
-from reelgate_kling.spec import DEFAULT_BASE_URL, MODELS
+from reelgate_kling.spec import DEFAULT_BASE_URL
 
 _credentials: dict[tuple[str, str], KlingCredentials] = {}
 _credentials_lock = threading.Lock()
@@ -53,11 +53,6 @@ def _client(ctx: ProviderContext) -> KlingClient:
     with _credentials_lock:
         credentials = _credentials.setdefault((access, secret), KlingCredentials(access, secret))
     return KlingClient(ctx.setting("base_url") or DEFAULT_BASE_URL, credentials, ctx.http_client)
-
-
-@hookimpl
-def reelgate_models() -> Sequence[ModelSpec]:
-    return MODELS
 
 
 async def _lookup(client: KlingClient, path: str, task_id: str) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,6 @@ from reelgate import (
 from reelgate.errors import ContentRejectedError, ProviderError, ValidationError
 from reelgate_local.geometry import OutputFormat, frame_size
 from reelgate_local.media_io import decode_image, probe_video
-from reelgate_local.spec import LOCAL_MODEL
 from reelgate_local.store import JobStore
 
 CHUNK_BYTES = 1 << 20
@@ -47,11 +46,6 @@ def _store(ctx: ProviderContext) -> JobStore:
         if store is None:
             store = _stores[(root, workers)] = JobStore(root, workers)
         return store
-
-
-@hookimpl
-def reelgate_models() -> Sequence[ModelSpec]:
-    return [LOCAL_MODEL]
 
 
 def _check_prompt(prompt: str, ctx: ProviderContext) -> None:

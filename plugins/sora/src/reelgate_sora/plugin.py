@@ -13,7 +13,7 @@ import asyncio
 import time
 import warnings
 import weakref
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -45,7 +45,7 @@ from reelgate.errors import (
 )
 from reelgate_sora.errors import is_content_code, translate
 from reelgate_sora.images import fit_image
-from reelgate_sora.spec import DEFAULT_BASE_URL, MODELS, SIZES
+from reelgate_sora.spec import DEFAULT_BASE_URL, SIZES
 
 MIN_POLL_INTERVAL_SECONDS = 0.1
 PROVIDER_OPTIONS = ("size",)
@@ -73,11 +73,6 @@ def _client(ctx: ProviderContext, *, max_retries: int = 2) -> openai.AsyncOpenAI
             api_key=key[0], base_url=key[1], max_retries=max_retries
         )
     return client
-
-
-@hookimpl
-def reelgate_models() -> Sequence[ModelSpec]:
-    return MODELS
 
 
 def _upstream_model(model: ModelSpec, ctx: ProviderContext) -> str:

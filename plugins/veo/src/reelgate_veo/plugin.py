@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
@@ -39,7 +39,6 @@ from reelgate import (
 from reelgate.errors import ContentRejectedError, ProviderError, ProviderNotConfiguredError
 from reelgate_veo import mapping
 from reelgate_veo.errors import PROVIDER, is_content_message, translate
-from reelgate_veo.spec import MODELS
 
 CHUNK_BYTES = 1 << 20
 _clients: weakref.WeakKeyDictionary[
@@ -82,11 +81,6 @@ def _token_credentials(token: str) -> Any:
     import google.oauth2.credentials
 
     return google.oauth2.credentials.Credentials(token=token)  # type: ignore[no-untyped-call]
-
-
-@hookimpl
-def reelgate_models() -> Sequence[ModelSpec]:
-    return MODELS
 
 
 async def _submit(

@@ -1,0 +1,94 @@
+"""A plugin whose SDK is imported on its first provider call, not when reelgate starts.
+
+Loading every plugin happens before any request is checked (``reelgate models``, the CLI's
+validation, the API's start), so an entry point that imports a large SDK (openai, google-genai)
+costs every command that time. A :class:`DeferredPlugin` declares its models at once and
+imports the module implementing the operation hooks only when one is called::
+
+    # reelgate_acme/hooks.py — the module named by the ``reelgate`` entry point
+    plugin = DeferredPlugin(
+        "reelgate_acme.plugin",  # holds async def reelgate_generate(...), reelgate_poll(...), ...
+        models=MODELS,
+        hooks=("reelgate_generate", "reelgate_poll", "reelgate_download"),
+    )
+
+``hooks`` names the operation hooks the module implements (they are what the capability check
+at load time sees); the module's functions keep the hookspec signatures.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Iterable, Sequence
+from types import ModuleType
+from typing import Any
+
+from reelgate.context import ProviderContext
+from reelgate.errors import PluginError
+from reelgate.hookspecs import OPERATION_HOOKS, hookimpl
+from reelgate.jobs import JobStatus, ProviderJob, Submission, VideoRef
+from reelgate.media import ImageInput, VideoInput
+from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.specs import ModelSpec
+
+
+class DeferredPlugin:
+    """See the module docstring."""
+
+    def __init__(self, module: str, *, models: Sequence[ModelSpec], hooks: Iterable[str]) -> None:
+        wanted = set(hooks)
+        unknown = wanted - set(OPERATION_HOOKS)
+        if unknown:
+            raise PluginError(f"not reelgate operation hooks: {sorted(unknown)}")
+        self._module_name = module
+        self._module: ModuleType | None = None
+        self._models = tuple(models)
+        for name in set(OPERATION_HOOKS) - wanted:
+            setattr(self, name, None)  # hides the delegate: pluggy registers routines only
+
+    def _target(self, hook: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self._module_name)
+        return getattr(self._module, hook)
+
+    @hookimpl
+    def reelgate_models(self) -> Sequence[ModelSpec]:
+        return self._models
+
+    @hookimpl
+    async def reelgate_generate(
+        self, model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
+    ) -> Submission:
+        accepted: Submission = await self._target("reelgate_generate")(model, request, ctx)
+        return accepted
+
+    @hookimpl
+    async def reelgate_generate_from_image(
+        self, model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
+    ) -> Submission:
+        hook = self._target("reelgate_generate_from_image")
+        accepted: Submission = await hook(model, request, image, ctx)
+        return accepted
+
+    @hookimpl
+    async def reelgate_extend(
+        self, model: ModelSpec, request: ExtendRequest, video: VideoInput, ctx: ProviderContext
+    ) -> Submission:
+        accepted: Submission = await self._target("reelgate_extend")(model, request, video, ctx)
+        return accepted
+
+    @hookimpl
+    async def reelgate_poll(self, job: ProviderJob, ctx: ProviderContext) -> JobStatus:
+        status: JobStatus = await self._target("reelgate_poll")(job, ctx)
+        return status
+
+    @hookimpl
+    async def reelgate_download(
+        self, job: ProviderJob, video: VideoRef, ctx: ProviderContext
+    ) -> AsyncIterator[bytes]:
+        async for chunk in self._target("reelgate_download")(job, video, ctx):
+            yield chunk
+
+    @hookimpl
+    async def reelgate_cancel(self, job: ProviderJob, ctx: ProviderContext) -> None:
+        await self._target("reelgate_cancel")(job, ctx)
