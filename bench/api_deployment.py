@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(tempfile.mkdtemp(prefix="reelgate-bench-deployment-"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins" / "kling" / "tests"))
 os.environ.update(
     {
         "PREFECT_HOME": str(ROOT / "prefect"),
@@ -29,11 +30,11 @@ os.environ.update(
 (ROOT / "prefect").mkdir()
 
 import httpx  # noqa: E402
+from kling_emulator import KlingEmulator  # noqa: E402
 
 from bench.api_postgres import rss_of_tree  # noqa: E402
 from bench.procstat import tree_cpu_seconds  # noqa: E402
-from tests.emulators.kling import KlingEmulator  # noqa: E402
-from tests.emulators.server import BackgroundServer  # noqa: E402
+from reelgate.testing.emulator import BackgroundServer  # noqa: E402
 from tests.prefect_server import PrefectServer  # noqa: E402
 from tests.processes import ApiProcess, run_cli, worker  # noqa: E402
 

@@ -37,10 +37,10 @@ from reelgate.jobs import Running  # noqa: E402
 from reelgate.requests import GenerateRequest  # noqa: E402
 from reelgate.runtime import build_runtime, set_runtime  # noqa: E402
 from reelgate.testing import FakeProvider  # noqa: E402
+from reelgate.testing.emulator import BackgroundServer  # noqa: E402
 from reelgate_api.app import create_app  # noqa: E402
 from reelgate_api.settings import ApiSettings  # noqa: E402
 from reelgate_flows.flows import generate_video  # noqa: E402
-from tests.emulators.server import BackgroundServer  # noqa: E402
 
 REQUESTS, CONNECTIONS = 2000, 8
 BAD = {"prompt": "", "customer_id": "bench"}

@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from typing import TypeVar
 
 import boto3
 import pytest
+from kling_emulator import KlingEmulator, kling_server
+from sora_emulator import SoraEmulator, sora_server
+from vertex_emulator import VertexEmulator, vertex_server
 
 from reelgate.runtime import Runtime, build_runtime, set_runtime
 from reelgate.testing import FakeProvider
-from tests.emulators.kling import KlingEmulator
-from tests.emulators.server import BackgroundServer
+from reelgate.testing.emulator import ProviderEmulator
 from tests.support import MotoServer
+
+__all__ = ["kling_server", "sora_server", "vertex_server"]
 
 
 @pytest.fixture(autouse=True)
@@ -49,25 +54,37 @@ def s3_env(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator
     return bucket
 
 
-@pytest.fixture(scope="session")
-def kling_server() -> Iterator[KlingEmulator]:
-    """The KlingAI emulator on loopback, shared by the session."""
-    emulator = KlingEmulator()
-    with BackgroundServer(emulator.app()) as server:
-        emulator.base_url = server.url
-        yield emulator
+E = TypeVar("E", bound=ProviderEmulator)
+
+
+def _pointed_at(emulator: E, use_runtime: object, monkeypatch: pytest.MonkeyPatch) -> E:
+    """``emulator``, emptied, with this process's settings and runtime pointing at it."""
+    emulator.reset()
+    for name, value in emulator.environ().items():
+        monkeypatch.setenv(name, value)
+    use_runtime()  # type: ignore[operator]
+    return emulator
 
 
 @pytest.fixture
 def kling(
     kling_server: KlingEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
 ) -> KlingEmulator:
-    """The emulator, emptied, with this process's settings and runtime pointing at it."""
-    kling_server.reset()
-    for name, value in kling_server.environ().items():
-        monkeypatch.setenv(name, value)
-    use_runtime()  # type: ignore[operator]
-    return kling_server
+    return _pointed_at(kling_server, use_runtime, monkeypatch)
+
+
+@pytest.fixture
+def sora(
+    sora_server: SoraEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
+) -> SoraEmulator:
+    return _pointed_at(sora_server, use_runtime, monkeypatch)
+
+
+@pytest.fixture
+def vertex(
+    vertex_server: VertexEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
+) -> VertexEmulator:
+    return _pointed_at(vertex_server, use_runtime, monkeypatch)
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import pytest
 
 from reelgate.jobs import Running
 from reelgate.testing import FakeProvider
+from reelgate.testing.emulator import BackgroundServer
 from reelgate_api.app import create_app
 from reelgate_api.settings import ApiSettings
-from tests.emulators.server import BackgroundServer
 
 
 @pytest.fixture

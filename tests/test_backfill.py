@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
+from kling_emulator import KlingEmulator
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
 
 from reelgate.errors import ValidationError
 from reelgate_flows.backfill import backfill
 from reelgate_flows.backfill_items import parse_items, read_source
-from tests.emulators.kling import KlingEmulator
 
 
 def local_item(prompt: str, **extra: object) -> dict[str, object]:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support import probe_mp4
 
 
@@ -88,3 +90,17 @@ def test_models_lists_models_providers_and_configuration(tmp_path: Path) -> None
         assert not by_id[model]["configured"] and variable in by_id[model]["missing_settings"]
     table = reelgate("models", cwd=tmp_path, env={"COLUMNS": "200"})
     assert table.returncode == 0 and "local" in table.stderr
+
+
+@pytest.mark.parametrize(
+    ("model", "variable"),
+    [("kling", "KLING_SECRET_KEY"), ("sora", "OPENAI_API_KEY"), ("veo-3.1-fast", "GOOGLE_API_KEY")],
+)
+def test_a_provider_without_credentials_is_refused_naming_its_variables(
+    model: str, variable: str, tmp_path: Path
+) -> None:
+    result = reelgate("generate", "a kite", "--model", model, cwd=tmp_path)
+    envelope = json.loads(result.stdout)
+    assert result.returncode == 1 and envelope["code"] == 400
+    assert envelope["error"]["type"] == "provider_not_configured"
+    assert variable in envelope["error"]["message"]

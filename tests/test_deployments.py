@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kling_emulator import KlingEmulator
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
@@ -23,7 +24,6 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from tests.emulators.kling import KlingEmulator
 from tests.prefect_server import PrefectServer, postgres_reachable
 from tests.processes import ApiProcess, eventually, run_cli, worker
 

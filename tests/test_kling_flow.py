@@ -3,19 +3,15 @@ counting paid tasks at the emulator."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from kling_emulator import KlingEmulator
 
 from reelgate.errors import ProviderUnavailableError
 from reelgate.requests import GenerateRequest
+from reelgate.testing.emulator import Fault
 from reelgate_flows.flows import generate_video
-from tests.emulators.faults import Fault
-from tests.emulators.kling import KlingEmulator
 from tests.support import probe_mp4
 
 
@@ -63,45 +59,3 @@ async def test_an_unclear_failure_stops_and_a_rerun_with_the_key_pays_once(
     assert caught.value.status == 502 and kling.submissions == 0
     envelope = await generate_video(request(), idempotency_key="order-k1")
     assert envelope["success"] and kling.submissions == 1
-
-
-def test_the_cli_generates_with_kling_and_refuses_without_credentials(
-    kling_server: KlingEmulator, tmp_path: Path
-) -> None:
-    kling_server.reset()
-    command = [
-        sys.executable,
-        "-m",
-        "reelgate_api.cli",
-        "generate",
-        "a red kite",
-        "--model",
-        "kling",
-        "--duration",
-        "5",
-        "--aspect-ratio",
-        "16:9",
-        "--quiet",
-    ]
-    env = {
-        **os.environ,
-        "KLING_ACCESS_KEY": kling_server.access_key,
-        "KLING_SECRET_KEY": kling_server.secret_key,
-        "KLING_BASE_URL": kling_server.base_url,
-    }
-    done = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    data = json.loads(done.stdout)["data"]
-    assert data["provider"] == "klingai" and kling_server.submissions == 1
-    assert probe_mp4(Path(data["video_url"].removeprefix("file://")))["width"] == 320
-
-    env.pop("KLING_SECRET_KEY")
-    refused = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert refused.returncode == 1
-    error = json.loads(refused.stdout)
-    assert error["code"] == 400 and error["error"]["type"] == "provider_not_configured"
-    assert "KLING_SECRET_KEY" in error["error"]["message"] and kling_server.submissions == 1

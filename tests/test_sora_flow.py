@@ -3,44 +3,18 @@ counting paid videos at the emulator."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sora_emulator import SoraEmulator
 
 from reelgate.errors import ProviderUnavailableError
 from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.testing.emulator import Fault
 from reelgate_flows.flows import extend_video, generate_video
-from tests.emulators.faults import Fault
-from tests.emulators.server import BackgroundServer
-from tests.emulators.sora import SoraEmulator
 from tests.support import probe_mp4
 
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning:openai.*")
-
-
-@pytest.fixture(scope="module")
-def sora_server() -> Iterator[tuple[SoraEmulator, str]]:
-    emulator = SoraEmulator()
-    with BackgroundServer(emulator.app()) as server:
-        yield emulator, f"{server.url}/v1"
-
-
-@pytest.fixture
-def sora(
-    sora_server: tuple[SoraEmulator, str], use_runtime: object, monkeypatch: pytest.MonkeyPatch
-) -> SoraEmulator:
-    emulator, base_url = sora_server
-    emulator.reset()
-    monkeypatch.setenv("OPENAI_API_KEY", emulator.api_key)
-    monkeypatch.setenv("OPENAI_BASE_URL", base_url)
-    monkeypatch.setenv("REELGATE_SORA_POLL_INTERVAL_SECONDS", "0.1")
-    use_runtime()  # type: ignore[operator]
-    return emulator
 
 
 def request(prompt: str = "a calico cat") -> GenerateRequest:
@@ -85,43 +59,3 @@ async def test_an_unclear_failure_is_not_resubmitted(sora: SoraEmulator) -> None
     with pytest.raises(ProviderUnavailableError):
         await generate_video(request())
     assert sora.requests.count(("create", "")) == 1 and sora.submissions == 0
-
-
-def test_the_cli_generates_with_sora_and_refuses_without_a_key(
-    sora_server: tuple[SoraEmulator, str], tmp_path: Path
-) -> None:
-    emulator, base_url = sora_server
-    emulator.reset()
-    command = [
-        sys.executable,
-        "-m",
-        "reelgate_api.cli",
-        "generate",
-        "a paper crane",
-        "--model",
-        "sora",
-        "--duration",
-        "4",
-        "--aspect-ratio",
-        "9:16",
-        "--quiet",
-    ]
-    env = {
-        **os.environ,
-        "OPENAI_API_KEY": emulator.api_key,
-        "OPENAI_BASE_URL": base_url,
-        "PYTHONWARNINGS": "error::DeprecationWarning:openai",
-    }
-    done = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    data = json.loads(done.stdout)["data"]
-    assert data["provider"] == "openai" and emulator.submissions == 1
-    env.pop("OPENAI_API_KEY")
-    refused = subprocess.run(
-        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    error = json.loads(refused.stdout)
-    assert refused.returncode == 1 and error["code"] == 400
-    assert "OPENAI_API_KEY" in error["error"]["message"] and emulator.submissions == 1

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
+from kling_emulator import KlingEmulator, kling_server
 
 from reelgate.runtime import Runtime, build_runtime
-from tests.emulators.kling import KlingEmulator
-from tests.emulators.server import BackgroundServer
 
-
-@pytest.fixture(scope="session")
-def kling_server() -> Iterator[KlingEmulator]:
-    emulator = KlingEmulator()
-    with BackgroundServer(emulator.app()) as server:
-        emulator.base_url = server.url
-        yield emulator
+__all__ = ["kling_server"]
 
 
 @pytest.fixture
@@ -26,23 +19,12 @@ def kling(kling_server: KlingEmulator) -> KlingEmulator:
     return kling_server
 
 
-def kling_environ(emulator: KlingEmulator, **overrides: str) -> dict[str, str]:
-    """Settings that point the plugin at ``emulator``."""
-    return {
-        "REELGATE_PLUGINS": "kling",
-        "KLING_ACCESS_KEY": emulator.access_key,
-        "KLING_SECRET_KEY": emulator.secret_key,
-        "KLING_BASE_URL": emulator.base_url,
-        **overrides,
-    }
-
-
 @pytest.fixture
 def kling_settings(kling: KlingEmulator) -> Callable[..., dict[str, str]]:
     """``kling_settings(**overrides)``: the emulator's settings, with overrides."""
-    return lambda **overrides: kling_environ(kling, **overrides)
+    return lambda **overrides: kling.environ(REELGATE_PLUGINS="kling", **overrides)
 
 
 @pytest.fixture
-def kling_runtime(kling: KlingEmulator) -> Runtime:
-    return build_runtime(environ=kling_environ(kling))
+def kling_runtime(kling_settings: Callable[..., dict[str, str]]) -> Runtime:
+    return build_runtime(environ=kling_settings())

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
+from kling_emulator import KlingEmulator
 
 from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import ProviderConformance
-from tests.emulators.kling import KlingEmulator
 
 
 class TestKlingConformance(ProviderConformance):

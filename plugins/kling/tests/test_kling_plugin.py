@@ -9,6 +9,7 @@ from typing import Any
 
 import jwt
 import pytest
+from kling_emulator import KlingEmulator
 from reelgate_kling.client import TOKEN_REFRESH_MARGIN_SECONDS, KlingCredentials
 
 from reelgate import GenerateRequest, ImageInput, Succeeded
@@ -26,8 +27,7 @@ from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import make_png
 from reelgate.testing import poll_until_done as finish
 from reelgate.testing import submit_now as submit
-from tests.emulators.faults import Fault
-from tests.emulators.kling import KlingEmulator
+from reelgate.testing.emulator import Fault
 
 
 def request(prompt: str = "a koi pond at dawn", **video: Any) -> GenerateRequest:

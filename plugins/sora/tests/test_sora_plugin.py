@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from reelgate_sora.images import fit_image
+from sora_emulator import SoraEmulator
 
 from reelgate import GenerateRequest, ImageInput, Succeeded
 from reelgate.errors import (
@@ -26,8 +27,7 @@ from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import make_png
 from reelgate.testing import poll_until_done as finish
 from reelgate.testing import submit_now as submit
-from tests.emulators.faults import Fault
-from tests.emulators.sora import SoraEmulator
+from reelgate.testing.emulator import Fault
 
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
 

@@ -2,44 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
+from vertex_emulator import VertexEmulator, vertex_server
 
 from reelgate.runtime import Runtime, build_runtime
-from tests.emulators.server import BackgroundServer
-from tests.emulators.vertex import VertexEmulator
 
-
-@pytest.fixture(scope="session")
-def vertex_server() -> Iterator[tuple[VertexEmulator, str]]:
-    emulator = VertexEmulator()
-    with BackgroundServer(emulator.app()) as server:
-        yield emulator, server.url
+__all__ = ["vertex_server"]
 
 
 @pytest.fixture
-def vertex(vertex_server: tuple[VertexEmulator, str]) -> VertexEmulator:
-    vertex_server[0].reset()
-    return vertex_server[0]
+def vertex(vertex_server: VertexEmulator) -> VertexEmulator:
+    """The session's emulator, emptied for this test."""
+    vertex_server.reset()
+    return vertex_server
 
 
 @pytest.fixture
-def veo_settings(
-    vertex: VertexEmulator, vertex_server: tuple[VertexEmulator, str]
-) -> Callable[..., dict[str, str]]:
+def veo_settings(vertex: VertexEmulator) -> Callable[..., dict[str, str]]:
     """``veo_settings(**overrides)``: express-mode settings pointing at the emulator."""
-
-    def settings(**overrides: str) -> dict[str, str]:
-        return {
-            "REELGATE_PLUGINS": "veo",
-            "GOOGLE_API_KEY": vertex.api_key,
-            "REELGATE_VEO_BASE_URL": vertex_server[1],
-            "REELGATE_VEO_GCS_BASE_URL": vertex_server[1],
-            **overrides,
-        }
-
-    return settings
+    return lambda **overrides: vertex.environ(REELGATE_PLUGINS="veo", **overrides)
 
 
 @pytest.fixture

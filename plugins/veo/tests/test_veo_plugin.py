@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from vertex_emulator import VertexEmulator
 
 from reelgate import ExtendRequest, GenerateRequest, ImageInput, Succeeded, VideoInput
 from reelgate.errors import (
@@ -25,9 +26,8 @@ from reelgate.runtime import Runtime, build_runtime
 from reelgate.testing import download_now, make_png
 from reelgate.testing import poll_until_done as finish
 from reelgate.testing import submit_now as submit
-from tests.emulators.faults import Fault
-from tests.emulators.media import sample_mp4
-from tests.emulators.vertex import VertexEmulator
+from reelgate.testing.emulator import Fault
+from reelgate.testing.media import sample_mp4
 
 
 def request(prompt: str = "a cat surfing", **video: Any) -> GenerateRequest:

@@ -1,9 +1,14 @@
-"""Tiny media made at run time, with the standard library only."""
+"""Media made at run time: tiny PNG and MP4 containers with the standard library only, and
+real H.264 MP4s with PyAV (``reelgate-core[testing]``)."""
 
 from __future__ import annotations
 
+import functools
 import struct
+import tempfile
 import zlib
+from fractions import Fraction
+from pathlib import Path
 
 
 def make_png(width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (200, 80, 40)) -> bytes:
@@ -33,3 +38,30 @@ def minimal_mp4(payload: bytes = b"") -> bytes:
     ftyp = b"ftyp" + b"isom" + struct.pack(">I", 512) + b"isomiso2avc1mp41"
     mdat = b"mdat" + payload
     return struct.pack(">I", len(ftyp) + 4) + ftyp + struct.pack(">I", len(mdat) + 4) + mdat
+
+
+@functools.cache
+def sample_mp4(seconds: int = 1, width: int = 320, height: int = 180, fps: int = 24) -> bytes:
+    """A small H.264 MP4: a colour ramp sliding across the frame."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "sample.mp4"
+        _encode(path, seconds, width, height, fps)
+        return path.read_bytes()
+
+
+def _encode(path: Path, seconds: int, width: int, height: int, fps: int) -> None:
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        ramp = np.linspace(0, 255, width, dtype=np.float32)[None, :, None]
+        for index in range(seconds * fps):
+            shift = (ramp + index * 8) % 256
+            frame_array = np.broadcast_to(shift, (height, width, 3)).astype(np.uint8).copy()
+            frame_array[..., 2] = 255 - frame_array[..., 0]
+            frame = av.VideoFrame.from_ndarray(frame_array, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))

@@ -5,7 +5,8 @@ submitted → processing → succeed | failed, lookup by ``external_task_id``, t
 
 Outcomes by prompt: ``forbidden`` → 400/1301 at create; ``[risky]`` → task fails with a
 content risk-control message; ``[fail]`` → task fails; ``[never]`` → never finishes.
-Faults (see ``faults.py``) are queued per operation: ``create``, ``query``, ``download``.
+Faults (``reelgate.testing.emulator``) are queued per operation: ``create``, ``query``,
+``download``.
 """
 
 from __future__ import annotations
@@ -13,20 +14,21 @@ from __future__ import annotations
 import base64
 import binascii
 import itertools
-import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.emulators.faults import FaultQueue, faulty
-from tests.emulators.media import sample_mp4
+from reelgate.testing.emulator import ProviderEmulator, faulty, serve
+from reelgate.testing.media import sample_mp4
 
 MODELS = {
     "text2video": {
@@ -91,22 +93,18 @@ class Task:
 
 
 @dataclass
-class KlingEmulator:
+class KlingEmulator(ProviderEmulator):
     access_key: str = "ak-test-0123456789abcdef0123456789abcdef"
     secret_key: str = "sk-test-0123456789abcdef0123456789abcdef"
     queries_to_finish: int = 2
     seconds_to_finish: float = 0.0
     """A task also stays in processing until this long after it was accepted."""
     max_concurrent: int = 100
-    base_url: str = ""
-    faults: FaultQueue = field(default_factory=FaultQueue)
     tasks: dict[str, Task] = field(default_factory=dict)
-    requests: list[tuple[str, str]] = field(default_factory=list)
     peak_in_flight: int = 0
     """The most tasks accepted and not yet finished at any moment."""
     bodies: list[dict[str, Any]] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: itertools.count(860_000_000_000_000_001))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def submissions(self) -> int:
@@ -114,30 +112,30 @@ class KlingEmulator:
         return len(self.tasks)
 
     def reset(self) -> None:
-        with self._lock:
+        with self.lock:
+            super().reset()
             self.tasks.clear()
-            self.requests.clear()
             self.bodies.clear()
-            self.faults.clear()
             self.peak_in_flight = 0
             self.queries_to_finish = 2
             self.seconds_to_finish = 0.0
 
-    def environ(self) -> dict[str, str]:
+    def environ(self, **overrides: str) -> dict[str, str]:
         """The settings that point the kling plugin at this emulator."""
         return {
             "KLING_ACCESS_KEY": self.access_key,
             "KLING_SECRET_KEY": self.secret_key,
             "KLING_BASE_URL": self.base_url,
+            **overrides,
         }
 
     @property
     def in_flight(self) -> int:
         return sum(1 for t in self.tasks.values() if t.status not in ("succeed", "failed"))
 
-    def record(self, operation: str, request: Request) -> None:
+    def subject(self, request: Request) -> str:
         params = request.path_params
-        self.requests.append((operation, params.get("kind") or params.get("video_id", "")))
+        return str(params.get("kind") or params.get("video_id", ""))
 
     def app(self) -> Starlette:
         return Starlette(
@@ -205,7 +203,7 @@ class KlingEmulator:
         prompt = str(body.get("prompt", ""))
         if "forbidden" in prompt.lower():
             return self._error(400, 1301, "content security policy triggered")
-        with self._lock:
+        with self.lock:
             external = str(body.get("external_task_id") or "")
             if external and any(t.external_task_id == external for t in self.tasks.values()):
                 return self._error(400, 1201, "external_task_id already exists")
@@ -272,7 +270,7 @@ class KlingEmulator:
         kind, task_id = request.path_params["kind"], request.path_params["task_id"]
         if (denied := self._auth(request)) is not None:
             return denied
-        with self._lock:
+        with self.lock:
             task = self.tasks.get(task_id) or next(
                 (t for t in self.tasks.values() if t.external_task_id == task_id), None
             )
@@ -303,3 +301,10 @@ class KlingEmulator:
         if not any(t.video_id == request.path_params["video_id"] for t in self.tasks.values()):
             return Response(b"not found", status_code=404)
         return Response(sample_mp4(), media_type="video/mp4")
+
+
+@pytest.fixture(scope="session")
+def kling_server() -> Iterator[KlingEmulator]:
+    """The KlingAI emulator on loopback, shared by the test session (reset it per test)."""
+    with serve(KlingEmulator()) as emulator:
+        yield emulator

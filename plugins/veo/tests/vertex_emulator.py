@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.emulators.faults import FaultQueue, after, before, faulty
-from tests.emulators.media import sample_mp4
+from reelgate.testing.emulator import ProviderEmulator, after, before, faulty, serve
+from reelgate.testing.media import sample_mp4
 
 MODELS = {
     "veo-3.1-generate-001",
@@ -46,31 +47,36 @@ class Operation:
 
 
 @dataclass
-class VertexEmulator:
+class VertexEmulator(ProviderEmulator):
     api_key: str = "vertex-express-test-key-0123456789"
     access_token: str = "ya29.test-access-token-0123456789"
     fetches_to_finish: int = 2
-    faults: FaultQueue = field(default_factory=FaultQueue)
     operations: dict[str, Operation] = field(default_factory=dict)
     objects: dict[tuple[str, str], bytes] = field(default_factory=dict)
     bodies: list[dict[str, Any]] = field(default_factory=list)
-    requests: list[tuple[str, str]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def submissions(self) -> int:
         return len(self.operations)
 
     def reset(self) -> None:
-        with self._lock:
+        with self.lock:
+            super().reset()
             self.operations.clear()
             self.objects.clear()
             self.bodies.clear()
-            self.requests.clear()
-            self.faults.clear()
 
-    def record(self, operation: str, request: Request) -> None:
-        self.requests.append((operation, request.path_params.get("name", "")))
+    def environ(self, **overrides: str) -> dict[str, str]:
+        """The settings that point the veo plugin at this emulator (express mode)."""
+        return {
+            "GOOGLE_API_KEY": self.api_key,
+            "REELGATE_VEO_BASE_URL": self.base_url,
+            "REELGATE_VEO_GCS_BASE_URL": self.base_url,
+            **overrides,
+        }
+
+    def subject(self, request: Request) -> str:
+        return str(request.path_params.get("name", ""))
 
     def app(self) -> Starlette:
         return Starlette(
@@ -139,7 +145,7 @@ class VertexEmulator:
                 "INVALID_ARGUMENT",
             )
         name = f"{resource}/operations/{uuid.uuid4()}"
-        with self._lock:
+        with self.lock:
             self.operations[name] = Operation(
                 name, prompt, int(parameters.get("sampleCount", 1)), parameters.get("storageUri")
             )
@@ -177,7 +183,7 @@ class VertexEmulator:
 
     def _fetch(self, body: dict[str, Any]) -> JSONResponse:
         name = str(body.get("operationName", ""))
-        with self._lock:
+        with self.lock:
             operation = self.operations.get(name)
             if operation is None:
                 return self._error(404, f"Operation {name} not found.", "NOT_FOUND")
@@ -223,3 +229,10 @@ class VertexEmulator:
         if data is None:
             return self._error(404, "No such object", "NOT_FOUND")
         return Response(data, media_type="video/mp4")
+
+
+@pytest.fixture(scope="session")
+def vertex_server() -> Iterator[VertexEmulator]:
+    """The Vertex AI emulator on loopback, shared by the test session (reset it per test)."""
+    with serve(VertexEmulator()) as emulator:
+        yield emulator

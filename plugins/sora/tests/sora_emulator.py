@@ -11,12 +11,13 @@ finishes. Faults are queued per operation: ``create``, ``retrieve``, ``content``
 from __future__ import annotations
 
 import io
-import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
@@ -24,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.emulators.faults import FaultQueue, faulty
-from tests.emulators.media import sample_mp4
+from reelgate.testing.emulator import ProviderEmulator, faulty, serve
+from reelgate.testing.media import sample_mp4
 
 _SORA_2 = {"720x1280", "1280x720", "1024x1792", "1792x1024"}
 _SORA_2_PRO = _SORA_2 | {"1920x1080", "1080x1920"}
@@ -72,29 +73,35 @@ class SoraVideo:
 
 
 @dataclass
-class SoraEmulator:
+class SoraEmulator(ProviderEmulator):
     api_key: str = "sk-test-emulator-key-0123456789"
     retrievals_to_finish: int = 2
     poll_after_ms: int | None = 50
-    faults: FaultQueue = field(default_factory=FaultQueue)
     videos: dict[str, SoraVideo] = field(default_factory=dict)
-    requests: list[tuple[str, str]] = field(default_factory=list)
     uploads: list[dict[str, Any]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def submissions(self) -> int:
         return len(self.videos)
 
     def reset(self) -> None:
-        with self._lock:
+        with self.lock:
+            super().reset()
             self.videos.clear()
-            self.requests.clear()
             self.uploads.clear()
-            self.faults.clear()
+            self.poll_after_ms = 50
 
-    def record(self, operation: str, request: Request) -> None:
-        self.requests.append((operation, request.path_params.get("video_id", "")))
+    def environ(self, **overrides: str) -> dict[str, str]:
+        """The settings that point the sora plugin at this emulator."""
+        return {
+            "OPENAI_API_KEY": self.api_key,
+            "OPENAI_BASE_URL": f"{self.base_url}/v1",
+            "REELGATE_SORA_POLL_INTERVAL_SECONDS": "0.1",
+            **overrides,
+        }
+
+    def subject(self, request: Request) -> str:
+        return str(request.path_params.get("video_id", ""))
 
     def app(self) -> Starlette:
         return Starlette(
@@ -197,7 +204,7 @@ class SoraEmulator:
             size=size,
             remixed_from=remixed_from,
         )
-        with self._lock:
+        with self.lock:
             self.videos[video.id] = video
         return video
 
@@ -224,7 +231,7 @@ class SoraEmulator:
         if (denied := self._auth(request)) is not None:
             return denied
         limit = int(request.query_params.get("limit", "20"))
-        with self._lock:
+        with self.lock:
             ordered = sorted(
                 self.videos.values(),
                 key=lambda v: v.created_at,
@@ -245,7 +252,7 @@ class SoraEmulator:
     async def retrieve(self, request: Request) -> Response:
         if (denied := self._auth(request)) is not None:
             return denied
-        with self._lock:
+        with self.lock:
             video = self.videos.get(request.path_params["video_id"])
             if video is None:
                 return self._error(404, "Video not found", "video_not_found")
@@ -286,3 +293,10 @@ class SoraEmulator:
             remixed_from=source.id,
         )
         return self._ok(remixed.as_json())
+
+
+@pytest.fixture(scope="session")
+def sora_server() -> Iterator[SoraEmulator]:
+    """The OpenAI Videos API emulator on loopback, shared by the session (reset it per test)."""
+    with serve(SoraEmulator()) as emulator:
+        yield emulator
