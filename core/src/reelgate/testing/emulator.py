@@ -139,7 +139,7 @@ def faulty(operation: str) -> Callable[[Handler], Handler]:
 class BackgroundServer:
     """Runs an ASGI app under uvicorn in a background thread on 127.0.0.1 and a free port."""
 
-    def __init__(self, app: Any, lifespan: str = "off") -> None:
+    def __init__(self, app: Any, lifespan: Literal["auto", "on", "off"] = "off") -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
