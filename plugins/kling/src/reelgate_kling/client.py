@@ -13,7 +13,8 @@ import httpx
 import jwt
 
 from reelgate.errors import ProviderUnavailableError
-from reelgate_kling.errors import PROVIDER, error_for, retry_after_seconds, transport_error
+from reelgate.http_errors import http_boundary, retry_after_seconds
+from reelgate_kling.errors import PROVIDER, error_for
 
 TOKEN_TTL_SECONDS = 1800
 TOKEN_REFRESH_MARGIN_SECONDS = 300
@@ -74,12 +75,10 @@ class KlingClient:
             "Content-Type": "application/json",
         }
         async with self._client() as client:
-            try:
+            with http_boundary(PROVIDER, during):
                 response = await client.request(
                     method, f"{self.base_url}{path}", json=json, headers=headers, timeout=TIMEOUT
                 )
-            except httpx.HTTPError as exc:
-                raise transport_error(exc, during) from exc
         try:
             body = response.json()
         except ValueError:
@@ -98,7 +97,7 @@ class KlingClient:
                 code if isinstance(code, int) else None,
                 str(body.get("message", "")),
                 body.get("request_id"),
-                retry_after_seconds(response),
+                retry_after_seconds(response.headers),
             )
         data: dict[str, Any] = body["data"]
         return data
@@ -106,11 +105,9 @@ class KlingClient:
     async def stream(self, url: str, chunk_bytes: int = 1 << 20) -> AsyncIterator[bytes]:
         """The bytes at a result URL (a CDN link: no auth header is sent)."""
         async with self._client() as client:
-            try:
+            with http_boundary(PROVIDER, "download"):
                 async with client.stream("GET", url, timeout=TIMEOUT) as response:
                     if response.status_code != 200:
                         raise error_for(response.status_code, None, "video download failed", None)
                     async for chunk in response.aiter_bytes(chunk_bytes):
                         yield chunk
-            except httpx.HTTPError as exc:
-                raise transport_error(exc, "download") from exc

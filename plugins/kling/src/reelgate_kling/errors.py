@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from reelgate.errors import (
     ContentRejectedError,
     ProviderError,
@@ -13,7 +11,6 @@ from reelgate.errors import (
     ProviderUnavailableError,
     RateLimitedError,
     ReelgateError,
-    SubmissionNotAcceptedError,
     ValidationError,
 )
 
@@ -25,14 +22,6 @@ _INVALID = {1200, 1201}
 _TRANSIENT = {5000, 5001, 5002}
 _ACCOUNT = {1100, 1101, 1102, 1103, 1304}
 CONTENT_WORDS = ("risk", "content", "policy", "sensitive", "safety")
-
-
-def retry_after_seconds(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def error_for(
@@ -72,14 +61,6 @@ def error_for(
     if status == 429:
         return RateLimitedError(text, retry_after=retry_after, **details)
     return ProviderError(text, **details)
-
-
-def transport_error(exc: httpx.HTTPError, during: str) -> ReelgateError:
-    """A transport failure. A refused connection proves nothing was sent."""
-    message = f"KlingAI could not be reached during {during}: {type(exc).__name__}"
-    if isinstance(exc, httpx.ConnectError):
-        return SubmissionNotAcceptedError(message, provider=PROVIDER)
-    return ProviderUnavailableError(message, provider=PROVIDER)
 
 
 def is_content_failure(message: str) -> bool:
