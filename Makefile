@@ -30,4 +30,4 @@ test: sync
 lint: sync
 	$(UV) run --locked ruff check .
 	$(UV) run --locked ruff format --check .
-	$(UV) run --locked mypy core/src plugins/*/src flows/src api/src
+	$(UV) run --locked mypy core/src plugins/*/src flows/src api/src examples/*/src

@@ -40,3 +40,18 @@ def test_hook_is_documented_with_its_signature(name: str) -> None:
     text = DOC.read_text()
     assert f"## `{name}`" in text, f"{name} has no section in {DOC.name}"
     assert documented_signature(name) in text, documented_signature(name)
+
+
+WRITING = DOC.with_name("writing-a-plugin.md")
+EXAMPLE = DOC.parents[1] / "examples" / "reelgate-example"
+
+
+def test_every_excerpt_of_the_plugin_guide_is_in_the_example_plugin() -> None:
+    """The guide quotes the example plugin; an excerpt that drifted from it fails here."""
+    sources = "\n".join(
+        path.read_text() for path in sorted(EXAMPLE.rglob("*")) if path.suffix in (".py", ".toml")
+    )
+    excerpts = re.findall(r"```(?:python|toml)\n(.*?)```", WRITING.read_text(), re.S)
+    assert len(excerpts) >= 5
+    for excerpt in excerpts:
+        assert excerpt in sources, excerpt

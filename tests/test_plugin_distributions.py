@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "reelgate-example"
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv") or "uv"
 
 ACME_PLUGIN = '''
@@ -136,6 +137,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for dist, (module, entry, source) in sources.items():
         folder = make_distribution(src, dist, module, entry, source)
         check(run(UV, "build", "--wheel", "-o", str(out), str(folder)))
+    check(run(UV, "build", "--wheel", "-o", str(out), str(EXAMPLE)))
     return {path.name.split("-")[0].replace("_", "-"): path for path in out.glob("*.whl")}
 
 
@@ -249,21 +251,28 @@ def test_a_duplicate_alias_stops_start_up_naming_both_distributions(
     assert "acme-reelgate" in message and "clash-reelgate" in message and "'acme'" in message
 
 
-EMULATOR_REQUIREMENTS = {"kling": ("pyjwt",), "sora": ("python-multipart",), "veo": ()}
+EMULATOR_REQUIREMENTS = {"kling": ("pyjwt",), "sora": ("python-multipart",)}
 """What a plugin's emulator needs beyond reelgate-core's testing kit."""
+TEST_FOLDERS = {
+    "local": ROOT / "plugins" / "local" / "tests",
+    "kling": ROOT / "plugins" / "kling" / "tests",
+    "sora": ROOT / "plugins" / "sora" / "tests",
+    "veo": ROOT / "plugins" / "veo" / "tests",
+    "example": EXAMPLE / "tests",
+}
 
 
-@pytest.mark.parametrize("plugin", ["local", "kling", "sora", "veo"])
+@pytest.mark.parametrize("plugin", list(TEST_FOLDERS))
 def test_a_plugin_passes_its_tests_alone(
     wheels: dict[str, Path], tmp_path: Path, plugin: str
 ) -> None:
     """Only the plugin's wheel and reelgate-core's with its testing kit: no flows, no Prefect,
-    nothing from the workspace's tests."""
+    nothing from the workspace's tests. ``example`` is the example plugin of the docs."""
     core = f"reelgate-core[testing] @ {wheels['reelgate-core'].as_uri()}"
     python = make_venv(
         tmp_path, core, str(wheels[f"reelgate-{plugin}"]), *EMULATOR_REQUIREMENTS.get(plugin, ())
     )
-    shutil.copytree(ROOT / "plugins" / plugin / "tests", tmp_path / "plugin_tests")
+    shutil.copytree(TEST_FOLDERS[plugin], tmp_path / "plugin_tests")
     result = run(
         str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "plugin_tests", cwd=tmp_path
     )

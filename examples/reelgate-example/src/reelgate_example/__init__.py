@@ -1,0 +1,1 @@
+"""reelgate-example: a complete example provider plugin (see README.md)."""
