@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from reelgate.errors import ProviderError
 from reelgate.jobs import Failed, JobError, JobKind, Running
 from reelgate.specs import Capabilities
-from reelgate.testing import FakeProvider
+from reelgate.testing import FakeProvider, request_body
 from reelgate.testing.fake import FAKE_MODEL
 from reelgate_api.app import create_app
 from reelgate_api.settings import ApiSettings
@@ -30,11 +30,8 @@ async def client(fake: FakeProvider) -> AsyncIterator[AsyncTestClient[Any]]:
 
 
 def body(model: str = "local", **video: Any) -> dict[str, Any]:
-    return {
-        "prompt": "a lighthouse at dusk",
-        "customer_id": "api-1",
-        "settings": {"video": {"model": model, "duration_seconds": 1, **video}},
-    }
+    video = {"duration_seconds": 1, **video}
+    return request_body("a lighthouse at dusk", customer_id="api-1", model=model, **video)
 
 
 async def test_generate_answers_the_seed_envelope_with_a_served_url(

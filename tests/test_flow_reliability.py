@@ -3,6 +3,8 @@ engine with the scripted fake provider (it counts every paid submission)."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from reelgate.errors import (
@@ -16,21 +18,13 @@ from reelgate.errors import (
     UnknownModelError,
 )
 from reelgate.jobs import Failed, JobError, JobKind, Running
-from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.requests import ExtendRequest
 from reelgate.specs import Capabilities
-from reelgate.testing import FakeProvider
+from reelgate.testing import FakeProvider, make_request
 from reelgate.testing.fake import FAKE_MODEL
 from reelgate_flows.flows import extend_video, generate_video
 
-
-def request(prompt: str = "a comet over the sea", **video: object) -> GenerateRequest:
-    return GenerateRequest.model_validate(
-        {
-            "prompt": prompt,
-            "customer_id": "acme-2",
-            "settings": {"video": {"model": "fake", "duration_seconds": 1, **video}},
-        }
-    )
+request = functools.partial(make_request, customer_id="acme-2", model="fake", duration_seconds=1)
 
 
 async def test_rate_limited_submission_is_retried_and_paid_once(fake: FakeProvider) -> None:

@@ -5,6 +5,7 @@ storage."""
 from __future__ import annotations
 
 import base64
+import functools
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -13,7 +14,7 @@ import pytest
 
 from reelgate.errors import StorageError, TooLargeError
 from reelgate.requests import ExtendRequest, GenerateRequest
-from reelgate.testing import FakeProvider, make_png
+from reelgate.testing import FakeProvider, make_png, make_request
 from reelgate_flows.flows import extend_video, generate_video
 from tests.support import probe_mp4
 
@@ -29,14 +30,7 @@ ENVELOPE_DATA_KEYS = {
 }
 
 
-def request(prompt: str = "a paper lantern over a lake", **video: object) -> GenerateRequest:
-    return GenerateRequest.model_validate(
-        {
-            "prompt": prompt,
-            "customer_id": "acme-1",
-            "settings": {"video": {"model": "local", "duration_seconds": 2, **video}},
-        }
-    )
+request = functools.partial(make_request, customer_id="acme-1", model="local", duration_seconds=2)
 
 
 def local_path(url: str) -> Path:

@@ -3,28 +3,25 @@ counting paid tasks at the emulator."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
 from kling_emulator import KlingEmulator
 
 from reelgate.errors import ProviderUnavailableError
-from reelgate.requests import GenerateRequest
+from reelgate.testing import make_request
 from reelgate.testing.emulator import Fault
 from reelgate_flows.flows import generate_video
 from tests.support import probe_mp4
 
-
-def request(prompt: str = "lanterns on a river") -> GenerateRequest:
-    return GenerateRequest.model_validate(
-        {
-            "prompt": prompt,
-            "customer_id": "kling-user",
-            "settings": {
-                "video": {"model": "kling-v2-6", "duration_seconds": 5, "aspect_ratio": "9:16"}
-            },
-        }
-    )
+request = functools.partial(
+    make_request,
+    customer_id="kling-user",
+    model="kling-v2-6",
+    duration_seconds=5,
+    aspect_ratio="9:16",
+)
 
 
 async def test_generate_through_the_flow(kling: KlingEmulator) -> None:

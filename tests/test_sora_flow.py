@@ -3,13 +3,15 @@ counting paid videos at the emulator."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
 from sora_emulator import SoraEmulator
 
 from reelgate.errors import ProviderUnavailableError
-from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.requests import ExtendRequest
+from reelgate.testing import make_request
 from reelgate.testing.emulator import Fault
 from reelgate_flows.flows import extend_video, generate_video
 from tests.support import probe_mp4
@@ -17,16 +19,9 @@ from tests.support import probe_mp4
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning:openai.*")
 
 
-def request(prompt: str = "a calico cat") -> GenerateRequest:
-    return GenerateRequest.model_validate(
-        {
-            "prompt": prompt,
-            "customer_id": "sora-user",
-            "settings": {
-                "video": {"model": "sora-2", "duration_seconds": 4, "aspect_ratio": "16:9"}
-            },
-        }
-    )
+request = functools.partial(
+    make_request, customer_id="sora-user", model="sora-2", duration_seconds=4, aspect_ratio="16:9"
+)
 
 
 async def test_generate_then_extend_through_the_flows(sora: SoraEmulator) -> None:

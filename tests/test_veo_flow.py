@@ -3,32 +3,27 @@ emulator, counting paid operations at the emulator."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
 from vertex_emulator import VertexEmulator
 
 from reelgate.errors import ContentRejectedError
-from reelgate.requests import GenerateRequest
+from reelgate.testing import make_request
 from reelgate.testing.emulator import Fault
 from reelgate_flows.flows import generate_video
 from tests.support import probe_mp4
 
-
-def request(prompt: str = "a cat surfing", **video: object) -> GenerateRequest:
-    return GenerateRequest.model_validate(
-        {
-            "prompt": prompt,
-            "customer_id": "veo-user",
-            "settings": {"video": {"duration_seconds": 8, "aspect_ratio": "16:9", **video}},
-        }
-    )
+request = functools.partial(
+    make_request, customer_id="veo-user", duration_seconds=8, aspect_ratio="16:9"
+)
 
 
 async def test_the_default_model_generates_through_the_flow(vertex: VertexEmulator) -> None:
     envelope = await generate_video(request(number_of_videos=2))
     data = envelope["data"]
-    assert (data["provider"], data["model"]) == ("gemini", "veo-3.1-fast")
+    assert (data["provider"], data["model"], data["duration"]) == ("gemini", "veo-3.1-fast", 8.0)
     assert len(data["videos"]) == 2 and vertex.submissions == 1
     for item in data["videos"]:
         assert probe_mp4(Path(item["video_url"].removeprefix("file://")))["frames"] == 24

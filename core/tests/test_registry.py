@@ -15,6 +15,7 @@ from reelgate.jobs import JobKind
 from reelgate.loader import LoadedPlugin
 from reelgate.registry import Registry
 from reelgate.requests import GenerateRequest
+from reelgate.runtime import build_runtime
 from reelgate.specs import Capabilities, ModelSpec, ProviderSpec, SettingSpec
 
 
@@ -210,3 +211,14 @@ def test_an_undeclared_operation_is_a_501() -> None:
         with pytest.raises(CapabilityNotSupportedError) as caught:
             check_request(SPEC, req(), kind)
         assert caught.value.status == 501
+
+
+def test_a_provider_is_found_by_its_name_its_plugin_or_any_of_its_models() -> None:
+    registry = build_runtime(environ={}).registry
+    for name in ("klingai", "kling", "KLING", "kling-v2-6", "kling-anything"):
+        assert registry.provider_named(name) == "klingai"
+    assert registry.provider_named("sora") == "openai"
+    assert registry.provider_named("veo") == "gemini"
+    with pytest.raises(UnknownModelError) as caught:
+        registry.provider_named("klong-ai")
+    assert "klingai" in caught.value.message and "openai" in caught.value.message

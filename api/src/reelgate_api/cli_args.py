@@ -84,7 +84,9 @@ def _add_operations_commands(commands: Any) -> None:
     limit = commands.add_parser(
         "limit", help="set how many jobs may be in flight at a provider across all workers"
     )
-    limit.add_argument("provider", help="provider name, e.g. kling")
+    limit.add_argument(
+        "provider", help="a provider (klingai), its plugin (kling) or one of its models"
+    )
     limit.add_argument("slots", type=int, help="jobs in flight at once")
 
     commands.add_parser("drain-spool", help="store spooled videos and complete their jobs")

@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 
 from reelgate.errors import ValidationError
+from reelgate.runtime import get_runtime
 from reelgate_flows.settings import Settings
 
 
@@ -108,9 +109,10 @@ async def _limit(args: argparse.Namespace, console: Console) -> int:
 
     if args.slots < 0:
         raise ValidationError("slots must be 0 or more")
+    provider = get_runtime().registry.provider_named(args.provider)
     async with get_client() as client:
-        await set_provider_limit(client, args.provider, args.slots)
-    print(f"{limit_name(args.provider)}: {args.slots} job(s) in flight at once")
+        await set_provider_limit(client, provider, args.slots)
+    print(f"{limit_name(provider)}: {args.slots} job(s) in flight at once at {provider}")
     return 0
 
 

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from reelgate.errors import PluginError, ProviderNotConfiguredError, UnknownModelError
 from reelgate.loader import LoadedPlugin, PluginFailure
+from reelgate.requests import DEFAULT_MODEL
 from reelgate.specs import ModelSpec, ProviderSpec
 
 
@@ -46,7 +47,7 @@ class Registry:
         self,
         plugins: tuple[LoadedPlugin, ...],
         failures: tuple[PluginFailure, ...] = (),
-        default_model: str = "veo-3.1-fast",
+        default_model: str = DEFAULT_MODEL,
         environ: Mapping[str, str] | None = None,
     ) -> None:
         self.failures = failures
@@ -122,6 +123,23 @@ class Registry:
             )
         spec, plugin, dist = self._providers[provider]
         return ProviderStatus(spec, plugin, dist, _missing(spec, self._settings[provider]))
+
+    def provider_named(self, name: str) -> str:
+        """The provider a user means by ``name``: a provider name (``klingai``), the plugin
+        serving it (``kling``), or any model name, alias or pattern match (``kling-v2-6``).
+        UnknownModelError naming the providers when none matches."""
+        wanted = name.strip().lower()
+        for provider, (_, plugin, _) in self._providers.items():
+            if wanted in (provider.lower(), plugin.lower()):
+                return provider
+        try:
+            return self.resolve(wanted).spec.provider.name
+        except UnknownModelError:
+            raise UnknownModelError(
+                f"no provider or model named {name!r}; providers: "
+                f"{', '.join(sorted(self._providers)) or 'none installed'}",
+                model=name,
+            ) from None
 
     def plugin_for_provider(self, provider: str) -> str:
         return self.provider_status(provider).plugin

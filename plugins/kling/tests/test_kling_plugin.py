@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from typing import Any
+import functools
 
 import jwt
 import pytest
 from kling_emulator import KlingEmulator
 from reelgate_kling.client import TOKEN_REFRESH_MARGIN_SECONDS, KlingCredentials
 
-from reelgate import GenerateRequest, ImageInput, Succeeded
+from reelgate import ImageInput, Succeeded
 from reelgate.errors import (
     ContentRejectedError,
     ProviderError,
@@ -24,22 +24,14 @@ from reelgate.errors import (
 )
 from reelgate.jobs import Failed, Running
 from reelgate.runtime import Runtime, build_runtime
-from reelgate.testing import make_png
+from reelgate.testing import make_png, make_request
 from reelgate.testing import poll_until_done as finish
 from reelgate.testing import submit_now as submit
 from reelgate.testing.emulator import Fault
 
-
-def request(prompt: str = "a koi pond at dawn", **video: Any) -> GenerateRequest:
-    return GenerateRequest.model_validate(
-        {
-            "prompt": prompt,
-            "customer_id": "c1",
-            "settings": {
-                "video": {"model": "kling", "duration_seconds": 5, "aspect_ratio": "16:9", **video}
-            },
-        }
-    )
+request = functools.partial(
+    make_request, customer_id="c1", model="kling", duration_seconds=5, aspect_ratio="16:9"
+)
 
 
 def test_tokens_are_hs256_jwts_refreshed_before_expiry() -> None:
@@ -63,7 +55,7 @@ def test_text_request_mapping(kling: KlingEmulator, kling_runtime: Runtime) -> N
     body = kling.bodies[-1]
     assert body == {
         "model_name": "kling-v2-6",
-        "prompt": "a koi pond at dawn",
+        "prompt": "a paper boat on a pond",
         "duration": "5",
         "mode": "pro",
         "external_task_id": "sub-1",

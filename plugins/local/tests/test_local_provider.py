@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import struct
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import reelgate_local.plugin as local_plugin
 from reelgate import GenerateRequest, ImageInput, ProviderJob, Succeeded, VideoInput
 from reelgate.requests import ExtendRequest
 from reelgate.runtime import Runtime, build_runtime
-from reelgate.testing import make_png
+from reelgate.testing import make_png, make_request
 
 
 @pytest.fixture
@@ -25,14 +26,7 @@ def runtime(tmp_path: Path) -> Runtime:
     )
 
 
-def _request(prompt: str = "a lighthouse at dusk", **video: Any) -> GenerateRequest:
-    return GenerateRequest.model_validate(
-        {
-            "prompt": prompt,
-            "customer_id": "c1",
-            "settings": {"video": {"model": "local", "duration_seconds": 1, **video}},
-        }
-    )
+_request = functools.partial(make_request, customer_id="c1", model="local", duration_seconds=1)
 
 
 async def _finish(runtime: Runtime, job: ProviderJob) -> Succeeded:

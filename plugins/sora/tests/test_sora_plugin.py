@@ -4,16 +4,16 @@ hints and timeout, every fault mode, and never a second paid video."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from PIL import Image
 from reelgate_sora.images import fit_image
 from sora_emulator import SoraEmulator
 
-from reelgate import GenerateRequest, ImageInput, Succeeded
+from reelgate import ImageInput, Succeeded
 from reelgate.errors import (
     ContentRejectedError,
     JobTimeoutError,
@@ -24,7 +24,7 @@ from reelgate.errors import (
 )
 from reelgate.jobs import Failed, Running
 from reelgate.runtime import Runtime, build_runtime
-from reelgate.testing import make_png
+from reelgate.testing import make_png, make_request
 from reelgate.testing import poll_until_done as finish
 from reelgate.testing import submit_now as submit
 from reelgate.testing.emulator import Fault
@@ -32,22 +32,15 @@ from reelgate.testing.emulator import Fault
 pytestmark = pytest.mark.filterwarnings("error::DeprecationWarning")
 
 
-def request(prompt: str = "a calico cat", **video: Any) -> GenerateRequest:
-    return GenerateRequest.model_validate(
-        {
-            "prompt": prompt,
-            "customer_id": "c1",
-            "settings": {
-                "video": {"model": "sora", "duration_seconds": 8, "aspect_ratio": "16:9", **video}
-            },
-        }
-    )
+request = functools.partial(
+    make_request, customer_id="c1", model="sora", duration_seconds=8, aspect_ratio="16:9"
+)
 
 
 def test_text_request_mapping(sora: SoraEmulator, sora_runtime: Runtime) -> None:
     job = submit(sora_runtime, request())
     assert sora.uploads[-1] == {
-        "prompt": "a calico cat",
+        "prompt": "a paper boat on a pond",
         "model": "sora-2",
         "seconds": "8",
         "size": "1280x720",

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from vertex_emulator import VertexEmulator
 
-from reelgate import ExtendRequest, GenerateRequest, ImageInput, Succeeded, VideoInput
+from reelgate import ExtendRequest, ImageInput, Succeeded, VideoInput
 from reelgate.errors import (
     ContentRejectedError,
     ProviderError,
@@ -23,23 +24,15 @@ from reelgate.errors import (
 )
 from reelgate.jobs import Failed, Running
 from reelgate.runtime import Runtime, build_runtime
-from reelgate.testing import download_now, make_png
+from reelgate.testing import download_now, make_png, make_request
 from reelgate.testing import poll_until_done as finish
 from reelgate.testing import submit_now as submit
 from reelgate.testing.emulator import Fault
 from reelgate.testing.media import sample_mp4
 
-
-def request(prompt: str = "a cat surfing", **video: Any) -> GenerateRequest:
-    return GenerateRequest.model_validate(
-        {
-            "prompt": prompt,
-            "customer_id": "c1",
-            "settings": {
-                "video": {"model": "veo", "duration_seconds": 8, "aspect_ratio": "16:9", **video}
-            },
-        }
-    )
+request = functools.partial(
+    make_request, customer_id="c1", model="veo", duration_seconds=8, aspect_ratio="16:9"
+)
 
 
 def test_text_request_mapping(vertex: VertexEmulator, veo_runtime: Runtime) -> None:
@@ -57,7 +50,7 @@ def test_text_request_mapping(vertex: VertexEmulator, veo_runtime: Runtime) -> N
     )
     assert vertex.requests[-1] == ("create", "publishers/google/models/veo-3.1-fast-generate-001")
     body = vertex.bodies[-1]
-    assert body["instances"] == [{"prompt": "a cat surfing"}]
+    assert body["instances"] == [{"prompt": "a paper boat on a pond"}]
     assert body["parameters"] == {
         "sampleCount": 2,
         "durationSeconds": 8,

@@ -99,8 +99,23 @@ class VertexEmulator(ProviderEmulator):
                     401, "Request had invalid authentication credentials.", "UNAUTHENTICATED"
                 )
         elif request.headers.get("x-goog-api-key") != self.api_key:
-            return self._error(
-                403, "API key not valid. Please pass a valid API key.", "PERMISSION_DENIED"
+            # As Google answers a wrong key: 400, not 401/403, with reason API_KEY_INVALID.
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": 400,
+                        "message": "API key not valid. Please pass a valid API key.",
+                        "status": "INVALID_ARGUMENT",
+                        "details": [
+                            {
+                                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                "reason": "API_KEY_INVALID",
+                                "domain": "googleapis.com",
+                            }
+                        ],
+                    }
+                },
+                status_code=400,
             )
         return None
 

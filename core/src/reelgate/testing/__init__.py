@@ -7,6 +7,7 @@ and the media helpers work without pytest installed.
 
 from typing import TYPE_CHECKING, Any
 
+from reelgate.testing.builders import make_request, request_body
 from reelgate.testing.calls import download_now, poll_until_done, submit_now
 from reelgate.testing.fake import FakeProvider
 from reelgate.testing.media import make_png, minimal_mp4
@@ -28,7 +29,9 @@ __all__ = [
     "ProviderConformance",
     "download_now",
     "make_png",
+    "make_request",
     "minimal_mp4",
     "poll_until_done",
+    "request_body",
     "submit_now",
 ]

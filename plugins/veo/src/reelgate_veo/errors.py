@@ -53,11 +53,16 @@ def _is_transport(exc: Exception) -> bool:
     return module.startswith(("httpx", "httpcore", "aiohttp", "google.auth"))
 
 
+def _is_key_refusal(exc: genai_errors.APIError, message: str) -> bool:
+    """Google answers a wrong API key with 400 INVALID_ARGUMENT, reason ``API_KEY_INVALID``."""
+    return "API_KEY_INVALID" in str(exc.details) or "api key not valid" in message.lower()
+
+
 def _from_api_error(exc: genai_errors.APIError) -> ReelgateError:
     code = int(exc.code or 0)
     message = str(exc.message or exc.status or "")
     details: dict[str, Any] = {"provider": PROVIDER, "provider_code": str(exc.status or code)}
-    if code in (401, 403):
+    if code in (401, 403) or (code == 400 and _is_key_refusal(exc, message)):
         return ProviderNotConfiguredError(
             f"Vertex AI refused the credentials ({code} {exc.status}): check GOOGLE_API_KEY, "
             "or GOOGLE_CLOUD_PROJECT/GOOGLE_CLOUD_LOCATION and the credentials",

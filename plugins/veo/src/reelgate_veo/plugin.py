@@ -105,8 +105,10 @@ async def _submit(
         raise ProviderError(
             "Vertex AI accepted the job without an operation name", provider=PROVIDER
         )
+    # Veo's answer carries no duration: the one asked for is what it renders (4/6/8 s).
     return Submission(
         provider_job_id=operation.name,
+        state={"duration_seconds": request.video.duration_seconds},
     )
 
 
@@ -187,6 +189,7 @@ async def reelgate_poll(job: ProviderJob, ctx: ProviderContext) -> JobStatus:
                 provider_video_id=f"{job.provider_job_id}#{index}",
                 uri=generated.video.uri if generated.video else None,
                 mime_type=(generated.video.mime_type if generated.video else None) or "video/mp4",
+                duration_seconds=_float_or_none(job.state.get("duration_seconds")),
             )
             for index, generated in enumerate(videos)
         ]
@@ -233,3 +236,7 @@ async def _gcs_stream(uri: str, ctx: ProviderContext) -> AsyncIterator[bytes]:
                     yield chunk
         except httpx.HTTPError as exc:
             raise translate(exc, "download") from exc
+
+
+def _float_or_none(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
