@@ -88,8 +88,11 @@ def test_models_lists_models_providers_and_configuration(tmp_path: Path) -> None
         ("kling-v2-6", "KLING_ACCESS_KEY"),
     ):
         assert not by_id[model]["configured"] and variable in by_id[model]["missing_settings"]
-    table = reelgate("models", cwd=tmp_path, env={"COLUMNS": "200"})
-    assert table.returncode == 0 and "local" in table.stderr
+    table = reelgate("models", cwd=tmp_path, env={"COLUMNS": "80"})
+    lines = table.stderr.splitlines()
+    assert table.returncode == 0 and max(len(line) for line in lines) <= 80
+    for model in report["models"]:  # every model id whole, at the start of its block
+        assert any(line.startswith(f"{model['id']} ") for line in lines), model["id"]
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ def _compact(values: list[int]) -> str:
 
 
 def model_lines(model: dict[str, Any]) -> list[str]:
-    """The lines of one model's block (rich markup)."""
+    """The lines of one model's block (rich markup), each under 80 columns."""
     caps = model["capabilities"]
     title = f"[bold]{escape(model['id'])}[/bold]" + (" (default)" if model["default"] else "")
     if model["configured"]:
@@ -27,24 +27,22 @@ def model_lines(model: dict[str, Any]) -> list[str]:
         state = "[yellow]not configured:[/yellow] set " + escape(
             " ".join(model["missing_settings"])
         )
-    names = model["aliases"] + model["patterns"]
-    does = [
-        ", ".join(sorted(caps["kinds"])),
-        f"{_compact(sorted(caps['durations']))} s",
-        ", ".join(caps["aspect_ratios"]),
-    ]
-    if caps["resolutions"]:
-        does.append(", ".join(caps["resolutions"]))
+    does = [", ".join(sorted(caps["kinds"])), f"{_compact(sorted(caps['durations']))} s"]
     if caps["audio"]:
         does.append("audio")
     if caps["max_videos"] > 1:
         does.append(f"up to {caps['max_videos']} videos")
     if caps["cancel"]:
         does.append("cancel")
-    lines = [f"{title}  {escape(model['provider'])} · {state}"]
+    shapes = [", ".join(caps["aspect_ratios"])]
+    if caps["resolutions"]:
+        shapes.append(", ".join(caps["resolutions"]))
+    lines = [f"{title} · {escape(model['provider'])}", f"  {state}"]
+    names = model["aliases"] + model["patterns"]
     if names:
         lines.append("  names: " + escape(", ".join(names)))
-    lines.append("  " + escape(" · ".join(does)))
+    lines.append("  does: " + escape(" · ".join(does)))
+    lines.append("  shapes: " + escape(" · ".join(shapes)))
     return lines
 
 
