@@ -69,11 +69,7 @@ class DeploymentRunner:
         self._thread.stop()
 
     async def warm_up(self) -> None:
-        async def ping() -> None:
-            async with get_client() as client:
-                await client.api_healthcheck()
-
-        await self._thread.run(ping())
+        await self._thread.ping_prefect()
 
     async def _deployment_id(self, flow_name: str) -> uuid.UUID:
         if flow_name not in self._deployment_ids:
@@ -85,10 +81,7 @@ class DeploymentRunner:
         return self._deployment_ids[flow_name]
 
     async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
-        async def create(tags: list[str]) -> str:
-            return await self._create_run(request, idempotency_key, tags)
-
-        return await self._thread.run(self._thread.admit(request, idempotency_key, create))
+        return await self._thread.start_job(request, idempotency_key, self._create_run)
 
     async def _create_run(
         self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]

@@ -109,12 +109,7 @@ class InProcessExecutor:
 
     async def warm_up(self) -> None:
         """Reach (or start) the Prefect API, then resume this owner's unfinished runs."""
-
-        async def ping() -> None:
-            async with get_client() as client:
-                await client.api_healthcheck()
-
-        await self._thread.run(ping())
+        await self._thread.ping_prefect()
         if self.owner:
             await self.resume()
 
@@ -169,11 +164,7 @@ class InProcessExecutor:
 
     async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
         """Create the job's flow run (once per idempotency key) and queue it."""
-
-        async def create(tags: list[str]) -> str:
-            return await self._create_run(request, idempotency_key, tags)
-
-        return await self._thread.run(self._thread.admit(request, idempotency_key, create))
+        return await self._thread.start_job(request, idempotency_key, self._create_run)
 
     async def _create_run(
         self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]

@@ -25,6 +25,8 @@ from reelgate_flows.idempotency import body_tag, key_tag
 
 T = TypeVar("T")
 EndHook = Callable[[str], Coroutine[Any, Any, None]]
+CreateRun = Callable[[GenerateRequest, str | None, list[str]], Awaitable[str]]
+"""Creates a job's run from its request, idempotency key and tags; returns the job id."""
 
 
 class JobRunner(Protocol):
@@ -91,16 +93,29 @@ class LoopThread:
             self._hook_tasks.add(task)
             task.add_done_callback(self._hook_tasks.discard)
 
+    async def ping_prefect(self) -> None:
+        """Reach (or start) the Prefect API, from the loop."""
+
+        async def ping() -> None:
+            async with get_client() as client:
+                await client.api_healthcheck()
+
+        await self.run(ping())
+
+    async def start_job(
+        self, request: GenerateRequest, idempotency_key: str | None, create: CreateRun
+    ) -> str:
+        """:meth:`admit` on the loop, awaited from another loop."""
+        return await self.run(self.admit(request, idempotency_key, create))
+
     async def admit(
-        self,
-        request: GenerateRequest,
-        idempotency_key: str | None,
-        create: Callable[[list[str]], Awaitable[str]],
+        self, request: GenerateRequest, idempotency_key: str | None, create: CreateRun
     ) -> str:
         """The job of ``idempotency_key`` if one exists (ConflictError if it was made from
-        another body), else ``create(tags)``'s new job. Call on the loop."""
+        another body), else the id of ``create(request, idempotency_key, tags)``'s new job.
+        Call on the loop."""
         if idempotency_key is None:
-            return await create([])
+            return await create(request, None, [])
         tag_of_key, tag_of_body = key_tag(idempotency_key), body_tag(request)
         lock = self._key_locks.setdefault(tag_of_key, asyncio.Lock())
         async with lock:
@@ -116,4 +131,4 @@ class LoopThread:
                         job_id=str(earlier[0].id),
                     )
                 return str(earlier[0].id)
-            return await create([tag_of_key, tag_of_body])
+            return await create(request, idempotency_key, [tag_of_key, tag_of_body])

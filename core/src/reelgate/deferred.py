@@ -6,14 +6,12 @@ costs every command that time. A :class:`DeferredPlugin` declares its models at 
 imports the module implementing the operation hooks only when one is called::
 
     # reelgate_acme/hooks.py — the module named by the ``reelgate`` entry point
-    plugin = DeferredPlugin(
-        "reelgate_acme.plugin",  # holds async def reelgate_generate(...), reelgate_poll(...), ...
-        models=MODELS,
-        hooks=("reelgate_generate", "reelgate_poll", "reelgate_download"),
-    )
+    # holds async def reelgate_generate(...), reelgate_poll(...), reelgate_download(...)
+    plugin = DeferredPlugin("reelgate_acme.plugin", models=MODELS)
 
-``hooks`` names the operation hooks the module implements (they are what the capability check
-at load time sees); the module's functions keep the hookspec signatures.
+The deferred plugin offers the operation hooks the models' capabilities require (poll,
+download, the submit hook of every declared kind, cancel when declared), or those named by
+``hooks``; the module's functions keep the hookspec signatures.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ from typing import Any
 
 from reelgate.context import ProviderContext
 from reelgate.errors import PluginError
-from reelgate.hookspecs import OPERATION_HOOKS, hookimpl
+from reelgate.hookspecs import OPERATION_HOOKS, hookimpl, required_hooks
 from reelgate.jobs import JobStatus, ProviderJob, Submission, VideoRef
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
@@ -35,8 +33,14 @@ from reelgate.specs import ModelSpec
 class DeferredPlugin:
     """See the module docstring."""
 
-    def __init__(self, module: str, *, models: Sequence[ModelSpec], hooks: Iterable[str]) -> None:
-        wanted = set(hooks)
+    def __init__(
+        self, module: str, *, models: Sequence[ModelSpec], hooks: Iterable[str] | None = None
+    ) -> None:
+        wanted = (
+            set(hooks)
+            if hooks is not None
+            else set().union(*(required_hooks(spec) for spec in models))
+        )
         unknown = wanted - set(OPERATION_HOOKS)
         if unknown:
             raise PluginError(f"not reelgate operation hooks: {sorted(unknown)}")

@@ -49,6 +49,16 @@ SUBMIT_HOOKS: Mapping[JobKind, str] = MappingProxyType(
 """The submit hook of each job kind: a model declaring a kind must implement its hook."""
 
 
+def required_hooks(spec: ModelSpec) -> set[str]:
+    """The operation hooks a plugin serving ``spec`` must implement: poll and download, the
+    submit hook of every declared kind, and cancel when it declares cancel."""
+    required = {"reelgate_poll", "reelgate_download"}
+    required |= {SUBMIT_HOOKS[kind] for kind in spec.capabilities.kinds}
+    if spec.capabilities.cancel:
+        required.add("reelgate_cancel")
+    return required
+
+
 @hookspec
 def reelgate_models() -> Sequence[ModelSpec]:  # type: ignore[empty-body]
     """Return the models this plugin serves (an empty sequence for non-provider plugins)."""

@@ -119,11 +119,7 @@ def _register(pm: pluggy.PluginManager, name: str, dist: str, obj: Any) -> Loade
 
 
 def _check_capabilities_against_hooks(spec: ModelSpec, implemented: set[str]) -> None:
-    required = {"reelgate_poll", "reelgate_download"}
-    required |= {hookspecs.SUBMIT_HOOKS[kind] for kind in spec.capabilities.kinds}
-    if spec.capabilities.cancel:
-        required.add("reelgate_cancel")
-    missing = sorted(required - implemented)
+    missing = sorted(hookspecs.required_hooks(spec) - implemented)
     if missing:
         raise TypeError(
             f"model {spec.id!r} declares capabilities whose hooks are not implemented: {missing}"

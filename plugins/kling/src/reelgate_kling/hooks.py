@@ -6,14 +6,4 @@ from __future__ import annotations
 from reelgate.deferred import DeferredPlugin
 from reelgate_kling.spec import MODELS
 
-plugin = DeferredPlugin(
-    "reelgate_kling.plugin",
-    models=MODELS,
-    hooks=(
-        "reelgate_generate",
-        "reelgate_generate_from_image",
-        "reelgate_extend",
-        "reelgate_poll",
-        "reelgate_download",
-    ),
-)
+plugin = DeferredPlugin("reelgate_kling.plugin", models=MODELS)
