@@ -23,7 +23,7 @@ def is_loopback(host: str) -> bool:
 
 def serve(host: str, port: int, console: Console) -> int:
     """Serve until interrupted. Without API keys only loopback is bound."""
-    settings = ApiSettings()
+    settings = ApiSettings.current()
     if not is_loopback(host) and not ApiKeys.from_settings(settings).enabled:
         console.print(
             f"[red]refusing to bind {host}:[/red] the API has no API keys configured, "
