@@ -246,6 +246,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         return File(path, media_type="video/mp4", content_disposition_type="inline")
 
     async def start() -> None:
+        get_runtime()  # plugins load before the first request is checked against them
         runner.start()
         await runner.warm_up()
 
