@@ -66,6 +66,20 @@ async def test_transient_poll_and_download_failures_are_retried(fake: FakeProvid
     assert envelope["success"] and fake.submissions == 1
 
 
+async def test_retry_settings_are_read_when_the_job_runs(
+    fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No step's retries are frozen at import: the process's settings of the moment apply."""
+    monkeypatch.setenv("REELGATE_STEP_RETRIES", "0")
+    fake.download_errors = [ProviderUnavailableError("reset")]
+    with pytest.raises(ProviderUnavailableError):
+        await generate_video(request())
+    monkeypatch.setenv("REELGATE_STEP_RETRIES", "2")
+    fake.download_errors = [ProviderUnavailableError("reset")]
+    envelope = await generate_video(request())
+    assert envelope["success"] and fake.submissions == 2
+
+
 async def test_content_rejection_is_a_400_and_never_retried(fake: FakeProvider) -> None:
     with pytest.raises(ContentRejectedError) as caught:
         await generate_video(request("a forbidden thing"))
