@@ -124,3 +124,30 @@ async def test_an_extend_of_an_unfinished_job_is_refused_at_once(
             await asyncio.sleep(0.1)
         extended = (await client.post("/video/extend", json=extend)).json()
         assert extended["code"] == 200 and extended["data"]["model"] == "fake"
+
+
+def test_a_backfill_of_only_invalid_items_is_refused_without_prefect(tmp_path: Path) -> None:
+    source = tmp_path / "items.jsonl"
+    source.write_text(
+        "\n".join(json.dumps(body(video)) for video, _ in BAD_SETTINGS.values()) + "\n"
+    )
+    script = (
+        "import sys\nfrom reelgate_api.cli import main\n"
+        f"code = main(['backfill', {str(source)!r}])\n"
+        "print('prefect imported:', 'prefect' in sys.modules, file=sys.stderr)\n"
+        "sys.exit(code)\n"
+    )
+    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    report = json.loads(done.stdout)
+    assert done.returncode == 2 and report["counts"] == {"invalid": len(BAD_SETTINGS)}
+    assert "prefect imported: False" in done.stderr
+    assert all(item["error"] for item in report["items"])

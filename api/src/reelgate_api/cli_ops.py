@@ -125,6 +125,16 @@ async def _drain(args: argparse.Namespace, console: Console) -> int:
 
 
 async def _backfill(args: argparse.Namespace, console: Console) -> int:
+    """Checks every item first: when none is valid, the report says why and no run starts."""
+    from reelgate_flows.backfill_items import outcome, parse_items, read_source
+
+    items = parse_items(read_source(args.source))
+    if all(item.request is None for item in items):
+        invalid = [outcome(item, "invalid", error=item.problem) for item in items]
+        report = {"name": args.name, "counts": {"invalid": len(items)}, "items": invalid}
+        print(json.dumps(report, indent=2))
+        return 2
+
     from reelgate_flows.backfill import backfill
 
     report = await backfill(source=args.source, name=args.name, max_concurrent=args.max_concurrent)

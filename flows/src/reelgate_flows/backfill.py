@@ -25,7 +25,7 @@ from prefect.client.schemas.objects import StateType
 
 from reelgate.errors import ReelgateError, ValidationError
 from reelgate.requests import ExtendRequest
-from reelgate_flows.backfill_items import Item, parse_items, read_source
+from reelgate_flows.backfill_items import Item, outcome, parse_items, read_source
 from reelgate_flows.flows import extend_video, generate_video
 from reelgate_flows.idempotency import body_tag, key_tag
 
@@ -45,19 +45,15 @@ async def _earlier_success(key: str) -> dict[str, Any] | None:
     return result if isinstance(result, dict) else None
 
 
-def _outcome(item: Item, status: str, **fields: Any) -> dict[str, Any]:
-    return {"index": item.index, "key": item.key, "status": status, **fields}
-
-
 async def _run_item(item: Item, name: str, slots: asyncio.Semaphore) -> dict[str, Any]:
     if item.request is None:
-        return _outcome(item, "invalid", error=item.problem)
+        return outcome(item, "invalid", error=item.problem)
     key = f"backfill:{name}:{item.key}"
     async with slots:
         earlier = await _earlier_success(key)
         if earlier is not None:
             data = earlier.get("data", {})
-            return _outcome(
+            return outcome(
                 item, "skipped", job_id=data.get("job_id"), video_url=data.get("video_url")
             )
         child = extend_video if isinstance(item.request, ExtendRequest) else generate_video
@@ -66,10 +62,10 @@ async def _run_item(item: Item, name: str, slots: asyncio.Semaphore) -> dict[str
     job_id = str(state.state_details.flow_run_id)
     if state.is_completed():
         data = (await state.aresult()).get("data", {})
-        return _outcome(item, "succeeded", job_id=job_id, video_url=data.get("video_url"))
+        return outcome(item, "succeeded", job_id=job_id, video_url=data.get("video_url"))
     error = await state.aresult(raise_on_failure=False)
     message = error.message if isinstance(error, ReelgateError) else (state.message or "failed")
-    return _outcome(item, "failed", job_id=job_id, error=message)
+    return outcome(item, "failed", job_id=job_id, error=message)
 
 
 @flow(name="backfill", persist_result=True, validate_parameters=True, log_prints=False)
@@ -94,8 +90,8 @@ async def backfill(
     slots = asyncio.Semaphore(max_concurrent)
     outcomes = await asyncio.gather(*(_run_item(i, name, slots) for i in parse_items(raw)))
     counts: dict[str, int] = {}
-    for outcome in outcomes:
-        counts[outcome["status"]] = counts.get(outcome["status"], 0) + 1
+    for line in outcomes:
+        counts[line["status"]] = counts.get(line["status"], 0) + 1
     await acreate_table_artifact(
         table=[{k: ("" if v is None else v) for k, v in o.items()} for o in outcomes],
         description=f"backfill {name}: {counts}",

@@ -116,3 +116,8 @@ def parse_items(raw_items: list[dict[str, Any]]) -> list[Item]:
             continue
         items.append(Item(index, key, request))
     return items
+
+
+def outcome(item: Item, status: str, **fields: Any) -> dict[str, Any]:
+    """One item's line of a backfill report."""
+    return {"index": item.index, "key": item.key, "status": status, **fields}
