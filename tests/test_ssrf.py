@@ -30,6 +30,14 @@ REFUSED = [
     "http://0.0.0.0/a.png",
     "http://224.0.0.1/a.png",
     "http://100.64.0.1/a.png",
+    # IPv6 forms that embed (and, through a relay or translator, reach) an IPv4 address
+    "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+    "http://[2002:a9fe:a9fe::1]/",  # 6to4 of 169.254.169.254
+    "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",  # Teredo, client 127.0.0.1
+    "http://[64:ff9b::7f00:1]/",  # NAT64 of 127.0.0.1
+    "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of 169.254.169.254
+    "http://[::127.0.0.1]/",  # IPv4-compatible
+    "http://[::a00:1]/",  # IPv4-compatible 10.0.0.1
 ]
 
 

@@ -6,16 +6,20 @@ as a dict (persisted, so a later extend can find the video by job id) or raises 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from prefect import flow
+from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
 from reelgate.errors import StorageError
+from reelgate.jobs import VideoRef
 from reelgate.media import VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
 from reelgate_flows import steps
+from reelgate_flows.idempotency import video_tag
 from reelgate_flows.limits import provider_slot
 from reelgate_flows.metadata import metadata
 from reelgate_flows.pending import PendingJob
@@ -73,7 +77,15 @@ async def _run(
             exc.message += f"; drain-spool will store it and complete job {job_id}"
             exc.details["pending_record"] = str(path)
             raise
+    await _tag_videos(job_id, refs)
     return metadata(request, job, job_id, refs, stored)
+
+
+async def _tag_videos(job_id: str, refs: list[VideoRef]) -> None:
+    """Mark the run with the provider videos it made (see ``idempotency.video_tag``)."""
+    tags = sorted({*flow_run.get_tags(), *(video_tag(ref.provider_video_id) for ref in refs)})
+    async with get_client() as client:
+        await client.update_flow_run(uuid.UUID(job_id), tags=tags)
 
 
 @flow(name="generate-video", persist_result=True, validate_parameters=True, log_prints=False)
@@ -99,7 +111,9 @@ async def extend_video(
     """Continue the video named by ``request.video_id`` (a job id, provider video id, URL, or a
     local path when ``allow_local_inputs``). Without an explicit model, a job id's own model
     is used."""
-    source = await resolve_video(request.video_id, Settings.current(), allow_local_inputs)
+    source = await resolve_video(
+        request.video_id, request.customer_id, Settings.current(), allow_local_inputs
+    )
     if source.model and "model" not in request.video.model_fields_set:
         request = request.with_model(source.model)
     return await _run(request, source.video, idempotency_key, allow_local_inputs)

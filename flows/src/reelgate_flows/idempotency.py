@@ -1,8 +1,11 @@
-"""Tags that make a request's idempotency key and body findable among Prefect flow runs.
+"""Tags that make things findable among Prefect flow runs.
 
 A run started with an idempotency key carries ``reelgate-key:<digest>`` and
 ``reelgate-body:<digest>``: a later request with the same key finds the run, and a different
-body under the same key is told apart (a conflict).
+body under the same key is told apart (a conflict). The key is digested with its scope (the
+caller and customer), so one tenant's key never finds another's run. A finished run carries
+``reelgate-video:<digest>`` for each provider video it made, so an extend naming that provider
+video id is checked against the customer who owns it.
 """
 
 from __future__ import annotations
@@ -22,3 +25,7 @@ def key_tag(idempotency_key: str) -> str:
 
 def body_tag(request: GenerateRequest) -> str:
     return f"reelgate-body:{_digest(request.model_dump_json())}"
+
+
+def video_tag(provider_video_id: str) -> str:
+    return f"reelgate-video:{_digest(provider_video_id)}"

@@ -81,12 +81,38 @@ PrivateAllowance = bool | frozenset[str]
 """Which hosts may resolve to non-public addresses: all (True), none (False), or these names."""
 
 
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and reaches: IPv4-mapped (``::ffff:a.b.c.d``),
+    IPv4-compatible (``::a.b.c.d``), 6to4 (``2002:AABB:CCDD::``), Teredo (its client) or the
+    NAT64 well-known prefix (``64:ff9b::a.b.c.d``)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in NAT64_PREFIX:
+        return low32
+    if int(address) >> 32 == 0 and int(address) > 1:  # ::a.b.c.d (but not :: or ::1)
+        return low32
+    return None
+
+
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """A globally routable unicast address (IPv4-mapped IPv6 judged by its IPv4 address)."""
-    mapped = getattr(address, "ipv4_mapped", None)
-    target = mapped or address
-    return target.is_global and not (
-        target.is_multicast or target.is_reserved or target.is_unspecified
+    """A globally routable unicast address; an IPv6 address that embeds an IPv4 address is
+    judged by both."""
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = embedded_ipv4(address)
+        if inner is not None and not is_public(inner):
+            return False
+        if address.ipv4_mapped is not None:
+            return True  # judged by its IPv4 address alone
+    return address.is_global and not (
+        address.is_multicast or address.is_reserved or address.is_unspecified
     )
 
 

@@ -1,7 +1,10 @@
-"""Resolves the ``video_id`` of an extend request to the video to continue.
+"""Resolves the ``video_id`` of an extend request to the video to continue, within the
+request's customer.
 
-``video_id`` may be a reelgate job id (a flow run id whose result is a stored video), a URL,
-a local path (CLI only), or else a provider video id handed to the provider as it is.
+``video_id`` may be a reelgate job id (a flow run id, in its canonical form, whose result is a
+stored video), a URL, a local path (CLI only), or else a provider video id handed to the
+provider as it is. A job id, or a provider video id made by a reelgate job, must belong to the
+request's customer: another customer's is answered exactly as an unknown one (404).
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.exceptions import ObjectNotFound
 
-from reelgate.errors import ValidationError
+from reelgate.errors import NotFoundError, ValidationError
 from reelgate.media import VideoInput
+from reelgate.requests import GenerateRequest
+from reelgate_flows.idempotency import video_tag
 from reelgate_flows.inputs import fetch, sniff_video_type
 from reelgate_flows.settings import Settings
 from reelgate_flows.storage import storage_from_url
@@ -32,8 +38,10 @@ class VideoSource:
     model: str | None = None
 
 
-async def resolve_video(video_id: str, settings: Settings, allow_local_files: bool) -> VideoSource:
-    earlier = await _job_result(video_id)
+async def resolve_video(
+    video_id: str, customer_id: str, settings: Settings, allow_local_files: bool
+) -> VideoSource:
+    earlier = await source_job(video_id, customer_id)
     if earlier is not None:
         return VideoSource(await _stored_video(earlier, settings), earlier.get("model"))
     scheme = urlsplit(video_id).scheme.lower()
@@ -62,17 +70,33 @@ def _video_input(data: bytes, provider_video_id: str | None) -> VideoInput:
     return VideoInput(provider_video_id=provider_video_id, data=data, mime_type=mime)
 
 
-async def _job_result(video_id: str) -> dict[str, Any] | None:
-    """The ``data`` of a finished reelgate job with this id, or None if it is no job id."""
+def is_job_id(text: str) -> bool:
+    """True for a reelgate job id: a UUID in its canonical (lower case, dashed) form."""
     try:
-        run_id = uuid.UUID(video_id)
+        return str(uuid.UUID(text)) == text
     except ValueError:
+        return False
+
+
+def _unknown(video_id: str) -> NotFoundError:
+    return NotFoundError(f"no video {video_id}", field="video_id")
+
+
+async def source_job(video_id: str, customer_id: str) -> dict[str, Any] | None:
+    """The ``data`` of the finished job of ``customer_id`` that ``video_id`` names (a job id),
+    or None when ``video_id`` is a provider video id no other customer's job made.
+    NotFoundError for a job id that is unknown or another customer's, or a provider video id
+    another customer's job made; ValidationError for a job that has not finished."""
+    if not is_job_id(video_id):
+        await _check_provider_video(video_id, customer_id)
         return None
     async with get_client() as client:
         try:
-            run = await client.read_flow_run(run_id)
+            run = await client.read_flow_run(uuid.UUID(video_id))
         except ObjectNotFound:
-            return None
+            raise _unknown(video_id) from None
+    if customer_of(run.parameters.get("request")) != customer_id:
+        raise _unknown(video_id)
     if run.state is None or not run.state.is_completed():
         raise ValidationError(
             f"job {video_id} has not finished; extend it once it has", field="video_id"
@@ -82,6 +106,26 @@ async def _job_result(video_id: str) -> dict[str, Any] | None:
         raise ValidationError(f"job {video_id} holds no stored video", field="video_id")
     data: dict[str, Any] = envelope["data"]
     return data
+
+
+async def _check_provider_video(video_id: str, customer_id: str) -> None:
+    """NotFoundError when reelgate jobs made this provider video for other customers only."""
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[video_tag(video_id)])),
+            limit=20,
+        )
+    owners = {customer_of(run.parameters.get("request")) for run in runs}
+    if owners and customer_id not in owners:
+        raise _unknown(video_id)
+
+
+def customer_of(request: Any) -> str | None:
+    """The customer of a flow run's ``request`` parameter (a request model or its JSON)."""
+    if isinstance(request, GenerateRequest):
+        return request.customer_id
+    customer = request.get("customer_id") if isinstance(request, dict) else None
+    return customer if isinstance(customer, str) else None
 
 
 async def stored_video_bytes(result: dict[str, Any], settings: Settings | None = None) -> bytes:
