@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pickle
+from typing import Any
 
 import pytest
 from pydantic import ValidationError as PydanticValidationError
 
 from reelgate import errors
 from reelgate.envelope import ErrorEnvelope
-from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.errors import ValidationError
+from reelgate.requests import ExtendRequest, GenerateRequest, request_from_body
 
 
 def test_the_seed_defaults() -> None:
@@ -115,3 +117,36 @@ def test_error_envelope_carries_type_message_and_details() -> None:
 def test_unexpected_errors_leak_nothing() -> None:
     envelope = ErrorEnvelope.from_exception(KeyError("/secret/path password=hunter2"))
     assert envelope.code == 500 and "hunter2" not in envelope.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("video", "field"),
+    [
+        ({"aspect_ratio": "16:9\n"}, "aspect_ratio"),
+        ({"resolution": "720p\n"}, "resolution"),
+        ({"duration_seconds": "1"}, "duration_seconds"),
+        ({"duration_seconds": 4.0}, "duration_seconds"),
+        ({"generate_audio": "false"}, "generate_audio"),
+        ({"generate_audio": 0}, "generate_audio"),
+        (
+            {"provider_options": {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {}}}}}}}}}},
+            "provider_options",
+        ),
+        ({"provider_options": {"blob": "x" * 70_000}}, "provider_options"),
+    ],
+)
+def test_request_types_are_strict_and_bounded(video: dict[str, Any], field: str) -> None:
+    body = {"prompt": "p", "customer_id": "c", "settings": {"video": video}}
+    with pytest.raises(ValidationError) as caught:
+        request_from_body(body)
+    assert f"settings.video.{field}" in caught.value.message
+
+
+def test_save_to_db_must_be_a_boolean_and_csv_text_may_be_converted() -> None:
+    with pytest.raises(ValidationError, match="save_to_db"):
+        request_from_body({"prompt": "p", "customer_id": "c", "save_to_db": "false"})
+    lax = request_from_body(
+        {"prompt": "p", "customer_id": "c", "settings": {"video": {"duration_seconds": "4"}}},
+        strict=False,
+    )
+    assert lax.video.duration_seconds == 4

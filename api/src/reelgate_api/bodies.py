@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 from reelgate.errors import ValidationError
-from reelgate.requests import GenerateRequest, request_from_body
+from reelgate.requests import GenerateRequest, json_depth, request_from_body
+
+MAX_DEPTH = 16
+"""The deepest nesting a request body may have (the seed's body is 3 deep)."""
 
 
 def parse_request(raw: bytes, *, extend: bool | None) -> GenerateRequest:
@@ -14,8 +17,12 @@ def parse_request(raw: bytes, *, extend: bool | None) -> GenerateRequest:
     is present (``POST /video/jobs``)."""
     try:
         body: Any = json.loads(raw)
+    except RecursionError as exc:
+        raise ValidationError(f"the request body nests deeper than {MAX_DEPTH}") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError("the request body is not valid JSON") from exc
     if not isinstance(body, dict):
         raise ValidationError("the request body must be a JSON object")
+    if json_depth(body) > MAX_DEPTH:
+        raise ValidationError(f"the request body nests deeper than {MAX_DEPTH}")
     return request_from_body(body, extend=extend)

@@ -3,11 +3,14 @@
 Field names and defaults are a public contract: ``prompt``, ``settings.video`` (model
 ``veo-3.1-fast``, duration_seconds 5, aspect_ratio ``9:16``, enhance_prompt true,
 number_of_videos 1, fps/resolution/generate_audio null), ``customer_id``, ``input_image_url``,
-``save_to_db``. Unknown fields are refused so that a typo never silently changes a paid job.
+``save_to_db``. Unknown fields are refused so that a typo never silently changes a paid job,
+and types are strict (``"1"`` is not a number, ``"false"`` not a boolean): a mistyped field is a
+400 that names it. ``provider_options`` is bounded in depth and size.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -24,8 +27,26 @@ ASPECT_RATIO_PATTERN = re.compile(r"^[1-9][0-9]?:[1-9][0-9]?$")
 RESOLUTION_PATTERN = re.compile(r"^[1-9][0-9]{2,3}p$")
 
 
+PROVIDER_OPTIONS_MAX_DEPTH = 8
+PROVIDER_OPTIONS_MAX_BYTES = 64 * 1024
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def json_depth(value: Any) -> int:
+    """How deeply ``value`` (JSON-like data) nests: 0 for a scalar; counted without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        for child in children:
+            stack.append((child, depth + 1))
+        deepest = max(deepest, depth + (1 if isinstance(item, dict | list) else 0))
+    return deepest
 
 
 class VideoSettings(_Strict):
@@ -54,15 +75,28 @@ class VideoSettings(_Strict):
     @field_validator("aspect_ratio")
     @classmethod
     def _aspect_ratio_shape(cls, value: str) -> str:
-        if not ASPECT_RATIO_PATTERN.match(value):
+        if not ASPECT_RATIO_PATTERN.fullmatch(value):
             raise ValueError("aspect_ratio must look like '16:9'")
         return value
 
     @field_validator("resolution")
     @classmethod
     def _resolution_shape(cls, value: str | None) -> str | None:
-        if value is not None and not RESOLUTION_PATTERN.match(value):
+        if value is not None and not RESOLUTION_PATTERN.fullmatch(value):
             raise ValueError("resolution must look like '720p'")
+        return value
+
+    @field_validator("provider_options", mode="before")
+    @classmethod
+    def _provider_options_bounded(cls, value: Any) -> Any:
+        if json_depth(value) > PROVIDER_OPTIONS_MAX_DEPTH:
+            raise ValueError(f"provider_options nests deeper than {PROVIDER_OPTIONS_MAX_DEPTH}")
+        try:
+            size = len(json.dumps(value))
+        except (TypeError, ValueError) as exc:
+            raise ValueError("provider_options must be JSON data") from exc
+        if size > PROVIDER_OPTIONS_MAX_BYTES:
+            raise ValueError(f"provider_options is larger than {PROVIDER_OPTIONS_MAX_BYTES} bytes")
         return value
 
 
@@ -120,25 +154,30 @@ class ExtendRequest(GenerateRequest):
 
     @property
     def model_from_job(self) -> bool:
-        """True when ``video_id`` is a reelgate job id (a UUID) and no model was given: the
-        extension then uses the model that job used, known once the job is looked up."""
-        if "model" in self.video.model_fields_set:
-            return False
-        try:
-            uuid.UUID(self.video_id)
-        except ValueError:
-            return False
-        return True
+        """True when ``video_id`` is a reelgate job id and no model was given: the extension
+        then uses the model that job used, known once the job is looked up."""
+        return "model" not in self.video.model_fields_set and is_job_id(self.video_id)
 
 
-def request_from_body(body: Mapping[str, Any], *, extend: bool | None = None) -> GenerateRequest:
+def is_job_id(text: str) -> bool:
+    """True for a reelgate job id: a UUID in its canonical form (lower case, with dashes)."""
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
+def request_from_body(
+    body: Mapping[str, Any], *, extend: bool | None = None, strict: bool = True
+) -> GenerateRequest:
     """The request a JSON object describes: an :class:`ExtendRequest` when ``extend`` is True
     (or None and the body has ``video_id``), else a :class:`GenerateRequest`. An invalid body
-    raises the core ``ValidationError`` listing every problem (``problems``)."""
+    raises the core ``ValidationError`` listing every problem (``problems``). ``strict=False``
+    converts text to numbers and booleans (for sources that only hold text, such as CSV)."""
     wants_extend = extend if extend is not None else "video_id" in body
     model = ExtendRequest if wants_extend else GenerateRequest
     try:
-        return model.model_validate(body)
+        return model.model_validate(body, strict=strict)
     except PydanticValidationError as exc:
         problems = [
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()

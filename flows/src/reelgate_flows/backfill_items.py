@@ -82,6 +82,25 @@ def _read_text(source: str) -> str:
         raise ValidationError(f"cannot read backfill source {source}: {exc}") from exc
 
 
+_TEXT_COLUMNS = {
+    *_REQUEST_COLUMNS - {"save_to_db"},
+    "model",
+    "aspect_ratio",
+    "resolution",
+    "negative_prompt",
+}
+
+
+def _csv_value(column: str, cell: str) -> Any:
+    """A cell as the JSON value it spells (numbers, true/false) unless its column is text."""
+    if column in _TEXT_COLUMNS:
+        return cell
+    try:
+        return json.loads(cell)
+    except ValueError:
+        return cell
+
+
 def _csv_row(row: dict[str, str | None]) -> dict[str, Any]:
     item: dict[str, Any] = {}
     video: dict[str, Any] = {}
@@ -89,7 +108,7 @@ def _csv_row(row: dict[str, str | None]) -> dict[str, Any]:
         if column is None or cell is None or not cell.strip():
             continue
         name = column.strip()
-        (item if name in _REQUEST_COLUMNS else video)[name] = cell.strip()
+        (item if name in _REQUEST_COLUMNS else video)[name] = _csv_value(name, cell.strip())
     if video:
         item["settings"] = {"video": video}
     return item

@@ -22,7 +22,7 @@ from prefect.exceptions import ObjectNotFound
 
 from reelgate.errors import NotFoundError, ValidationError
 from reelgate.media import VideoInput
-from reelgate.requests import GenerateRequest
+from reelgate.requests import GenerateRequest, is_job_id
 from reelgate_flows.idempotency import video_tag
 from reelgate_flows.inputs import fetch, sniff_video_type
 from reelgate_flows.settings import Settings
@@ -68,14 +68,6 @@ def _video_input(data: bytes, provider_video_id: str | None) -> VideoInput:
             "video_id does not lead to an MP4, MOV or WebM video", field="video_id"
         )
     return VideoInput(provider_video_id=provider_video_id, data=data, mime_type=mime)
-
-
-def is_job_id(text: str) -> bool:
-    """True for a reelgate job id: a UUID in its canonical (lower case, dashed) form."""
-    try:
-        return str(uuid.UUID(text)) == text
-    except ValueError:
-        return False
 
 
 def _unknown(video_id: str) -> NotFoundError:
