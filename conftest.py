@@ -21,6 +21,8 @@ for _name, _value in {
     "REELGATE_RETRY_BASE_SECONDS": "0.01",
     "REELGATE_POLL_MIN_SECONDS": "0.05",
     "REELGATE_POLL_MAX_SECONDS": "0.2",
+    # Litestar's test client calls itself testserver.local
+    "REELGATE_ALLOWED_HOSTS": "127.0.0.1,localhost,::1,testserver.local",
 }.items():
     os.environ[_name] = _value
 (_ROOT / "prefect").mkdir(parents=True, exist_ok=True)

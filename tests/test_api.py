@@ -247,7 +247,11 @@ async def test_api_keys_guard_every_video_endpoint(fake: FakeProvider) -> None:
             f"/video/jobs/{globex_job.json()['data']['job_id']}",
             headers={"Authorization": "Bearer key-acme"},
         )
-        assert peek.status_code == 403
+        unknown = await client.get(
+            "/video/jobs/00000000-0000-4000-8000-000000000000",
+            headers={"Authorization": "Bearer key-acme"},
+        )
+        assert peek.status_code == unknown.status_code == 404  # another's job: as unknown
         assert (await client.get(job_url)).status_code == 401
         assert (await client.get(job_url, headers={"X-API-Key": "key-acme"})).status_code == 200
         assert (await client.get("/video/models")).status_code == 401

@@ -1,29 +1,34 @@
 """The Litestar app: the seed's ``POST /video/generate`` and ``POST /video/extend``, async jobs
-(``POST /video/jobs``, ``GET /video/jobs/{id}``), ``GET /video/models``, ``GET /healthz`` and the
-files of the local folder storage. Flows run on the :class:`JobRunner`'s own loop, never here."""
+(``POST /video/jobs``, ``GET``/``DELETE /video/jobs/{id}``, ``/events``), ``GET /video/models``,
+``GET /healthz`` and signed files of the local folder storage. Flows run on the
+:class:`JobRunner`'s own loop, never here.
+
+Tenancy: every request resolves its :class:`~reelgate_api.auth.Caller` once; a job, a source
+video or a file outside the customers it may act for answers exactly as one that does not
+exist (404), and its idempotency keys are its own."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Request, Response, delete, get, post
-from litestar.exceptions import NotFoundException
+from litestar.config.cors import CORSConfig
 from litestar.params import FromPath
-from litestar.response import File, ServerSentEvent, ServerSentEventMessage
+from litestar.response import File, ServerSentEvent
 
-from reelgate.errors import StorageError, ValidationError
+from reelgate.errors import NotFoundError, StorageError
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
-from reelgate_api.auth import ApiKeys, presented_key
+from reelgate_api.auth import ApiKeys, Caller, presented_key
 from reelgate_api.bodies import parse_request
 from reelgate_api.deployment_runner import DeploymentRunner
-from reelgate_api.errors import error_response, handle_exception, http_error_response
+from reelgate_api.errors import error_response, handle_exception
+from reelgate_api.events import job_event_stream
 from reelgate_api.executor import InProcessExecutor
-from reelgate_api.job_views import TERMINAL_STATUSES, JobView
+from reelgate_api.file_urls import FileSigner, load_secret
+from reelgate_api.guard import RequestGuard
+from reelgate_api.job_views import JobView
 from reelgate_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from reelgate_api.models_report import models_report
 from reelgate_api.openapi import ExtendOperation, GenerateOperation
@@ -31,24 +36,20 @@ from reelgate_api.presentation import FILES_PATH, present
 from reelgate_api.runner import JobRunner
 from reelgate_api.settings import ApiSettings
 from reelgate_api.webhooks import WebhookSender
+from reelgate_flows.sources import source_job
 from reelgate_flows.storage.files import FileStorage
 
 Json = dict[str, Any]
-EVENT_POLL_SECONDS = 0.2
-
-
-def _base_url(request: Request[Any, Any, Any], settings: ApiSettings) -> str:
-    return (settings.public_base_url or str(request.base_url)).rstrip("/")
 
 
 def _job_links(base_url: str, job_id: str) -> Json:
     return {"job_id": job_id, "status_url": f"{base_url}/video/jobs/{job_id}"}
 
 
-def _answer(view: JobView, base_url: str) -> Response[Json]:
+def answer_of(view: JobView, base_url: str, signer: FileSigner) -> Response[Json]:
     """The envelope of a job: the result, the error, or 202 with where to look later."""
     if view.status == "succeeded" and view.result is not None:
-        return Response(present(view.result, base_url), status_code=200)
+        return Response(present(view.result, base_url, signer), status_code=200)
     if view.status == "failed" and view.error is not None:
         return error_response(view.error)
     accepted = {
@@ -70,6 +71,11 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
     settings = settings or ApiSettings.current()
     runner = runner or runner_for(settings)
     keys = ApiKeys.from_settings(settings)
+    guard = RequestGuard(settings)
+    signer = FileSigner(
+        load_secret(settings.file_url_secret, Path(settings.spool_dir).parent),
+        settings.file_url_seconds,
+    )
     webhooks = WebhookSender(
         settings.webhook_secret,
         settings.webhook_attempts,
@@ -84,54 +90,58 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         view = await runner.view_here(job_id) if target else None
         if target is None or view is None:
             return
-        answer = _answer(view, target[1])
+        answer = answer_of(view, target[1], signer)
         content = answer.content if isinstance(answer.content, dict) else {}
         await webhooks.deliver(target[0], {**content, "job_id": job_id, "status": view.status})
 
     runner.on_end.append(notify)
 
-    async def start_job(request: Request[Any, Any, Any], parsed: GenerateRequest) -> str:
-        job_id = await runner.start_job(parsed, request.headers.get("idempotency-key"))
-        if parsed.webhook_url:
-            webhook_targets[job_id] = (parsed.webhook_url, _base_url(request, settings))
-        return job_id
+    def caller_of(request: Request[Any, Any, Any]) -> Caller:
+        headers = request.headers
+        return keys.caller(presented_key(headers.get("authorization"), headers.get("x-api-key")))
 
-    def key_of(request: Request[Any, Any, Any]) -> str | None:
-        return presented_key(request.headers.get("authorization"), request.headers.get("x-api-key"))
+    async def visible_job(request: Request[Any, Any, Any], job_id: str) -> JobView:
+        """The job if it exists and the caller may act for its customer; else 404."""
+        caller = caller_of(request)
+        view = await runner.view(job_id)
+        if view is None or not caller.may_act_for(view.customer_id):
+            raise NotFoundError(f"no job {job_id}")
+        return view
 
-    async def parse_authorized(
-        request: Request[Any, Any, Any], extend: bool | None
-    ) -> GenerateRequest:
-        keys.customers_for(key_of(request))
+    async def admitted(request: Request[Any, Any, Any], extend: bool | None) -> str:
+        """Parse, authorise and check a request the way every face does, then start its job
+        (once per scoped Idempotency-Key); returns the job id."""
+        caller = caller_of(request)
         parsed = parse_request(await request.body(), extend=extend)
-        keys.authorize(key_of(request), parsed.customer_id)
-        get_runtime().prepare(await _as_it_will_run(parsed))
+        caller.require(parsed.customer_id)
+        key = caller.scoped_idempotency_key(
+            parsed.customer_id, request.headers.get("idempotency-key")
+        )
+        get_runtime().prepare(await as_it_will_run(parsed))
         if parsed.webhook_url:
             await webhooks.check(parsed.webhook_url)
+        job_id = await runner.start_job(parsed, key)
+        if parsed.webhook_url:
+            webhook_targets[job_id] = (parsed.webhook_url, guard.base_url(request))
+        return job_id
+
+    async def as_it_will_run(parsed: GenerateRequest) -> GenerateRequest:
+        """The request with the model its run will use. The source of an extension must be
+        the request's customer's (404 otherwise, as for an unknown video); an extension of a
+        job without an explicit model continues with that job's model (as the flow does)."""
+        if not isinstance(parsed, ExtendRequest):
+            return parsed
+        source = await runner.call(source_job(parsed.video_id, parsed.customer_id))
+        if source is not None and parsed.model_from_job:
+            return parsed.with_model(str(source["model"]))
         return parsed
 
-    async def _as_it_will_run(parsed: GenerateRequest) -> GenerateRequest:
-        """The request with the model its run will use: an extend of a reelgate job without an
-        explicit model continues with the job's own model (as the flow does)."""
-        if not (isinstance(parsed, ExtendRequest) and parsed.model_from_job):
-            return parsed
-        source = await runner.view(parsed.video_id)
-        if source is None:
-            return parsed
-        if source.status != "succeeded" or source.result is None:
-            raise ValidationError(
-                f"job {parsed.video_id} has not finished; extend it once it has",
-                field="video_id",
-            )
-        return parsed.with_model(str(source.result["data"]["model"]))
-
     async def run_sync(request: Request[Any, Any, Any], extend: bool) -> Response[Json]:
-        parsed = await parse_authorized(request, extend)
-        job_id = await start_job(request, parsed)
+        job_id = await admitted(request, extend)
         await runner.wait(job_id, settings.sync_timeout_seconds)
         view = await runner.view(job_id)
         assert view is not None
-        return _answer(view, _base_url(request, settings))
+        return answer_of(view, guard.base_url(request), signer)
 
     @post("/video/generate", status_code=200, operation_class=GenerateOperation)
     async def generate(request: Request[Any, Any, Any]) -> Response[Json]:
@@ -143,23 +153,15 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
 
     @post("/video/jobs", status_code=202, operation_class=GenerateOperation)
     async def create_job(request: Request[Any, Any, Any]) -> Response[Json]:
-        parsed = await parse_authorized(request, None)
-        job_id = await start_job(request, parsed)
-        body = {
-            "success": True,
-            "code": 202,
-            "data": {**_job_links(_base_url(request, settings), job_id), "status": "queued"},
-        }
+        job_id = await admitted(request, None)
+        links = _job_links(guard.base_url(request), job_id)
+        body = {"success": True, "code": 202, "data": {**links, "status": "queued"}}
         return Response(body, status_code=202)
 
     @get("/video/jobs/{job_id:str}")
     async def read_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[Json]:
-        keys.customers_for(key_of(request))
-        view = await runner.view(job_id)
-        if view is None:
-            return http_error_response(404, f"no job {job_id}")
-        keys.authorize(key_of(request), view.customer_id)
-        answer = _answer(view, _base_url(request, settings))
+        view = await visible_job(request, job_id)
+        answer = answer_of(view, guard.base_url(request), signer)
         content = answer.content if isinstance(answer.content, dict) else {}
         details = {
             "job_id": job_id,
@@ -172,52 +174,22 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
 
     @delete("/video/jobs/{job_id:str}", status_code=200)
     async def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[Json]:
-        keys.customers_for(key_of(request))
-        view = await runner.view(job_id)
-        if view is None:
-            raise NotFoundException(f"no job {job_id}")
-        keys.authorize(key_of(request), view.customer_id)
+        await visible_job(request, job_id)
         status = await runner.cancel(job_id)
         return Response(
             {"success": True, "code": 200, "data": {"job_id": job_id, "status": status}},
             status_code=200,
         )
 
-    @get("/video/jobs/{job_id:str}/events")
+    @get("/video/jobs/{job_id:str}/events", media_type="text/event-stream")
     async def job_events(request: Request[Any, Any, Any], job_id: FromPath[str]) -> ServerSentEvent:
         """Server-Sent Events: ``status`` on every change of status, step or progress, then
         one ``result`` event holding the envelope (or error envelope) when the job ends."""
-        keys.customers_for(key_of(request))
-        first = await runner.view(job_id)
-        if first is None:
-            raise NotFoundException(f"no job {job_id}")
-        keys.authorize(key_of(request), first.customer_id)
-
-        async def stream() -> AsyncIterator[ServerSentEventMessage]:
-            view, last = first, None
-            while True:
-                snapshot = (view.status, view.step, view.progress)
-                if snapshot != last:
-                    last = snapshot
-                    yield ServerSentEventMessage(
-                        event="status",
-                        data=json.dumps(
-                            {
-                                "job_id": job_id,
-                                "status": view.status,
-                                "step": view.step,
-                                "progress": view.progress,
-                            }
-                        ),
-                    )
-                if view.status in TERMINAL_STATUSES:
-                    answer = _answer(view, _base_url(request, settings))
-                    yield ServerSentEventMessage(event="result", data=json.dumps(answer.content))
-                    return
-                await asyncio.sleep(EVENT_POLL_SECONDS)
-                view = await runner.view(job_id) or view
-
-        return ServerSentEvent(stream())
+        first = await visible_job(request, job_id)
+        base_url = guard.base_url(request)
+        return ServerSentEvent(
+            job_event_stream(first, runner, lambda view: answer_of(view, base_url, signer).content)
+        )
 
     @get("/metrics", media_type=METRICS_CONTENT_TYPE)
     async def metrics() -> Response[bytes]:
@@ -225,7 +197,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
 
     @get("/video/models")
     async def models(request: Request[Any, Any, Any]) -> Json:
-        keys.customers_for(key_of(request))
+        caller_of(request)
         return models_report(get_runtime())
 
     @get("/healthz")
@@ -233,23 +205,29 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         return {"status": "ok"}
 
     @get(f"{FILES_PATH}/{{key:path}}")
-    async def files(key: FromPath[str]) -> File:
-        if not settings.storage_url.startswith("file://"):
-            raise NotFoundException("videos are not kept in a local folder")
-        storage = FileStorage(Path(settings.storage_url.removeprefix("file://")))
-        try:
-            path = storage.path(key.lstrip("/"))
-        except StorageError as exc:
-            raise NotFoundException("no such video") from exc
-        if not path.is_file():
-            raise NotFoundException("no such video")
-        return File(path, media_type="video/mp4", content_disposition_type="inline")
+    async def files(request: Request[Any, Any, Any], key: FromPath[str]) -> File:
+        """A stored video, for a signed unexpired URL or a key that may act for its customer;
+        404 for anything else, as for a file that does not exist."""
+        key = key.lstrip("/")
+        params = request.query_params
+        signed = signer.verify(key, params.get("expires"), params.get("signature"))
+        if not (signed or _key_may_read(request, key)):
+            raise NotFoundError("no such video")
+        return _stored_file(settings, key)
+
+    def _key_may_read(request: Request[Any, Any, Any], key: str) -> bool:
+        parts = key.split("/")
+        has_key = request.headers.get("authorization") or request.headers.get("x-api-key")
+        if not (keys.enabled and has_key and len(parts) > 2 and parts[0] == "customers"):
+            return False
+        return caller_of(request).may_act_for(parts[1])
 
     async def start() -> None:
         get_runtime()  # plugins load before the first request is checked against them
         runner.start()
         await runner.warm_up()
 
+    cors = settings.cors_origin_list()
     return Litestar(
         route_handlers=[
             generate,
@@ -263,8 +241,24 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
             healthz,
             files,
         ],
+        before_request=guard.before_request,
+        cors_config=CORSConfig(allow_origins=cors, allow_headers=["*"]) if cors else None,
         exception_handlers={Exception: handle_exception},
         on_startup=[start],
         on_shutdown=[runner.stop],
         request_max_body_size=settings.max_body_bytes,
     )
+
+
+def _stored_file(settings: ApiSettings, key: str) -> File:
+    """The file of ``key`` in the local folder storage; 404 when there is none."""
+    if not settings.storage_url.startswith("file://") or "\x00" in key:
+        raise NotFoundError("no such video")
+    storage = FileStorage(Path(settings.storage_url.removeprefix("file://")))
+    try:
+        path = storage.path(key)
+    except StorageError as exc:
+        raise NotFoundError("no such video") from exc
+    if not path.is_file():
+        raise NotFoundError("no such video")
+    return File(path, media_type="video/mp4", content_disposition_type="inline")

@@ -1,11 +1,14 @@
-"""API keys: each key may act for a set of customer ids (or every one, ``"*"``).
+"""API keys and callers: each key may act for a set of customer ids (or every one, ``"*"``).
 
-Keys are compared in constant time and never logged. With no keys configured the API is open
-and ``reelgate serve`` binds loopback only.
+Tenancy is decided here once per request: a :class:`Caller` knows the customers it may act for
+and scopes what it names (idempotency keys) to itself. Keys are compared in constant time and
+never logged. With no keys configured the API is open and ``reelgate serve`` binds loopback
+only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from dataclasses import dataclass
@@ -15,6 +18,39 @@ from reelgate.errors import ForbiddenError, UnauthorizedError, ValidationError
 from reelgate_api.settings import ApiSettings
 
 ANY_CUSTOMER = "*"
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls: the customers their key may act for, and a stable id of that key (never the
+    key itself; ``open`` on a server without keys)."""
+
+    customers: frozenset[str]
+    key_id: str
+
+    def may_act_for(self, customer_id: str | None) -> bool:
+        return ANY_CUSTOMER in self.customers or customer_id in self.customers
+
+    def require(self, customer_id: str) -> None:
+        """403 unless this caller may act for ``customer_id`` (a customer the body names)."""
+        if not self.may_act_for(customer_id):
+            raise ForbiddenError("this API key may not act for that customer")
+
+    def scoped_idempotency_key(self, customer_id: str, header: str | None) -> str | None:
+        """The Idempotency-Key header scoped to this caller and customer (None without one):
+        the same key from another key or for another customer is another key. 400 for an
+        empty or overlong key."""
+        if header is None:
+            return None
+        if not header.strip():
+            raise ValidationError("Idempotency-Key must not be empty", field="Idempotency-Key")
+        if len(header) > IDEMPOTENCY_KEY_MAX_LENGTH:
+            raise ValidationError(
+                f"Idempotency-Key is longer than {IDEMPOTENCY_KEY_MAX_LENGTH} characters",
+                field="Idempotency-Key",
+            )
+        return f"{self.key_id}/{customer_id}/{header}"
 
 
 @dataclass(frozen=True)
@@ -61,13 +97,12 @@ class ApiKeys:
             raise UnauthorizedError("the API key is not valid")
         return found
 
-    def authorize(self, presented: str | None, customer_id: str | None) -> None:
-        """Raise 401/403 unless the key may act for ``customer_id``."""
-        allowed = self.customers_for(presented)
-        if ANY_CUSTOMER in allowed or customer_id is None:
-            return
-        if customer_id not in allowed:
-            raise ForbiddenError("this API key may not act for that customer")
+    def caller(self, presented: str | None) -> Caller:
+        """The caller presenting ``presented``; 401 without a valid key (when keys are on)."""
+        customers = self.customers_for(presented)
+        if not self.enabled or presented is None:
+            return Caller(customers, "open")
+        return Caller(customers, hashlib.sha256(presented.encode()).hexdigest()[:16])
 
 
 def presented_key(authorization: str | None, api_key_header: str | None) -> str | None:

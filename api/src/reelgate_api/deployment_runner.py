@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Coroutine
 from typing import Any
 
 from prefect.client.orchestration import get_client
@@ -35,7 +36,7 @@ from reelgate_api.job_views import (
     read_view,
 )
 from reelgate_api.metrics import JobMetrics
-from reelgate_api.runner import EndHook, LoopThread
+from reelgate_api.runner import EndHook, LoopThread, T
 from reelgate_flows.catalog import PAGE_SIZE, flow_for
 
 logger = logging.getLogger("reelgate.api")
@@ -144,6 +145,9 @@ class DeploymentRunner:
             return watched[0].is_set()
 
         return await self._thread.run(wait_here())
+
+    async def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return await self._thread.run(coroutine)
 
     async def view(self, job_id: str) -> JobView | None:
         return await self._thread.run(self.view_here(job_id))

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import time
 import uuid
+from collections.abc import Coroutine
 from typing import Any
 
 from prefect import Flow
@@ -29,16 +30,16 @@ from reelgate_api.job_views import (
     STATUS_OF_STATE,
     JobView,
     check_cancellable,
-    customer_of_body,
     provider_of,
     provider_of_body,
     read_view,
     view_of_state,
 )
 from reelgate_api.metrics import JobMetrics
-from reelgate_api.runner import EndHook, LoopThread
+from reelgate_api.runner import EndHook, LoopThread, T
 from reelgate_flows.catalog import flow_for, flow_named, owner_tag, unfinished_runs
 from reelgate_flows.progress import ProgressEvent, subscribe
+from reelgate_flows.sources import customer_of
 
 
 def _without_deployment(flow_run: FlowRun) -> FlowRun:
@@ -154,7 +155,7 @@ class InProcessExecutor:
             flow,
             flow_run,
             dict(flow_run.parameters),
-            customer_of_body(request),
+            customer_of(request),
             provider_of_body(request),
         )
 
@@ -225,6 +226,9 @@ class InProcessExecutor:
             return bool(done)
 
         return await self._thread.run(wait_here())
+
+    async def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return await self._thread.run(coroutine)
 
     async def view(self, job_id: str) -> JobView | None:
         return await self._thread.run(self.view_here(job_id))

@@ -17,8 +17,9 @@ from prefect.client.schemas.sorting import TaskRunSort
 from prefect.exceptions import ObjectNotFound
 
 from reelgate.errors import ConflictError, NotFoundError, ReelgateError
-from reelgate.requests import GenerateRequest
+from reelgate.requests import GenerateRequest, is_job_id
 from reelgate.runtime import get_runtime
+from reelgate_flows.sources import customer_of
 
 STATUS_OF_STATE = {
     StateType.SCHEDULED: "queued",
@@ -85,14 +86,6 @@ def provider_of_body(body: Any) -> str:
         return "unknown"
 
 
-def customer_of_body(body: Any) -> str | None:
-    """The customer of a flow run's ``request`` parameter."""
-    if isinstance(body, GenerateRequest):
-        return body.customer_id
-    customer = body.get("customer_id") if isinstance(body, dict) else None
-    return customer if isinstance(customer, str) else None
-
-
 async def current_step(client: PrefectClient, run_id: uuid.UUID) -> str | None:
     """The name of the run's latest task run (its current step), if any."""
     task_runs = await client.read_task_runs(
@@ -104,14 +97,17 @@ async def current_step(client: PrefectClient, run_id: uuid.UUID) -> str | None:
 
 
 async def read_view(client: PrefectClient, job_id: str) -> JobView | None:
-    """The job's view from the Prefect API; None when there is no such job."""
+    """The job's view from the Prefect API; None when there is no such job (job ids are
+    canonical UUIDs: another spelling of one names no job)."""
+    if not is_job_id(job_id):
+        return None
+    run_id = uuid.UUID(job_id)
     try:
-        run_id = uuid.UUID(job_id)
         run = await client.read_flow_run(run_id)
-    except (ValueError, ObjectNotFound):
+    except ObjectNotFound:
         return None
     request = run.parameters.get("request")
-    customer, provider = customer_of_body(request), provider_of_body(request)
+    customer, provider = customer_of(request), provider_of_body(request)
     if run.state is None:
         return JobView(job_id, "queued", customer, provider)
     step = await current_step(client, run_id) if run.state_type is StateType.RUNNING else None

@@ -57,6 +57,9 @@ class JobRunner(Protocol):
     async def cancel(self, job_id: str) -> str:
         """Cancel a job; returns its new status. ConflictError once it ended."""
 
+    async def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` (Prefect calls) on the runner's loop and return its result."""
+
 
 class LoopThread:
     """A thread running its own asyncio loop, the end hooks fired on it, and idempotent

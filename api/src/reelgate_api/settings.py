@@ -43,6 +43,29 @@ class ApiSettings(Settings):
     )
     webhook_attempts: int = Field(default=5, ge=1, le=20)
     webhook_retry_base_seconds: float = Field(default=1.0, ge=0)
+    allowed_hosts: str = Field(
+        default="127.0.0.1,localhost,::1",
+        description="comma list of Host names the API answers for when public_base_url is "
+        "unset (URLs it hands out are built from the request's Host)",
+    )
+    cors_origins: str = Field(
+        default="",
+        description="comma list of web origins (https://app.example) whose browser requests "
+        "are allowed; requests from any other origin are refused",
+    )
+    file_url_secret: str | None = Field(
+        default=None,
+        description="secret signing /files URLs (default: one made for this machine)",
+    )
+    file_url_seconds: int = Field(
+        default=7 * 24 * 3600, ge=60, description="how long a signed /files URL stays valid"
+    )
     public_base_url: str | None = Field(
         default=None, description="base of the URLs the API hands out (default: the request's)"
     )
+
+    def allowed_host_names(self) -> list[str]:
+        return [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
+
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]

@@ -160,6 +160,13 @@ class ConflictError(ReelgateError):
     type = "conflict"
 
 
+class UnsupportedMediaTypeError(ReelgateError):
+    """The request body is not of a type the endpoint reads (JSON endpoints want JSON)."""
+
+    status = 415
+    type = "unsupported_media_type"
+
+
 class PluginError(ReelgateError):
     """A plugin broke the contract at load time (duplicate model ids, a declared capability
     without its hook, a misspelt hook name)."""

@@ -139,7 +139,13 @@ def faulty(operation: str) -> Callable[[Handler], Handler]:
 class BackgroundServer:
     """Runs an ASGI app under uvicorn in a background thread on 127.0.0.1 and a free port."""
 
-    def __init__(self, app: Any, lifespan: Literal["auto", "on", "off"] = "off") -> None:
+    def __init__(
+        self,
+        app: Any,
+        lifespan: Literal["auto", "on", "off"] = "off",
+        start_timeout_seconds: float = 15.0,
+    ) -> None:
+        self.start_timeout_seconds = start_timeout_seconds
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
@@ -155,10 +161,10 @@ class BackgroundServer:
 
     def __enter__(self) -> BackgroundServer:
         self._thread.start()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + self.start_timeout_seconds
         while not self._server.started:
             if time.monotonic() > deadline:
-                raise TimeoutError("emulator did not start")
+                raise TimeoutError(f"the server did not start in {self.start_timeout_seconds:g} s")
             time.sleep(0.01)
         return self
 
