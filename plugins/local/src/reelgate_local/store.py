@@ -9,6 +9,7 @@ same inputs and, being deterministic, yields the same video.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -41,7 +42,7 @@ class JobStore:
         self._lock = threading.Lock()
 
     def folder(self, job_id: str) -> Path:
-        if not job_id or "/" in job_id or job_id.startswith("."):
+        if not is_local_job_id(job_id):
             raise ValueError(f"invalid local job id {job_id!r}")
         return self.root / "jobs" / job_id
 
@@ -61,7 +62,7 @@ class JobStore:
         tmp.replace(folder / JOB_FILE)
 
     def exists(self, job_id: str) -> bool:
-        return (self.folder(job_id) / JOB_FILE).is_file()
+        return is_local_job_id(job_id) and (self.folder(job_id) / JOB_FILE).is_file()
 
     def description(self, job_id: str) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads((self.folder(job_id) / JOB_FILE).read_text())
@@ -122,3 +123,9 @@ class JobStore:
                 render_image(spec, (folder / desc["input"]).read_bytes(), out, report)
             else:
                 render_extension(spec, folder / desc["input"], out, report)
+
+
+def is_local_job_id(text: str) -> bool:
+    """The local provider's job ids are 32 lower-case hex digits (``uuid4().hex``): nothing
+    else names a folder, so no id can reach outside the store."""
+    return re.fullmatch(r"[0-9a-f]{32}", text) is not None

@@ -1,0 +1,111 @@
+"""Crafted input through a real HTTP server never answers 500: deep JSON, odd video ids, null
+bytes in paths, other spellings of job ids, loosely typed fields. Each is a clear 4xx, and a
+cancellation that did not happen is never answered as done."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from reelgate.jobs import Running
+from reelgate.testing import FakeProvider, request_body
+from reelgate.testing.emulator import BackgroundServer
+from reelgate_api.app import create_app
+from reelgate_api.settings import ApiSettings
+
+
+@pytest.fixture
+def api(fake: FakeProvider) -> Iterator[httpx.Client]:
+    app = create_app(ApiSettings(sync_timeout_seconds=60))
+    with (
+        BackgroundServer(app, lifespan="on", start_timeout_seconds=120) as server,
+        httpx.Client(base_url=server.url, timeout=60) as client,
+    ):
+        yield client
+
+
+def body(model: str = "fake", **fields: Any) -> dict[str, Any]:
+    return request_body("a kite", customer_id="c-1", model=model, duration_seconds=1, **fields)
+
+
+def nested(depth: int) -> Any:
+    value: Any = {}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def test_deep_json_is_a_400(api: httpx.Client) -> None:
+    deep = "[" * 1000 + "]" * 1000
+    raw = f'{{"prompt": "p", "customer_id": "c", "x": {deep}}}'
+    answer = api.post("/video/jobs", content=raw, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400 and "deeper" in answer.json()["error"]["message"]
+    for depth, words in ((255, "deeper"), (10, "provider_options")):
+        answer = api.post("/video/jobs", json=body(provider_options=nested(depth)))
+        assert answer.status_code == 400 and words in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("video_id", ["..-0", ".hidden-0", "../jobs/abc-0", "a/b-0"])
+def test_odd_video_ids_are_refused_without_a_500(api: httpx.Client, video_id: str) -> None:
+    answer = api.post(
+        "/video/extend",
+        json=request_body(
+            "more",
+            customer_id="c-1",
+            model="local",
+            duration_seconds=1,
+            resolution="360p",
+            video_id=video_id,
+        ),
+    )
+    assert answer.status_code in (400, 404), answer.text
+    assert answer.json()["success"] is False
+
+
+def test_null_bytes_in_file_paths_are_404(api: httpx.Client) -> None:
+    for path in ("/files/%00", "/files/customers/c-1/%00.mp4", "/files/..%2F..%2Fetc%2Fpasswd"):
+        assert api.get(path).status_code == 404
+
+
+def test_only_the_canonical_job_id_names_a_job(api: httpx.Client, fake: FakeProvider) -> None:
+    fake.poll_script = [Running(progress=0.1, poll_after_seconds=0.1)] * 50
+    job_id = api.post("/video/jobs", json=body()).json()["data"]["job_id"]
+    spellings = [
+        job_id.upper(),
+        job_id.replace("-", ""),
+        "{" + job_id + "}",
+        f"urn:uuid:{job_id}",
+    ]
+    for other in spellings:
+        assert api.get(f"/video/jobs/{other}").status_code == 404
+        cancelled = api.delete(f"/video/jobs/{other}")
+        assert cancelled.status_code == 404 and "cancelled" not in cancelled.text
+    assert fake.cancelled == set()
+    assert api.get(f"/video/jobs/{job_id}").status_code == 200
+    assert api.get(f"/video/jobs/{uuid.UUID(int=0)}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("video", "field"),
+    [
+        ({"aspect_ratio": "16:9\n"}, "aspect_ratio"),
+        ({"duration_seconds": "1"}, "duration_seconds"),
+        ({"generate_audio": 0}, "generate_audio"),
+    ],
+)
+def test_loosely_typed_fields_are_400s_naming_them(
+    api: httpx.Client, video: dict[str, Any], field: str
+) -> None:
+    payload = {
+        "prompt": "p",
+        "customer_id": "c-1",
+        "settings": {"video": {"model": "fake", **video}},
+    }
+    answer = api.post("/video/jobs", json=payload)
+    assert answer.status_code == 400 and field in answer.json()["error"]["message"]
+    typed = api.post("/video/jobs", json={**body(), "save_to_db": "false"})
+    assert typed.status_code == 400 and "save_to_db" in typed.json()["error"]["message"]
