@@ -9,6 +9,8 @@ exist (404), and its idempotency keys are its own."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +33,24 @@ from reelgate_api.guard import RequestGuard
 from reelgate_api.job_views import JobView
 from reelgate_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from reelgate_api.models_report import models_report
-from reelgate_api.openapi import ExtendOperation, GenerateOperation
+from reelgate_api.openapi import (
+    JOB_ERRORS,
+    SUBMIT_ERRORS,
+    ExtendOperation,
+    GenerateOperation,
+    error_responses,
+)
 from reelgate_api.presentation import FILES_PATH, present
 from reelgate_api.runner import JobRunner
 from reelgate_api.settings import ApiSettings
 from reelgate_api.webhooks import WebhookSender
 from reelgate_flows.sources import source_job
+from reelgate_flows.storage import storage_from_url
 from reelgate_flows.storage.files import FileStorage
+from reelgate_flows.storage.s3 import S3Storage
 
 Json = dict[str, Any]
+logger = logging.getLogger("reelgate.api")
 
 
 def _job_links(base_url: str, job_id: str) -> Json:
@@ -143,22 +154,31 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         assert view is not None
         return answer_of(view, guard.base_url(request), signer)
 
-    @post("/video/generate", status_code=200, operation_class=GenerateOperation)
+    @post(
+        "/video/generate",
+        status_code=200,
+        operation_class=GenerateOperation,
+        responses=SUBMIT_ERRORS,
+    )
     async def generate(request: Request[Any, Any, Any]) -> Response[Json]:
         return await run_sync(request, extend=False)
 
-    @post("/video/extend", status_code=200, operation_class=ExtendOperation)
+    @post(
+        "/video/extend", status_code=200, operation_class=ExtendOperation, responses=SUBMIT_ERRORS
+    )
     async def extend(request: Request[Any, Any, Any]) -> Response[Json]:
         return await run_sync(request, extend=True)
 
-    @post("/video/jobs", status_code=202, operation_class=GenerateOperation)
+    @post(
+        "/video/jobs", status_code=202, operation_class=GenerateOperation, responses=SUBMIT_ERRORS
+    )
     async def create_job(request: Request[Any, Any, Any]) -> Response[Json]:
         job_id = await admitted(request, None)
         links = _job_links(guard.base_url(request), job_id)
         body = {"success": True, "code": 202, "data": {**links, "status": "queued"}}
         return Response(body, status_code=202)
 
-    @get("/video/jobs/{job_id:str}")
+    @get("/video/jobs/{job_id:str}", responses=JOB_ERRORS)
     async def read_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[Json]:
         view = await visible_job(request, job_id)
         answer = answer_of(view, guard.base_url(request), signer)
@@ -172,7 +192,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         }
         return Response({**content, **details}, status_code=200)
 
-    @delete("/video/jobs/{job_id:str}", status_code=200)
+    @delete("/video/jobs/{job_id:str}", status_code=200, responses=JOB_ERRORS)
     async def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[Json]:
         await visible_job(request, job_id)
         status = await runner.cancel(job_id)
@@ -181,7 +201,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
             status_code=200,
         )
 
-    @get("/video/jobs/{job_id:str}/events", media_type="text/event-stream")
+    @get("/video/jobs/{job_id:str}/events", media_type="text/event-stream", responses=JOB_ERRORS)
     async def job_events(request: Request[Any, Any, Any], job_id: FromPath[str]) -> ServerSentEvent:
         """Server-Sent Events: ``status`` on every change of status, step or progress, then
         one ``result`` event holding the envelope (or error envelope) when the job ends."""
@@ -200,11 +220,15 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         caller_of(request)
         return models_report(get_runtime())
 
+    warnings: list[str] = []
+
     @get("/healthz")
     async def healthz() -> Json:
-        return {"status": "ok"}
+        """``ok``, with ``warnings`` about the configuration found at start (e.g. S3 URLs that
+        will not open)."""
+        return {"status": "ok", "warnings": warnings} if warnings else {"status": "ok"}
 
-    @get(f"{FILES_PATH}/{{key:path}}")
+    @get(f"{FILES_PATH}/{{key:path}}", responses=error_responses(404), media_type="video/mp4")
     async def files(request: Request[Any, Any, Any], key: FromPath[str]) -> File:
         """A stored video, for a signed unexpired URL or a key that may act for its customer;
         404 for anything else, as for a file that does not exist."""
@@ -224,6 +248,9 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
 
     async def start() -> None:
         get_runtime()  # plugins load before the first request is checked against them
+        warnings.extend(await asyncio.to_thread(storage_warnings, settings))
+        for warning in warnings:
+            logger.warning("reelgate: %s", warning)
         runner.start()
         await runner.warm_up()
 
@@ -248,6 +275,13 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         on_shutdown=[runner.stop],
         request_max_body_size=settings.max_body_bytes,
     )
+
+
+def storage_warnings(settings: ApiSettings) -> list[str]:
+    """What is wrong with the storage's URLs, checked once at start."""
+    storage = storage_from_url(settings.storage_url, settings)
+    warning = storage.url_warning() if isinstance(storage, S3Storage) else None
+    return [warning] if warning else []
 
 
 def _stored_file(settings: ApiSettings, key: str) -> File:

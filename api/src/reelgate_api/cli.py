@@ -24,6 +24,7 @@ from reelgate.errors import ReelgateError
 from reelgate.requests import ExtendRequest, GenerateRequest, request_from_body
 from reelgate.runtime import get_runtime
 from reelgate_api.cli_args import build_parser
+from reelgate_flows.embedded_api import own_prefect_api
 
 _VIDEO_FIELDS = (
     "model",
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=True)
     _quiet_prefect(getattr(args, "verbose", False))
     if args.command == "serve":
+        own_prefect_api()
         from reelgate_api.serve import serve
 
         return serve(args.host, args.port, console)
@@ -139,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     display = ProgressDisplay(console, enabled=not args.quiet and console.is_terminal)
     try:
         request = _checked_request(args)
+        own_prefect_api()
         with display:
             envelope = asyncio.run(_run_job(request, args))
     except ReelgateError as exc:

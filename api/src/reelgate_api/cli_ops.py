@@ -15,6 +15,7 @@ from rich.console import Console
 
 from reelgate.errors import ValidationError
 from reelgate.runtime import get_runtime
+from reelgate_flows.embedded_api import own_prefect_api
 from reelgate_flows.settings import Settings
 
 
@@ -135,6 +136,7 @@ async def _backfill(args: argparse.Namespace, console: Console) -> int:
         print(json.dumps(report, indent=2))
         return 2
 
+    own_prefect_api()
     from reelgate_flows.backfill import backfill
 
     report = await backfill(source=args.source, name=args.name, max_concurrent=args.max_concurrent)
@@ -153,4 +155,8 @@ COMMANDS = {
 
 
 def run_operation(args: argparse.Namespace, console: Console) -> int:
+    """Run an operations command; every one but ``backfill`` (which checks its items first)
+    needs the Prefect API, so an owned embedded one starts when none is configured."""
+    if args.command != "backfill":
+        own_prefect_api()
     return asyncio.run(COMMANDS[args.command](args, console))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPIMediaType,
     OpenAPIType,
@@ -14,6 +15,8 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
+
+from reelgate.envelope import ErrorEnvelope
 
 GENERATE_EXAMPLE: dict[str, Any] = {
     "prompt": "A paper lantern drifting over a night lake, slow dolly in",
@@ -37,6 +40,35 @@ EXTEND_EXAMPLE: dict[str, Any] = {
     "prompt": "The lantern rises into the clouds",
     "video_id": "6f1c2a8e-4b7d-4f3e-9a61-0c2d5e8b9f10",
 }
+_ERROR_MEANINGS = {
+    400: "invalid request (validation_error, unknown_model, provider_not_configured, ...)",
+    401: "no valid API key",
+    403: "the key may not act for that customer, or a cross-site request",
+    404: "no such job, video or file (or not one of the caller's customers)",
+    409: "the Idempotency-Key was used with another body, or the job already ended",
+    413: "the body is larger than REELGATE_MAX_BODY_BYTES",
+    415: "the body is not application/json",
+    500: "an unexpected failure (nothing internal is shown)",
+    501: "the model does not offer this operation",
+    502: "the provider or the storage failed",
+}
+
+
+def error_responses(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI responses for these error statuses: each answers the error envelope."""
+    return {
+        code: ResponseSpec(
+            data_container=ErrorEnvelope, description=_ERROR_MEANINGS[code], generate_examples=False
+        )
+        for code in codes
+    }
+
+
+JOB_ERRORS = error_responses(400, 401, 404, 500)
+"""The errors of an endpoint that reads or cancels a job by id."""
+SUBMIT_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 500, 501, 502)
+"""The errors of an endpoint that starts a job."""
+
 _PROPERTIES = {
     "prompt": Schema(type=OpenAPIType.STRING, description="what the video shows"),
     "settings": Schema(

@@ -88,6 +88,28 @@ class S3Storage:
             return f"https://{self.bucket}.s3.{region}.amazonaws.com/{quote(full_key)}"
         return f"{endpoint}/{self.bucket}/{quote(full_key)}"
 
+    def url_warning(self) -> str | None:
+        """Why the URLs this storage answers may not open, or None: plain object URLs (no
+        presigning, no public base URL) of a bucket whose policy does not make it public."""
+        if self.presign_seconds or self.public_base_url:
+            return None
+        try:
+            status = self.client.get_bucket_policy_status(Bucket=self.bucket)
+            public = bool(status["PolicyStatus"]["IsPublic"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NoSuchBucketPolicy":
+                return f"could not read the policy status of bucket {self.bucket}: {exc}"
+            public = False
+        except BotoCoreError as exc:
+            return f"could not read the policy status of bucket {self.bucket}: {exc}"
+        if public:
+            return None
+        return (
+            f"bucket {self.bucket} is not public and presigning is off: the video_url of a "
+            "stored video will answer 403; set REELGATE_S3_PRESIGN=true or "
+            "REELGATE_S3_PUBLIC_BASE_URL"
+        )
+
     def open(self, key: str) -> bytes:
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]

@@ -1,0 +1,143 @@
+"""The embedded Prefect API as a child this process owns.
+
+Prefect's own ephemeral API outlives a process killed with ``kill -9`` (or a ``reelgate serve``
+stopped by SIGTERM): it is left under PID 1 holding its port and the SQLite file, and the next
+start fights it. reelgate's commands (``serve``, ``worker``, ``generate``, ...) therefore start
+the same server themselves when no ``PREFECT_API_URL`` is configured: as a child that the
+kernel stops when this process dies (``PR_SET_PDEATHSIG`` on Linux), that is stopped at exit
+otherwise, and that ``PREFECT_API_URL`` then names. Call :func:`own_prefect_api` from the main
+thread before Prefect is imported.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import MutableMapping
+from pathlib import Path
+
+PORT_IN_USE_EXIT = 3
+
+
+def _api_configured(env: MutableMapping[str, str]) -> bool:
+    if env.get("PREFECT_API_URL"):
+        return True
+    home = Path(env.get("PREFECT_HOME", Path.home() / ".prefect"))
+    try:
+        return "PREFECT_API_URL" in (home / "profiles.toml").read_text()
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent(parent: int) -> None:
+    """Runs in the child before exec: the kernel sends SIGTERM when the parent dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+class EmbeddedApi:
+    """A running embedded Prefect API server owned by this process."""
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str) -> None:
+        self.process = process
+        self.url = url
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def _spawn(port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PREFECT_UI_ENABLED": "0",
+        "PREFECT__SERVER_EPHEMERAL": "1",
+        "PREFECT__SERVER_FINAL": "1",
+    }
+    parent = os.getpid()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "prefect.server.api.server:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "error",
+        "--lifespan",
+        "on",
+    ]
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: _die_with_parent(parent),
+    )
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:  # noqa: S310
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+def start_embedded_api(timeout_seconds: float = 120.0) -> EmbeddedApi:
+    """Start the server, wait until it answers, and stop it when this process exits."""
+    deadline = time.monotonic() + timeout_seconds
+    port = _free_port()
+    process = _spawn(port)
+    while time.monotonic() < deadline:
+        if process.poll() == PORT_IN_USE_EXIT:
+            port = _free_port()
+            process = _spawn(port)
+            continue
+        if process.poll() is not None:
+            raise RuntimeError(f"the embedded Prefect API exited with {process.returncode}")
+        url = f"http://127.0.0.1:{port}/api"
+        if _healthy(url):
+            embedded = EmbeddedApi(process, url)
+            atexit.register(embedded.stop)
+            return embedded
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"the embedded Prefect API did not start in {timeout_seconds:g} s")
+
+
+def own_prefect_api(env: MutableMapping[str, str] | None = None) -> EmbeddedApi | None:
+    """Start an owned embedded API and point ``PREFECT_API_URL`` at it, unless an API is
+    configured (then None)."""
+    environ = os.environ if env is None else env
+    if _api_configured(environ):
+        return None
+    if "prefect" in sys.modules:
+        raise RuntimeError("own_prefect_api must run before Prefect is imported")
+    embedded = start_embedded_api()
+    environ["PREFECT_API_URL"] = embedded.url
+    return embedded
