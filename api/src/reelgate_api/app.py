@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Response, delete, get, post
+from litestar import HttpMethod, Litestar, Request, Response, get, post, route
 from litestar.config.cors import CORSConfig
 from litestar.params import FromPath
 from litestar.response import File, ServerSentEvent
@@ -178,9 +178,21 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         body = {"success": True, "code": 202, "data": {**links, "status": "queued"}}
         return Response(body, status_code=202)
 
-    @get("/video/jobs/{job_id:str}", responses=JOB_ERRORS)
-    async def read_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[Json]:
+    @route(
+        "/video/jobs/{job_id:str}",
+        http_method=[HttpMethod.GET, HttpMethod.DELETE],
+        status_code=200,
+        responses=JOB_ERRORS,
+    )
+    async def job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[Json]:
+        """GET: the job's status and, once it ended, its envelope or error. DELETE: cancel it
+        (at the provider where it can); 409 once it ended. One handler for both, so the
+        path's OPTIONS answer names both."""
         view = await visible_job(request, job_id)
+        if request.method == HttpMethod.DELETE:
+            status = await runner.cancel(job_id)
+            data = {"job_id": job_id, "status": status}
+            return Response({"success": True, "code": 200, "data": data}, status_code=200)
         answer = answer_of(view, guard.base_url(request), signer)
         content = answer.content if isinstance(answer.content, dict) else {}
         details = {
@@ -191,15 +203,6 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
             "progress": view.progress,
         }
         return Response({**content, **details}, status_code=200)
-
-    @delete("/video/jobs/{job_id:str}", status_code=200, responses=JOB_ERRORS)
-    async def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[str]) -> Response[Json]:
-        await visible_job(request, job_id)
-        status = await runner.cancel(job_id)
-        return Response(
-            {"success": True, "code": 200, "data": {"job_id": job_id, "status": status}},
-            status_code=200,
-        )
 
     @get("/video/jobs/{job_id:str}/events", media_type="text/event-stream", responses=JOB_ERRORS)
     async def job_events(request: Request[Any, Any, Any], job_id: FromPath[str]) -> ServerSentEvent:
@@ -260,8 +263,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
             generate,
             extend,
             create_job,
-            cancel_job,
-            read_job,
+            job,
             job_events,
             metrics,
             models,

@@ -34,16 +34,18 @@ def error_response(exc: BaseException) -> Response[dict[str, Any]]:
     return Response(envelope.model_dump(mode="json"), status_code=envelope.code)
 
 
-def http_error_response(status: int, message: str) -> Response[dict[str, Any]]:
+def http_error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> Response[dict[str, Any]]:
     envelope = ErrorEnvelope(
         code=status, error={"type": _HTTP_TYPES.get(status, "error"), "message": message}
     )
-    return Response(envelope.model_dump(mode="json"), status_code=status)
+    return Response(envelope.model_dump(mode="json"), status_code=status, headers=headers)
 
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """Litestar's exception handler for every exception."""
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
-        return http_error_response(exc.status_code, detail)
+        return http_error_response(exc.status_code, detail, dict(exc.headers or {}))
     return error_response(exc)

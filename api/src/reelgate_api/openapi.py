@@ -17,6 +17,7 @@ from litestar.openapi.spec import (
 )
 
 from reelgate.envelope import ErrorEnvelope
+from reelgate.requests import CUSTOMER_ID_PATTERN
 
 GENERATE_EXAMPLE: dict[str, Any] = {
     "prompt": "A paper lantern drifting over a night lake, slow dolly in",
@@ -70,14 +71,20 @@ SUBMIT_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 415, 500, 501, 502
 """The errors of an endpoint that starts a job."""
 
 _PROPERTIES = {
-    "prompt": Schema(type=OpenAPIType.STRING, description="what the video shows"),
+    "prompt": Schema(
+        type=OpenAPIType.STRING,
+        description="what the video shows",
+        min_length=1,
+        max_length=20_000,
+        pattern=r"\S",
+    ),
     "settings": Schema(
         type=OpenAPIType.OBJECT,
         description="{video: {model, duration_seconds, aspect_ratio, "
         "enhance_prompt, number_of_videos, fps, resolution, generate_audio, "
         "seed, negative_prompt, provider_options}}",
     ),
-    "customer_id": Schema(type=OpenAPIType.STRING),
+    "customer_id": Schema(type=OpenAPIType.STRING, pattern=CUSTOMER_ID_PATTERN.pattern),
     "input_image_url": Schema(type=[OpenAPIType.STRING, OpenAPIType.NULL]),
     "save_to_db": Schema(type=OpenAPIType.BOOLEAN),
     "webhook_url": Schema(type=[OpenAPIType.STRING, OpenAPIType.NULL]),
@@ -89,7 +96,10 @@ def _body(example: dict[str, Any], extend: bool) -> RequestBody:
     required = ["prompt", "customer_id"]
     if extend:
         properties["video_id"] = Schema(
-            type=OpenAPIType.STRING, description="a provider video id or a reelgate job id"
+            type=OpenAPIType.STRING,
+            description="a provider video id or a reelgate job id",
+            min_length=1,
+            max_length=2048,
         )
         required.append("video_id")
     schema = Schema(type=OpenAPIType.OBJECT, properties=properties, required=required)
