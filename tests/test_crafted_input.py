@@ -15,16 +15,19 @@ from reelgate.jobs import Running
 from reelgate.testing import FakeProvider, request_body
 from reelgate.testing.emulator import BackgroundServer
 from reelgate_api.app import create_app
+from reelgate_api.serve import uvicorn_options
 from reelgate_api.settings import ApiSettings
 
 
 @pytest.fixture
 def api(fake: FakeProvider) -> Iterator[httpx.Client]:
-    app = create_app(ApiSettings(sync_timeout_seconds=60))
-    with (
-        BackgroundServer(app, lifespan="on", start_timeout_seconds=120) as server,
-        httpx.Client(base_url=server.url, timeout=60) as client,
-    ):
+    settings = ApiSettings(sync_timeout_seconds=60)
+    server = BackgroundServer(
+        create_app(settings),
+        start_timeout_seconds=120,
+        **{**uvicorn_options(settings), "lifespan": "on"},
+    )
+    with server, httpx.Client(base_url=server.url, timeout=60) as client:
         yield client
 
 
@@ -109,3 +112,8 @@ def test_loosely_typed_fields_are_400s_naming_them(
     assert answer.status_code == 400 and field in answer.json()["error"]["message"]
     typed = api.post("/video/jobs", json={**body(), "save_to_db": "false"})
     assert typed.status_code == 400 and "save_to_db" in typed.json()["error"]["message"]
+
+
+def test_an_idempotency_key_of_a_megabyte_is_a_clear_400(api: httpx.Client) -> None:
+    answer = api.post("/video/jobs", json=body(), headers={"Idempotency-Key": "k" * 1_000_000})
+    assert answer.status_code == 400 and "255 characters" in answer.json()["error"]["message"]

@@ -144,14 +144,15 @@ class BackgroundServer:
         app: Any,
         lifespan: Literal["auto", "on", "off"] = "off",
         start_timeout_seconds: float = 15.0,
+        **uvicorn_options: Any,
     ) -> None:
+        """``uvicorn_options`` go to ``uvicorn.Config`` as they are."""
         self.start_timeout_seconds = start_timeout_seconds
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="critical", lifespan=lifespan
-        )
+        options = {"log_level": "critical", "lifespan": lifespan, **uvicorn_options}
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, **options)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
