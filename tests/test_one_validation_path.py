@@ -59,6 +59,12 @@ def cli_answer(video: dict[str, Any], cwd: Path) -> tuple[int, dict[str, Any], s
     args = ["generate", "a lighthouse", "--customer-id", "c-1"]
     for name, value in video.items():
         args += [CLI_OPTIONS[name], str(value)]
+    done = cli_without_prefect(args, cwd)
+    return done.returncode, json.loads(done.stdout), done.stderr
+
+
+def cli_without_prefect(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``reelgate ARGS`` with no Prefect API to reach; stderr says whether it imported Prefect."""
     script = (
         "import sys\nfrom reelgate_api.cli import main\n"
         f"code = main({args!r})\n"
@@ -66,7 +72,7 @@ def cli_answer(video: dict[str, Any], cwd: Path) -> tuple[int, dict[str, Any], s
         "sys.exit(code)\n"
     )
     env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}  # nothing listens there
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", script],
         cwd=cwd,
         env=env,
@@ -75,7 +81,6 @@ def cli_answer(video: dict[str, Any], cwd: Path) -> tuple[int, dict[str, Any], s
         timeout=60,
         check=False,
     )
-    return done.returncode, json.loads(done.stdout), done.stderr
 
 
 @pytest.mark.parametrize("case", list(BAD_SETTINGS))
@@ -131,22 +136,7 @@ def test_a_backfill_of_only_invalid_items_is_refused_without_prefect(tmp_path: P
     source.write_text(
         "\n".join(json.dumps(body(video)) for video, _ in BAD_SETTINGS.values()) + "\n"
     )
-    script = (
-        "import sys\nfrom reelgate_api.cli import main\n"
-        f"code = main(['backfill', {str(source)!r}])\n"
-        "print('prefect imported:', 'prefect' in sys.modules, file=sys.stderr)\n"
-        "sys.exit(code)\n"
-    )
-    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api"}
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = cli_without_prefect(["backfill", str(source)], tmp_path)
     report = json.loads(done.stdout)
     assert done.returncode == 2 and report["counts"] == {"invalid": len(BAD_SETTINGS)}
     assert "prefect imported: False" in done.stderr

@@ -13,7 +13,6 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Coroutine
 from typing import Any
 
 from prefect.client.orchestration import get_client
@@ -36,13 +35,13 @@ from reelgate_api.job_views import (
     read_view,
 )
 from reelgate_api.metrics import JobMetrics
-from reelgate_api.runner import EndHook, LoopThread, T
+from reelgate_api.runner import EndHook, LoopThread, ThreadedRunner
 from reelgate_flows.catalog import PAGE_SIZE, flow_for
 
 logger = logging.getLogger("reelgate.api")
 
 
-class DeploymentRunner:
+class DeploymentRunner(ThreadedRunner):
     """Creates runs of ``<flow>/<deployment_name>`` and watches them (a :class:`JobRunner`)."""
 
     def __init__(
@@ -80,9 +79,6 @@ class DeploymentRunner:
                 )
             self._deployment_ids[flow_name] = deployment.id
         return self._deployment_ids[flow_name]
-
-    async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
-        return await self._thread.start_job(request, idempotency_key, self._create_run)
 
     async def _create_run(
         self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]
@@ -145,12 +141,6 @@ class DeploymentRunner:
             return watched[0].is_set()
 
         return await self._thread.run(wait_here())
-
-    async def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return await self._thread.run(coroutine)
-
-    async def view(self, job_id: str) -> JobView | None:
-        return await self._thread.run(self.view_here(job_id))
 
     async def view_here(self, job_id: str) -> JobView | None:
         async with get_client() as client:

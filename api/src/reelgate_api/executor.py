@@ -13,7 +13,6 @@ import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import Coroutine
 from typing import Any
 
 from prefect import Flow
@@ -36,7 +35,7 @@ from reelgate_api.job_views import (
     view_of_state,
 )
 from reelgate_api.metrics import JobMetrics
-from reelgate_api.runner import EndHook, LoopThread, T
+from reelgate_api.runner import EndHook, LoopThread, ThreadedRunner
 from reelgate_flows.catalog import flow_for, flow_named, owner_tag, unfinished_runs
 from reelgate_flows.progress import ProgressEvent, subscribe
 from reelgate_flows.sources import customer_of
@@ -66,7 +65,7 @@ class _LocalRun:
     started: bool = False
 
 
-class InProcessExecutor:
+class InProcessExecutor(ThreadedRunner):
     """Runs jobs' flow runs in this process, ``max_running`` at a time (a :class:`JobRunner`).
 
     ``owner`` names this executor: every run it starts or adopts carries the owner tag, and
@@ -163,10 +162,6 @@ class InProcessExecutor:
         """Ids of the runs this process is running or about to run."""
         return [job_id for job_id, run in self._runs.items() if not run.task.done()]
 
-    async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
-        """Create the job's flow run (once per idempotency key) and queue it."""
-        return await self._thread.start_job(request, idempotency_key, self._create_run)
-
     async def _create_run(
         self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]
     ) -> str:
@@ -226,12 +221,6 @@ class InProcessExecutor:
             return bool(done)
 
         return await self._thread.run(wait_here())
-
-    async def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return await self._thread.run(coroutine)
-
-    async def view(self, job_id: str) -> JobView | None:
-        return await self._thread.run(self.view_here(job_id))
 
     async def view_here(self, job_id: str) -> JobView | None:
         local = self._runs.get(job_id)

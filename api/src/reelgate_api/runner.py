@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
@@ -135,3 +136,27 @@ class LoopThread:
                     )
                 return str(earlier[0].id)
             return await create(request, idempotency_key, [tag_of_key, tag_of_body])
+
+
+class ThreadedRunner(ABC):
+    """What both runners do alike: every call runs on their :class:`LoopThread`."""
+
+    _thread: LoopThread
+
+    async def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return await self._thread.run(coroutine)
+
+    async def view(self, job_id: str) -> JobView | None:
+        return await self._thread.run(self.view_here(job_id))
+
+    @abstractmethod
+    async def view_here(self, job_id: str) -> JobView | None: ...
+
+    async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+        """Create the job's run (once per idempotency key); returns its id."""
+        return await self._thread.start_job(request, idempotency_key, self._create_run)
+
+    @abstractmethod
+    async def _create_run(
+        self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]
+    ) -> str: ...
