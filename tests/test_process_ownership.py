@@ -1,15 +1,19 @@
-"""Whatever reelgate starts ends with it: the embedded Prefect API of `reelgate serve` stops
-when the server is killed with -9 or stopped with SIGTERM, and frees its port."""
+"""Whatever reelgate starts ends with it: the embedded Prefect API of `reelgate serve` (and of
+the CLI in the middle of a job) stops when the process is killed with -9 or stopped with
+SIGTERM, and frees its port."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
+from kling_emulator import KlingEmulator
 
-from tests.processes import ApiProcess, eventually
+from tests.processes import CLI, ApiProcess, eventually
 
 
 def children(pid: int) -> set[int]:
@@ -55,3 +59,26 @@ def test_the_embedded_prefect_api_ends_with_the_server(
     api.process.wait(timeout=60)
     eventually(lambda: not alive(child), 20, "the embedded Prefect API to end")
     eventually(lambda: port_free(port), 20, "its port to be free")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_the_embedded_prefect_api_ends_with_a_killed_cli(
+    tmp_path: Path, kling_server: KlingEmulator
+) -> None:
+    kling_server.reset()
+    kling_server.seconds_to_finish = 600  # the job stays in flight until the kill
+    command = [*CLI, "generate", "a slow kite", "--model", "kling", "--duration", "5", "--quiet"]
+    env = {**os.environ, **kling_server.environ()}
+    with (tmp_path / "cli.log").open("wb") as log:
+        cli = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        eventually(lambda: kling_server.submissions == 1, 120, "the CLI's job to be submitted")
+        child, port = embedded_api_of(cli.pid)
+        cli.send_signal(signal.SIGKILL)
+        cli.wait(timeout=30)
+        eventually(lambda: not alive(child), 20, "the embedded Prefect API to end")
+        eventually(lambda: port_free(port), 20, "its port to be free")
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+        kling_server.reset()
