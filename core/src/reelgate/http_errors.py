@@ -54,7 +54,9 @@ def transport_error(exc: httpx.HTTPError, *, provider: str, during: str) -> Reel
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
         return SubmissionNotAcceptedError(f"{message}; nothing was sent", provider=provider)
     return ProviderUnavailableError(
-        f"{message}; the provider may still have acted on it", provider=provider
+        f"{message}; the provider may still have acted on it",
+        provider=provider,
+        timed_out=isinstance(exc, httpx.TimeoutException) or None,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
+from collections.abc import Callable
 
 import jwt
 import pytest
@@ -20,6 +21,7 @@ from reelgate.errors import (
     ProviderUnavailableError,
     RateLimitedError,
     ReelgateError,
+    SubmissionNotAcceptedError,
     ValidationError,
 )
 from reelgate.jobs import Failed, Running
@@ -158,14 +160,33 @@ def test_a_reset_after_acceptance_is_reconciled_not_resubmitted(
 
 
 @pytest.mark.parametrize("kind", ["reset", "malformed"])
-def test_an_unclear_create_failure_is_not_safe_to_resubmit(
+def test_an_unclear_create_failure_without_a_task_is_resubmitted_under_the_same_id(
     kling: KlingEmulator, kling_runtime: Runtime, kind: str
 ) -> None:
+    """Kling keeps external_task_id unique per account, so once the lookup by it finds no
+    task, submitting again with the same id cannot pay twice."""
     kling.faults.add("create", Fault(kind))  # type: ignore[arg-type]
-    with pytest.raises(ProviderUnavailableError) as caught:
+    with pytest.raises(SubmissionNotAcceptedError) as caught:
         submit(kling_runtime, request(), submission_id=f"s-{kind}")
-    assert not caught.value.safe_to_resubmit and caught.value.retryable
-    assert "same idempotency key" in caught.value.message
+    assert caught.value.safe_to_resubmit and kling.submissions == 0
+    assert ("query", "text2video") in kling.requests
+    job = submit(kling_runtime, request(), submission_id=f"s-{kind}")
+    assert (
+        kling.submissions == 1 and kling.tasks[job.provider_job_id].external_task_id == f"s-{kind}"
+    )
+
+
+def test_an_answer_slower_than_the_timeout_is_found_when_the_task_appears(
+    kling: KlingEmulator, kling_settings: Callable[..., dict[str, str]]
+) -> None:
+    runtime = build_runtime(
+        environ=kling_settings(
+            REELGATE_KLING_SUBMIT_TIMEOUT_SECONDS="0.3", REELGATE_KLING_LATE_TASK_SECONDS="10"
+        )
+    )
+    kling.faults.add("create", Fault("slow_after", delay=1.5))  # accepted, answered too late
+    job = submit(runtime, request(), submission_id="s-late")
+    assert kling.submissions == 1 and kling.tasks[job.provider_job_id].external_task_id == "s-late"
 
 
 def test_a_rerun_of_an_accepted_submission_adopts_the_task(

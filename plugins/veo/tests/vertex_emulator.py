@@ -137,7 +137,7 @@ class VertexEmulator(ProviderEmulator):
         except ValueError:
             return self._error(400, "Invalid JSON payload received.", "INVALID_ARGUMENT")
         response = self._create(path, body) if operation == "create" else self._fetch(body)
-        return after(fault, response)
+        return await after(fault, response)
 
     def _create(self, resource: str, body: dict[str, Any]) -> JSONResponse:
         self.bodies.append(body)

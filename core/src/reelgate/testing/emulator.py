@@ -35,7 +35,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-FaultKind = Literal["status", "reset", "reset_after", "slow", "malformed"]
+FaultKind = Literal["status", "reset", "reset_after", "slow", "slow_after", "malformed"]
 
 
 class ConnectionReset(Exception):
@@ -46,8 +46,9 @@ class ConnectionReset(Exception):
 class Fault:
     """``status``: answer ``status_code`` with ``body``/``headers``; ``reset``: break the
     connection before handling; ``reset_after``: handle the request, then break the
-    connection; ``slow``: wait ``delay`` seconds, then handle; ``malformed``: 200 with a body
-    that is not JSON."""
+    connection; ``slow``: wait ``delay`` seconds, then handle; ``slow_after``: handle the
+    request (a job is accepted), then wait ``delay`` seconds before answering; ``malformed``:
+    200 with a body that is not JSON."""
 
     kind: FaultKind
     status_code: int = 500
@@ -79,7 +80,7 @@ class FaultQueue:
 
 async def before(fault: Fault | None) -> Response | None:
     """The response a fault gives instead of the real one (None: handle the request)."""
-    if fault is None or fault.kind == "reset_after":
+    if fault is None or fault.kind in ("reset_after", "slow_after"):
         return None
     if fault.kind == "slow":
         await asyncio.sleep(fault.delay)
@@ -93,8 +94,10 @@ async def before(fault: Fault | None) -> Response | None:
     return JSONResponse(fault.body, status_code=fault.status_code, headers=fault.headers)
 
 
-def after(fault: Fault | None, response: Response) -> Response:
+async def after(fault: Fault | None, response: Response) -> Response:
     """The response sent once the request was handled."""
+    if fault is not None and fault.kind == "slow_after":
+        await asyncio.sleep(fault.delay)
     return BrokenResponse() if fault is not None and fault.kind == "reset_after" else response
 
 
@@ -129,7 +132,7 @@ def faulty(operation: str) -> Callable[[Handler], Handler]:
             early = await before(fault)
             if early is not None:
                 return early
-            return after(fault, await handler(self, request))
+            return await after(fault, await handler(self, request))
 
         return endpoint
 

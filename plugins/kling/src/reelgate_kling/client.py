@@ -67,9 +67,17 @@ class KlingClient:
                 yield client
 
     async def request(
-        self, method: str, path: str, *, during: str, json: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        during: str,
+        json: dict[str, Any] | None = None,
+        timeout_seconds: float | None = None,
     ) -> dict[str, Any]:
-        """Send one request; returns ``data`` of a ``code: 0`` answer or raises a core error."""
+        """Send one request; returns ``data`` of a ``code: 0`` answer or raises a core error.
+        ``timeout_seconds`` bounds the wait for the answer (default 60 s)."""
+        timeout = TIMEOUT if timeout_seconds is None else httpx.Timeout(timeout_seconds, connect=10)
         headers = {
             "Authorization": f"Bearer {self.credentials.token()}",
             "Content-Type": "application/json",
@@ -77,7 +85,7 @@ class KlingClient:
         async with self._client() as client:
             with http_boundary(PROVIDER, during):
                 response = await client.request(
-                    method, f"{self.base_url}{path}", json=json, headers=headers, timeout=TIMEOUT
+                    method, f"{self.base_url}{path}", json=json, headers=headers, timeout=timeout
                 )
         try:
             body = response.json()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -68,17 +69,25 @@ async def _lookup(client: KlingClient, path: str, task_id: str) -> dict[str, Any
 RECONCILE_DELAYS_SECONDS = (0.25, 1.0, 3.0)
 
 
-async def _reconcile(client: KlingClient, path: str, external_id: str) -> dict[str, Any] | None:
+async def _reconcile(
+    client: KlingClient, path: str, external_id: str, late_window_seconds: float = 0.0
+) -> dict[str, Any] | None:
     """Look the submission up by its external id, riding out transient failures: the lookup
-    is idempotent, and giving up early would leave a paid task unaccounted for."""
-    for delay in (*RECONCILE_DELAYS_SECONDS, None):
-        try:
-            return await _lookup(client, path, external_id)
-        except ProviderUnavailableError:
-            if delay is None:
-                raise
-            await asyncio.sleep(delay)
-    return None
+    is idempotent, and giving up early would leave a paid task unaccounted for. When the
+    answer timed out the task may appear late: look again for ``late_window_seconds``."""
+    deadline = time.monotonic() + late_window_seconds
+    while True:
+        for delay in (*RECONCILE_DELAYS_SECONDS, None):
+            try:
+                found = await _lookup(client, path, external_id)
+                break
+            except ProviderUnavailableError:
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+        if found is not None or time.monotonic() >= deadline:
+            return found
+        await asyncio.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
 
 async def _submit(
@@ -87,8 +96,11 @@ async def _submit(
     client = _client(ctx)
     path = KIND_PATHS[kind.value]
     external_id = body["external_task_id"]
+    timeout = float(ctx.setting("submit_timeout_seconds") or 180)
     try:
-        data = await client.request("POST", f"/v1/videos/{path}", json=body, during="submit")
+        data = await client.request(
+            "POST", f"/v1/videos/{path}", json=body, during="submit", timeout_seconds=timeout
+        )
     except ValidationError as exc:
         # The same submission was accepted earlier (a re-run after a lost answer): adopt it.
         found = (
@@ -102,18 +114,18 @@ async def _submit(
     except ProviderUnavailableError as exc:
         if exc.safe_to_resubmit:
             raise
-        found = await _reconcile(client, path, external_id)
+        window = (
+            float(ctx.setting("late_task_seconds") or 30) if exc.details.get("timed_out") else 0
+        )
+        found = await _reconcile(client, path, external_id, window)
         if found is None:
-            if exc.details.get("provider_code") in ("5000", "5001", "5002"):
-                raise SubmissionNotAcceptedError(
-                    f"{exc.message}; KlingAI has no task {external_id}, so nothing was accepted",
-                    provider=PROVIDER,
-                    provider_code=exc.details["provider_code"],
-                ) from exc
-            raise ProviderUnavailableError(
-                f"{exc.message}; the submission may still be accepted later. Re-run with the "
-                f"same idempotency key to pick it up (external_task_id {external_id}).",
+            # Kling keeps external_task_id unique per account: submitting again with the same
+            # id can never make a second task, so "no such task" makes a resubmission safe.
+            raise SubmissionNotAcceptedError(
+                f"{exc.message}; KlingAI has no task {external_id}, so it is submitted again "
+                "under the same external_task_id",
                 provider=PROVIDER,
+                provider_code=exc.details.get("provider_code"),
                 external_task_id=external_id,
             ) from exc
         ctx.logger.info("reconciled submission %s after %s", external_id, exc.message)

@@ -12,6 +12,18 @@ PROVIDER = ProviderSpec(
         SettingSpec(name="access_key", env="KLING_ACCESS_KEY", secret=True),
         SettingSpec(name="secret_key", env="KLING_SECRET_KEY", secret=True),
         SettingSpec(name="base_url", env="KLING_BASE_URL", default=DEFAULT_BASE_URL),
+        SettingSpec(
+            name="submit_timeout_seconds",
+            env="REELGATE_KLING_SUBMIT_TIMEOUT_SECONDS",
+            default="180",
+            description="how long a submission's answer is awaited",
+        ),
+        SettingSpec(
+            name="late_task_seconds",
+            env="REELGATE_KLING_LATE_TASK_SECONDS",
+            default="30",
+            description="how long a submission whose answer timed out is looked for",
+        ),
     ),
     configured_when=(("access_key", "secret_key"),),
     docs_url="https://app.klingai.com/global/dev/document-api",
