@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import posixpath
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +237,9 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         """A stored video, for a signed unexpired URL or a key that may act for its customer;
         404 for anything else, as for a file that does not exist."""
         key = key.lstrip("/")
+        if posixpath.normpath(key) != key:
+            # customers/100/../200/...: the customer a path names must be the one it reaches
+            raise NotFoundError("no such video")
         params = request.query_params
         signed = signer.verify(key, params.get("expires"), params.get("signature"))
         if not (signed or _key_may_read(request, key)):

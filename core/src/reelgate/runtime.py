@@ -16,8 +16,6 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import SecretStr
-
 from reelgate.capabilities import check_image_type, check_request
 from reelgate.context import ProgressCallback, ProviderContext, _ignore_progress
 from reelgate.errors import CapabilityNotSupportedError, PluginError, ValidationError
@@ -43,10 +41,6 @@ class PreparedRequest:
     @property
     def model(self) -> str:
         return self.entry.spec.id
-
-    @property
-    def provider(self) -> str:
-        return self.entry.spec.provider.name
 
 
 class Runtime:
@@ -101,16 +95,13 @@ class Runtime:
     ) -> ProviderContext:
         """A ProviderContext for ``provider``; raises if the provider is not configured."""
         return ProviderContext(
-            settings=self.provider_settings(provider),
+            settings=self.registry.provider_settings(provider),
             logger=logging.getLogger(f"reelgate.provider.{provider}"),
             progress=progress,
             http_client=http_client,
             job_id=job_id,
             submission_id=submission_id,
         )
-
-    def provider_settings(self, provider: str) -> Mapping[str, str | SecretStr]:
-        return self.registry.provider_settings(provider)
 
     async def submit(
         self,
