@@ -75,7 +75,7 @@ class SlowProvider:
 
     def plugin(self) -> object:
         from reelgate import ProviderJob, Running, Submission, Succeeded, VideoRef, hookimpl
-        from reelgate.testing import minimal_mp4
+        from reelgate.testing import clip
 
         provider = self
 
@@ -98,13 +98,15 @@ class SlowProvider:
             async def reelgate_poll(self, job: ProviderJob, ctx: object) -> object:
                 if time.time() < float(str(job.state["ready_at"])):
                     return Running(poll_after_seconds=15)
-                return Succeeded(videos=[VideoRef(provider_video_id=job.provider_job_id)])
+                return Succeeded(
+                    videos=[VideoRef(provider_video_id=job.provider_job_id, duration_seconds=1.0)]
+                )
 
             @hookimpl
             async def reelgate_download(
                 self, job: ProviderJob, video: object, ctx: object
             ) -> AsyncIterator[bytes]:
-                yield minimal_mp4(b"slow")
+                yield clip(1)
 
             @hookimpl
             async def reelgate_generate_from_image(

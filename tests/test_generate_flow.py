@@ -133,10 +133,10 @@ async def test_s3_multipart_upload_and_presigned_url(
     import boto3
     import httpx
 
-    from reelgate.testing import minimal_mp4
+    from reelgate.testing.media import padded_mp4
 
     monkeypatch.setenv("REELGATE_S3_PRESIGN", "true")
-    fake.video_bytes = minimal_mp4(b"\x01" * (12 * 1024 * 1024))
+    fake.video_bytes = padded_mp4(12 * 1024 * 1024)
     envelope = await generate_video(request(model="fake", duration_seconds=1))
     data = envelope["data"]
     head = boto3.client("s3").head_object(Bucket=s3_env, Key=data["storage_key"])

@@ -12,6 +12,7 @@ import pytest
 from reelgate.errors import TooLargeError, ValidationError
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.testing import make_png
+from reelgate.testing.media import sample_mp4
 from reelgate_flows.flows import extend_video, generate_video
 from reelgate_flows.inputs import fetch, sniff_image_type, sniff_video_type
 from tests.support import probe_mp4
@@ -245,4 +246,22 @@ async def test_a_redirect_from_an_allowed_host_to_a_forbidden_one_is_refused(
             timeout_seconds=5,
             allow_private=allowed,
             allow_local_files=False,
+        )
+
+
+async def test_a_cut_short_video_to_extend_is_a_400(
+    server: str, private_urls_allowed: None
+) -> None:
+    whole = sample_mp4(2)
+    FILES["/cut.mp4"] = (200, whole[: len(whole) // 2])
+    with pytest.raises(ValidationError, match="not lead to a playable video: the video is cut"):
+        await extend_video(
+            ExtendRequest.model_validate(
+                {
+                    "prompt": "more waves",
+                    "customer_id": "acme-3",
+                    "video_id": f"{server}/cut.mp4",
+                    "settings": {"video": {"model": "local", "duration_seconds": 1}},
+                }
+            )
         )

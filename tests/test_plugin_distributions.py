@@ -24,11 +24,17 @@ EXAMPLE = ROOT / "examples" / "reelgate-example"
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv") or "uv"
 
 ACME_PLUGIN = '''
-"""A throwaway third-party provider: jobs kept in memory, MP4 bytes made by reelgate.testing."""
+"""A throwaway third-party provider: jobs kept in memory, MP4 bytes made by reelgate.testing
+(a playable clip where PyAV is installed; else a container with no track, enough for a
+runtime-only check but refused by the flow)."""
+import importlib.util
 import uuid
 from reelgate import Capabilities, JobKind, ModelSpec, ProviderSpec, SettingSpec, Submission
 from reelgate import Succeeded, VideoRef, hookimpl
-from reelgate.testing.media import minimal_mp4
+from reelgate.testing.media import clip, minimal_mp4
+
+def video(seconds):
+    return clip(seconds) if importlib.util.find_spec("av") else minimal_mp4(b"acme" * 100)
 
 PROVIDER = ProviderSpec(name="acme", settings=(SettingSpec(name="key", env="ACME_KEY"),),
                         configured_when=(("key",),))
@@ -44,7 +50,7 @@ def reelgate_models():
 @hookimpl
 async def reelgate_generate(model, request, ctx):
     job_id = uuid.uuid4().hex
-    JOBS[job_id] = minimal_mp4(request.prompt.encode() * 50)
+    JOBS[job_id] = video(request.video.duration_seconds)
     return Submission(provider_job_id=job_id)
 
 @hookimpl

@@ -28,7 +28,7 @@ async def test_generate_then_extend_through_the_flows(sora: SoraEmulator) -> Non
     first = await generate_video(request())
     data = first["data"]
     assert (data["provider"], data["model"], data["duration"]) == ("openai", "sora-2", 4.0)
-    assert probe_mp4(Path(data["video_url"].removeprefix("file://")))["frames"] == 24
+    assert probe_mp4(Path(data["video_url"].removeprefix("file://")))["frames"] == 4 * 12
     extended = await extend_video(
         ExtendRequest.model_validate(
             {

@@ -26,7 +26,7 @@ async def test_the_default_model_generates_through_the_flow(vertex: VertexEmulat
     assert (data["provider"], data["model"], data["duration"]) == ("gemini", "veo-3.1-fast", 8.0)
     assert len(data["videos"]) == 2 and vertex.submissions == 1
     for item in data["videos"]:
-        assert probe_mp4(Path(item["video_url"].removeprefix("file://")))["frames"] == 24
+        assert probe_mp4(Path(item["video_url"].removeprefix("file://")))["frames"] == 8 * 12
 
 
 async def test_transient_poll_failures_are_retried_and_paid_once(vertex: VertexEmulator) -> None:

@@ -110,6 +110,15 @@ class RateLimitedError(ProviderError):
     safe_to_resubmit = True
 
 
+class DownloadCorruptError(ProviderError):
+    """The provider's finished video arrived broken (cut short, not a video, the wrong length).
+    Downloads are free and idempotent, so it is retryable: the provider job is kept and a re-run
+    downloads again without generating again."""
+
+    type = "download_corrupt"
+    retryable = True
+
+
 class JobTimeoutError(ProviderError):
     """The provider job did not finish before the configured deadline. The job is not lost:
     ``job_id`` and ``provider_job_id`` identify it for a later resume."""

@@ -47,7 +47,9 @@ class ProviderSpec(BaseModel):
 
 class Capabilities(BaseModel):
     """What a model can do. ``None`` in a list field means the setting cannot be chosen for this
-    model (a request that sets it is refused); ``durations`` lists every accepted value."""
+    model (a request that sets it is refused); ``durations`` lists every accepted value.
+    ``duration_tolerance_seconds``: how far a delivered video's length may be from the one
+    reported (or asked for) before the download is judged broken."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -60,6 +62,7 @@ class Capabilities(BaseModel):
     max_videos: int = Field(default=1, ge=1)
     cancel: bool = False
     image_mime_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
+    duration_tolerance_seconds: float = Field(default=1.0, ge=0.0)
 
 
 class ModelSpec(BaseModel):

@@ -65,7 +65,8 @@ async def _run(
     spooled = []
     for ref in refs:
         step("download", ref.provider_video_id)
-        spooled.append(await download(job, ref, job_id, request.customer_id))
+        expected = steps.expected_seconds(job, ref, request)
+        spooled.append(await download(job, ref, job_id, request.customer_id, expected))
     stored: list[StoredObject] = []
     for ref, spool_path in zip(refs, spooled, strict=True):
         step("store", ref.provider_video_id)

@@ -4,7 +4,8 @@ request's customer.
 ``video_id`` may be a reelgate job id (a flow run id, in its canonical form, whose result is a
 stored video), a URL, a local path (CLI only), or else a provider video id handed to the
 provider as it is. A job id, or a provider video id made by a reelgate job, must belong to the
-request's customer: another customer's is answered exactly as an unknown one (404).
+request's customer: another customer's is answered exactly as an unknown one (404). Video bytes
+are checked to be whole and playable before they are handed to a provider.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from reelgate.media import VideoInput
 from reelgate.requests import GenerateRequest, is_job_id
 from reelgate_flows.idempotency import video_tag
 from reelgate_flows.inputs import fetch, sniff_video_type
+from reelgate_flows.media_check import UnplayableVideo, inspect_video
 from reelgate_flows.settings import Settings
 from reelgate_flows.storage import storage_from_url
 from reelgate_flows.storage.data_uri import DataUriStorage
@@ -57,16 +59,23 @@ async def resolve_video(
             allow_private=settings.private_allowance(),
             allow_local_files=allow_local_files,
         )
-        return VideoSource(_video_input(data, None))
+        return VideoSource(await _video_input(data, None))
     return VideoSource(VideoInput(provider_video_id=video_id))
 
 
-def _video_input(data: bytes, provider_video_id: str | None) -> VideoInput:
+async def _video_input(data: bytes, provider_video_id: str | None) -> VideoInput:
+    """The video to extend, once its bytes proved a whole, playable MP4, MOV or WebM."""
     mime = sniff_video_type(data)
     if mime is None:
         raise ValidationError(
             "video_id does not lead to an MP4, MOV or WebM video", field="video_id"
         )
+    try:
+        await asyncio.to_thread(inspect_video, data, mime)
+    except UnplayableVideo as exc:
+        raise ValidationError(
+            f"video_id does not lead to a playable video: {exc}", field="video_id"
+        ) from None
     return VideoInput(provider_video_id=provider_video_id, data=data, mime_type=mime)
 
 
@@ -136,4 +145,4 @@ async def stored_video_bytes(result: dict[str, Any], settings: Settings | None =
 
 async def _stored_video(earlier: dict[str, Any], settings: Settings) -> VideoInput:
     data = await stored_video_bytes(earlier, settings)
-    return _video_input(data, earlier["provider_video_id"])
+    return await _video_input(data, earlier["provider_video_id"])

@@ -2,7 +2,8 @@
 
 A spooled video is ``<root>/<provider>/<provider_job_id>/<provider_video_id>.mp4`` with a
 ``.json`` beside it describing the job and where it was meant to go. A video is written to a
-``.partial`` file and renamed when complete, so a complete spool file is always a whole video.
+``.partial`` file, checked, and renamed only when the check passed, so a complete spool file is
+always a whole video.
 ``release`` removes it only after the storage confirmed the upload.
 
 A job whose videos could not be stored leaves a *pending record* ``<root>/jobs/<job_id>.json``:
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,16 @@ class Spool:
             / (f"{_safe(provider_video_id)}.mp4")
         )
 
-    async def fill(self, path: Path, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
+    async def fill(
+        self,
+        path: Path,
+        chunks: AsyncIterator[bytes],
+        max_bytes: int,
+        check: Callable[[Path], object] | None = None,
+    ) -> int:
         """Stream ``chunks`` into ``path`` (a complete file already there is kept as it is).
-        Returns the file's size."""
+        ``check`` runs (in a thread) on the written file before it becomes ``path``; what it
+        raises is raised and nothing is kept. Returns the file's size."""
         existing = await anyio.to_thread.run_sync(_size_if_complete, path)
         if existing is not None:
             return existing
@@ -67,6 +75,8 @@ class Spool:
                     await handle.write(chunk)
                 await handle.flush()
                 await anyio.to_thread.run_sync(os.fsync, handle.wrapped.fileno())
+            if check is not None:
+                await anyio.to_thread.run_sync(check, partial)
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)

@@ -1,6 +1,8 @@
 """The steps of a generation, as Prefect tasks: validate → submit → wait → download → store →
 metadata (DESIGN §2).
 
+``download`` checks every video before it is kept (:mod:`reelgate_flows.media_check`).
+
 ``submit`` is the only step that spends money. Its result is persisted under a cache key made
 of the idempotency key (or the flow run id) and a digest of the request, so a retried flow, a
 second run with the same key, or a run resumed in another process reuses the job the provider
@@ -14,6 +16,7 @@ import asyncio
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +36,7 @@ from reelgate.requests import GenerateRequest
 from reelgate.runtime import get_runtime
 from reelgate_flows.http import shared_client
 from reelgate_flows.inputs import fetch, sniff_image_type
+from reelgate_flows.media_check import UnplayableVideo, VideoFacts, inspect_video
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit
 from reelgate_flows.settings import Settings
@@ -194,9 +198,44 @@ async def wait(job: ProviderJob, job_id: str) -> list[VideoRef]:
         await asyncio.sleep(min(interval, remaining))
 
 
+def expected_seconds(job: ProviderJob, video: VideoRef, request: GenerateRequest) -> float | None:
+    """How long ``video`` should be: as the provider reported it, else as asked (an extension's
+    length is the provider's to say)."""
+    if video.duration_seconds:
+        return video.duration_seconds
+    return None if job.kind is JobKind.EXTEND else float(request.video.duration_seconds)
+
+
+def _checker(
+    job: ProviderJob, video: VideoRef, expected: float | None
+) -> Callable[[Path], VideoFacts]:
+    tolerance = get_runtime().resolve(job.model).spec.capabilities.duration_tolerance_seconds
+
+    def check(path: Path) -> VideoFacts:
+        try:
+            return inspect_video(path, video.mime_type, expected, tolerance)
+        except UnplayableVideo as exc:
+            raise errors.DownloadCorruptError(
+                f"the {job.provider} video {video.provider_video_id} arrived broken: {exc}",
+                provider=job.provider,
+                provider_job_id=job.provider_job_id,
+                bytes_received=path.stat().st_size,
+            ) from None
+
+    return check
+
+
 @task(name="download", cache_policy=NO_CACHE, retry_condition_fn=retry_if_retryable)
-async def download(job: ProviderJob, video: VideoRef, job_id: str, customer_id: str) -> str:
-    """Stream the video into the spool; returns the spool file's path."""
+async def download(
+    job: ProviderJob,
+    video: VideoRef,
+    job_id: str,
+    customer_id: str,
+    expected_seconds: float | None = None,
+) -> str:
+    """Stream the video into the spool and check it is whole and playable (of about
+    ``expected_seconds``); returns the spool file's path. A broken download keeps nothing and
+    raises the retryable ``DownloadCorruptError``: the next attempt downloads again."""
     settings = Settings.current()
     runtime = get_runtime()
     spool = Spool(settings.spool_dir)
@@ -216,7 +255,12 @@ async def download(job: ProviderJob, video: VideoRef, job_id: str, customer_id: 
         progress=_progress(job_id, "download"),
         http_client=shared_client(),
     )
-    await spool.fill(path, runtime.download(job, video, ctx), settings.video_max_bytes)
+    await spool.fill(
+        path,
+        runtime.download(job, video, ctx),
+        settings.video_max_bytes,
+        check=_checker(job, video, expected_seconds),
+    )
     return str(path)
 
 

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reelgate.testing.emulator import ProviderEmulator, faulty, serve
-from reelgate.testing.media import sample_mp4
+from reelgate.testing.media import clip
 
 MODELS = {
     "text2video": {
@@ -298,9 +298,11 @@ class KlingEmulator(ProviderEmulator):
 
     @faulty("download")
     async def download(self, request: Request) -> Response:
-        if not any(t.video_id == request.path_params["video_id"] for t in self.tasks.values()):
+        wanted = request.path_params["video_id"]
+        task = next((t for t in self.tasks.values() if t.video_id == wanted), None)
+        if task is None:
             return Response(b"not found", status_code=404)
-        return Response(sample_mp4(), media_type="video/mp4")
+        return Response(clip(float(task.duration)), media_type="video/mp4")
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reelgate.testing.emulator import ProviderEmulator, faulty, serve
-from reelgate.testing.media import sample_mp4
+from reelgate.testing.media import clip
 
 _SORA_2 = {"720x1280", "1280x720", "1024x1792", "1792x1024"}
 _SORA_2_PRO = _SORA_2 | {"1920x1080", "1080x1920"}
@@ -273,7 +273,7 @@ class SoraEmulator(ProviderEmulator):
             )
         if request.query_params.get("variant", "video") != "video":
             return Response(b"\x89PNG\r\n\x1a\n", media_type="image/png")
-        return Response(sample_mp4(), media_type="video/mp4")
+        return Response(clip(float(video.seconds)), media_type="video/mp4")
 
     @faulty("remix")
     async def remix(self, request: Request) -> Response:

@@ -28,7 +28,7 @@ from reelgate.testing import download_now, make_png, make_request
 from reelgate.testing import poll_until_done as finish
 from reelgate.testing import submit_now as submit
 from reelgate.testing.emulator import Fault
-from reelgate.testing.media import sample_mp4
+from reelgate.testing.media import clip, sample_mp4
 
 request = functools.partial(
     make_request, customer_id="c1", model="veo", duration_seconds=8, aspect_ratio="16:9"
@@ -65,7 +65,7 @@ def test_text_request_mapping(vertex: VertexEmulator, veo_runtime: Runtime) -> N
     }
     status = finish(veo_runtime, job)
     assert isinstance(status, Succeeded) and len(status.videos) == 2
-    assert [download_now(veo_runtime, job, ref) for ref in status.videos] == [sample_mp4()] * 2
+    assert [download_now(veo_runtime, job, ref) for ref in status.videos] == [clip(8)] * 2
 
 
 def test_project_mode_with_an_access_token_and_cloud_storage_results(
@@ -85,7 +85,7 @@ def test_project_mode_with_an_access_token_and_cloud_storage_results(
     assert vertex.bodies[-1]["parameters"]["storageUri"] == "gs://videos-bucket/veo/"
     status = finish(runtime, job)
     assert status.videos[0].uri.startswith("gs://videos-bucket/veo/")
-    assert [download_now(runtime, job, ref) for ref in status.videos] == [sample_mp4()]
+    assert [download_now(runtime, job, ref) for ref in status.videos] == [clip(8)]
     assert vertex.requests[-1][0] == "storage"
 
 

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reelgate.testing.emulator import ProviderEmulator, after, before, faulty, serve
-from reelgate.testing.media import sample_mp4
+from reelgate.testing.media import clip
 
 MODELS = {
     "veo-3.1-generate-001",
@@ -43,6 +43,7 @@ class Operation:
     prompt: str
     samples: int
     storage_uri: str | None
+    seconds: int = 8
     fetches: int = 0
 
 
@@ -162,7 +163,11 @@ class VertexEmulator(ProviderEmulator):
         name = f"{resource}/operations/{uuid.uuid4()}"
         with self.lock:
             self.operations[name] = Operation(
-                name, prompt, int(parameters.get("sampleCount", 1)), parameters.get("storageUri")
+                name,
+                prompt,
+                int(parameters.get("sampleCount", 1)),
+                parameters.get("storageUri"),
+                int(parameters.get("durationSeconds", 8)),
             )
         return JSONResponse({"name": name})
 
@@ -226,7 +231,7 @@ class VertexEmulator(ProviderEmulator):
         return JSONResponse({"name": name, "done": True, "response": response})
 
     def _video(self, operation: Operation, index: int) -> dict[str, str]:
-        data = sample_mp4()
+        data = clip(operation.seconds)
         if operation.storage_uri:
             bucket, _, prefix = operation.storage_uri.removeprefix("gs://").partition("/")
             key = f"{prefix.rstrip('/')}/{operation.name.rpartition('/')[2]}/sample_{index}.mp4"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from reelgate.testing.builders import make_request, request_body
 from reelgate.testing.calls import download_now, poll_until_done, submit_now
 from reelgate.testing.fake import FakeProvider
-from reelgate.testing.media import make_png, minimal_mp4
+from reelgate.testing.media import clip, make_png, minimal_mp4
 
 if TYPE_CHECKING:
     from reelgate.testing.conformance import ProviderConformance
@@ -27,6 +27,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "FakeProvider",
     "ProviderConformance",
+    "clip",
     "download_now",
     "make_png",
     "make_request",

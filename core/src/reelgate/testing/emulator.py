@@ -35,7 +35,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-FaultKind = Literal["status", "reset", "reset_after", "slow", "slow_after", "malformed"]
+FaultKind = Literal[
+    "status", "reset", "reset_after", "slow", "slow_after", "malformed", "truncated"
+]
 
 
 class ConnectionReset(Exception):
@@ -48,7 +50,9 @@ class Fault:
     connection before handling; ``reset_after``: handle the request, then break the
     connection; ``slow``: wait ``delay`` seconds, then handle; ``slow_after``: handle the
     request (a job is accepted), then wait ``delay`` seconds before answering; ``malformed``:
-    200 with a body that is not JSON."""
+    200 with a body that is not JSON; ``truncated``: handle the request, then send the first
+    half of its answer's body as if it were all of it (no length announced, a clean end).
+    A 200 with an error body is ``Fault("status", 200, {"error": 1})``."""
 
     kind: FaultKind
     status_code: int = 500
@@ -80,7 +84,7 @@ class FaultQueue:
 
 async def before(fault: Fault | None) -> Response | None:
     """The response a fault gives instead of the real one (None: handle the request)."""
-    if fault is None or fault.kind in ("reset_after", "slow_after"):
+    if fault is None or fault.kind in ("reset_after", "slow_after", "truncated"):
         return None
     if fault.kind == "slow":
         await asyncio.sleep(fault.delay)
@@ -98,7 +102,27 @@ async def after(fault: Fault | None, response: Response) -> Response:
     """The response sent once the request was handled."""
     if fault is not None and fault.kind == "slow_after":
         await asyncio.sleep(fault.delay)
+    if fault is not None and fault.kind == "truncated":
+        return CutShortResponse(response)
     return BrokenResponse() if fault is not None and fault.kind == "reset_after" else response
+
+
+class CutShortResponse(Response):
+    """The first half of another response's body, chunked, ending cleanly: the client cannot
+    tell it from a whole answer."""
+
+    def __init__(self, whole: Response) -> None:
+        super().__init__(bytes(whole.body)[: len(whole.body) // 2], status_code=whole.status_code)
+        self.raw_headers = [
+            (name, value) for name, value in whole.raw_headers if name != b"content-length"
+        ]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        await send({"type": "http.response.body", "body": self.body, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 class BrokenResponse(Response):

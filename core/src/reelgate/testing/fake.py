@@ -32,7 +32,7 @@ from reelgate.jobs import (
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.specs import Capabilities, ModelSpec, ProviderSpec, SettingSpec
-from reelgate.testing.media import minimal_mp4
+from reelgate.testing.media import sample_mp4
 
 FAKE_PROVIDER = ProviderSpec(
     name="fake",
@@ -71,7 +71,7 @@ class FakeProvider:
     poll_errors: list[Exception] = field(default_factory=list)
     download_errors: list[Exception] = field(default_factory=list)
     rejected_words: tuple[str, ...] = ("forbidden",)
-    video_bytes: bytes = field(default_factory=lambda: minimal_mp4(b"fake video" * 100))
+    video_bytes: bytes = field(default_factory=lambda: sample_mp4(1))
     submit_delay_seconds: float = 0.0
     submissions: int = 0
     polls: int = 0

@@ -49,6 +49,20 @@ def sample_mp4(seconds: int = 1, width: int = 320, height: int = 180, fps: int =
         return path.read_bytes()
 
 
+def clip(seconds: float) -> bytes:
+    """A small H.264 MP4 lasting ``seconds`` (rounded to whole seconds, at least one): what an
+    emulated provider serves for a job of that length."""
+    return sample_mp4(max(1, round(seconds)), 160, 96, 12)
+
+
+def padded_mp4(size: int) -> bytes:
+    """A playable one-second MP4 of at least ``size`` bytes: :func:`sample_mp4` followed by a
+    ``free`` box (which players skip) of the missing length."""
+    video = sample_mp4(1)
+    missing = max(8, size - len(video))
+    return video + struct.pack(">I", missing) + b"free" + bytes(missing - 8)
+
+
 def _encode(path: Path, seconds: int, width: int, height: int, fps: int) -> None:
     import av
     import numpy as np

@@ -12,9 +12,7 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
 
-import httpx
 from google import genai
 from google.genai import types
 
@@ -37,7 +35,7 @@ from reelgate import (
     hookimpl,
 )
 from reelgate.errors import ContentRejectedError, ProviderError, ProviderNotConfiguredError
-from reelgate_veo import mapping
+from reelgate_veo import gcs, mapping
 from reelgate_veo.errors import PROVIDER, is_content_message, translate
 
 CHUNK_BYTES = 1 << 20
@@ -105,10 +103,11 @@ async def _submit(
         raise ProviderError(
             "Vertex AI accepted the job without an operation name", provider=PROVIDER
         )
-    # Veo's answer carries no duration: the one asked for is what it renders (4/6/8 s).
+    # Veo's answer carries no duration: the one asked for is what it renders (4/6/8 s). An
+    # extension is the input plus about seven seconds, which only the video itself tells.
     return Submission(
         provider_job_id=operation.name,
-        state={"duration_seconds": request.video.duration_seconds},
+        state={} if video is not None else {"duration_seconds": request.video.duration_seconds},
     )
 
 
@@ -201,7 +200,7 @@ async def reelgate_download(
     job: ProviderJob, video: VideoRef, ctx: ProviderContext
 ) -> AsyncIterator[bytes]:
     if video.uri and video.uri.startswith("gs://"):
-        async for chunk in _gcs_stream(video.uri, ctx):
+        async for chunk in gcs.stream_object(video.uri, ctx):
             yield chunk
         return
     index = int(video.provider_video_id.rpartition("#")[2] or 0)
@@ -215,27 +214,6 @@ async def reelgate_download(
         )
     for start in range(0, len(data), CHUNK_BYTES):
         yield data[start : start + CHUNK_BYTES]
-
-
-async def _gcs_stream(uri: str, ctx: ProviderContext) -> AsyncIterator[bytes]:
-    bucket, _, name = uri.removeprefix("gs://").partition("/")
-    base = (ctx.setting("gcs_base_url") or "https://storage.googleapis.com").rstrip("/")
-    url = f"{base}/storage/v1/b/{quote(bucket, safe='')}/o/{quote(name, safe='')}?alt=media"
-    token = ctx.setting("access_token")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with httpx.AsyncClient(timeout=httpx.Timeout(60, connect=10)) as client:
-        try:
-            async with client.stream("GET", url, headers=headers) as response:
-                if response.status_code != 200:
-                    raise ProviderError(
-                        f"Cloud Storage answered {response.status_code} for {uri}",
-                        provider=PROVIDER,
-                        provider_code=str(response.status_code),
-                    )
-                async for chunk in response.aiter_bytes(CHUNK_BYTES):
-                    yield chunk
-        except httpx.HTTPError as exc:
-            raise translate(exc, "download") from exc
 
 
 def _float_or_none(value: object) -> float | None:
