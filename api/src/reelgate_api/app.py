@@ -203,6 +203,8 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
             "step": view.step,
             "progress": view.progress,
         }
+        if view.retryable is not None:
+            details["retryable"] = view.retryable
         return Response({**content, **details}, status_code=200)
 
     @get("/video/jobs/{job_id:str}/events", media_type="text/event-stream", responses=JOB_ERRORS)

@@ -23,7 +23,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterStateType,
 )
 from prefect.client.schemas.objects import StateType
-from prefect.states import Cancelled, Cancelling
+from prefect.states import Cancelled, Cancelling, Scheduled
 
 from reelgate.requests import GenerateRequest
 from reelgate_api.job_views import (
@@ -32,6 +32,7 @@ from reelgate_api.job_views import (
     JobView,
     check_cancellable,
     provider_of,
+    provider_of_body,
     read_view,
 )
 from reelgate_api.metrics import JobMetrics
@@ -94,10 +95,23 @@ class DeploymentRunner(ThreadedRunner):
                 deployment_id, parameters=parameters, tags=tags
             )
         job_id = str(flow_run.id)
-        provider = provider_of(request)
+        self._watch_job(job_id, provider_of(request))
+        return job_id
+
+    async def _rerun(self, job_id: str) -> None:
+        """Schedule the failed run again: a worker of its deployment picks it up."""
+        async with get_client() as client:
+            await client.set_flow_run_state(
+                uuid.UUID(job_id),
+                Scheduled(message="run again under its Idempotency-Key"),
+                force=True,
+            )
+            run = await client.read_flow_run(uuid.UUID(job_id))
+        self._watch_job(job_id, provider_of_body(run.parameters.get("request")))
+
+    def _watch_job(self, job_id: str, provider: str) -> None:
         self.metrics.job_started(provider)
         self._watched[job_id] = (asyncio.Event(), time.monotonic(), provider)
-        return job_id
 
     async def _watch(self) -> None:
         while True:

@@ -175,6 +175,16 @@ class InProcessExecutor(ThreadedRunner):
         self._launch(flow, flow_run, parameters, request.customer_id, provider_of(request))
         return str(flow_run.id)
 
+    async def _rerun(self, job_id: str) -> None:
+        async with get_client() as client:
+            await client.set_flow_run_state(
+                uuid.UUID(job_id),
+                Pending(message="run again under its Idempotency-Key"),
+                force=True,
+            )
+            self._latest.pop(job_id, None)
+            await self._adopt(client, await client.read_flow_run(uuid.UUID(job_id)))
+
     def _launch(
         self,
         flow: Flow[..., Any],

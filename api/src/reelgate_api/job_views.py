@@ -63,6 +63,14 @@ class JobView:
     def ended(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
+    @property
+    def retryable(self) -> bool | None:
+        """For a failed job: whether sending its request again under its Idempotency-Key
+        resumes it (see ``reelgate_flows.rerun``); None while it has not failed."""
+        if self.status != "failed":
+            return None
+        return isinstance(self.error, ReelgateError) and self.error.details.get("retryable") is True
+
 
 def provider_of(request: GenerateRequest) -> str:
     """The provider serving a request's model ("unknown" when none does)."""

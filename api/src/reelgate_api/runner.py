@@ -20,7 +20,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
 from reelgate.errors import ConflictError
 from reelgate.requests import GenerateRequest
-from reelgate_api.job_views import JobView
+from reelgate_api.job_views import JobView, read_view
 from reelgate_api.metrics import JobMetrics
 from reelgate_flows.idempotency import body_tag, key_tag
 
@@ -28,6 +28,8 @@ T = TypeVar("T")
 EndHook = Callable[[str], Coroutine[Any, Any, None]]
 CreateRun = Callable[[GenerateRequest, str | None, list[str]], Awaitable[str]]
 """Creates a job's run from its request, idempotency key and tags; returns the job id."""
+Rerun = Callable[[str], Awaitable[None]]
+"""Runs a failed job's run again (its provider job, when it has one, is reused)."""
 
 
 class JobRunner(Protocol):
@@ -107,17 +109,26 @@ class LoopThread:
         await self.run(ping())
 
     async def start_job(
-        self, request: GenerateRequest, idempotency_key: str | None, create: CreateRun
+        self,
+        request: GenerateRequest,
+        idempotency_key: str | None,
+        create: CreateRun,
+        rerun: Rerun,
     ) -> str:
         """:meth:`admit` on the loop, awaited from another loop."""
-        return await self.run(self.admit(request, idempotency_key, create))
+        return await self.run(self.admit(request, idempotency_key, create, rerun))
 
     async def admit(
-        self, request: GenerateRequest, idempotency_key: str | None, create: CreateRun
+        self,
+        request: GenerateRequest,
+        idempotency_key: str | None,
+        create: CreateRun,
+        rerun: Rerun,
     ) -> str:
         """The job of ``idempotency_key`` if one exists (ConflictError if it was made from
         another body), else the id of ``create(request, idempotency_key, tags)``'s new job.
-        Call on the loop."""
+        An existing job that failed in a way a re-run resumes (``JobView.retryable``) is run
+        again first (``rerun``). Call on the loop."""
         if idempotency_key is None:
             return await create(request, None, [])
         tag_of_key, tag_of_body = key_tag(idempotency_key), body_tag(request)
@@ -128,14 +139,17 @@ class LoopThread:
                     flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag_of_key])),
                     limit=1,
                 )
-            if earlier:
-                if tag_of_body not in earlier[0].tags:
+                if earlier and tag_of_body not in earlier[0].tags:
                     raise ConflictError(
                         "this Idempotency-Key was used with another request body",
                         job_id=str(earlier[0].id),
                     )
-                return str(earlier[0].id)
-            return await create(request, idempotency_key, [tag_of_key, tag_of_body])
+                view = await read_view(client, str(earlier[0].id)) if earlier else None
+            if view is None:
+                return await create(request, idempotency_key, [tag_of_key, tag_of_body])
+            if view.retryable:
+                await rerun(view.job_id)
+            return view.job_id
 
 
 class ThreadedRunner(ABC):
@@ -153,10 +167,15 @@ class ThreadedRunner(ABC):
     async def view_here(self, job_id: str) -> JobView | None: ...
 
     async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
-        """Create the job's run (once per idempotency key); returns its id."""
-        return await self._thread.start_job(request, idempotency_key, self._create_run)
+        """Create the job's run (once per idempotency key; a resumable failed one is run
+        again); returns its id."""
+        return await self._thread.start_job(request, idempotency_key, self._create_run, self._rerun)
 
     @abstractmethod
     async def _create_run(
         self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]
     ) -> str: ...
+
+    @abstractmethod
+    async def _rerun(self, job_id: str) -> None:
+        """Run the failed run ``job_id`` again. Call on the loop."""

@@ -26,6 +26,10 @@ class ReelgateError(Exception):
         self.message = message
         self.details: dict[str, Any] = {k: v for k, v in details.items() if v is not None}
 
+    def __str__(self) -> str:
+        # ``message`` may be extended after the error was raised (what a re-run does).
+        return self.message
+
     def to_error_body(self) -> dict[str, Any]:
         """The ``error`` object of the response envelope: ``type``, ``message`` and details."""
         return {"type": self.type, "message": self.message, **self.details}

@@ -1,20 +1,22 @@
 """The Prefect flows ``generate-video`` and ``extend-video``.
 
 One flow run per request; its id is the job id. The flow returns the seed's success envelope
-as a dict (persisted, so a later extend can find the video by job id) or raises a core error.
+as a dict (persisted, so a later extend can find the video by job id) or raises a core error
+marked ``retryable`` when a re-run of the same run resumes it (:mod:`reelgate_flows.rerun`).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
 
-from reelgate.errors import StorageError
-from reelgate.jobs import VideoRef
+from reelgate.errors import ReelgateError, StorageError
+from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.media import VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
@@ -24,10 +26,19 @@ from reelgate_flows.limits import provider_slot
 from reelgate_flows.metadata import metadata
 from reelgate_flows.pending import PendingJob
 from reelgate_flows.progress import ProgressEvent, emit
+from reelgate_flows.rerun import annotate
 from reelgate_flows.settings import Settings
 from reelgate_flows.sources import resolve_video
 from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject
+
+
+@dataclass
+class _Reached:
+    """How far a run got: whether it submitted, and the provider job once one was accepted."""
+
+    submitted: bool = False
+    job: ProviderJob | None = None
 
 
 async def _run(
@@ -35,6 +46,22 @@ async def _run(
     video: VideoInput | None,
     idempotency_key: str | None,
     allow_local_inputs: bool,
+) -> dict[str, Any]:
+    """The steps; a core error leaves saying whether and how a re-run resumes the job."""
+    reached = _Reached()
+    try:
+        return await _steps(request, video, idempotency_key, allow_local_inputs, reached)
+    except ReelgateError as exc:
+        annotate(exc, reached.job, reached.submitted, idempotency_key)
+        raise
+
+
+async def _steps(
+    request: GenerateRequest,
+    video: VideoInput | None,
+    idempotency_key: str | None,
+    allow_local_inputs: bool,
+    reached: _Reached,
 ) -> dict[str, Any]:
     job_id = str(flow_run.get_id())
     settings = Settings.current()
@@ -51,7 +78,8 @@ async def _run(
     cache_key = steps.submission_key(request, prepared, idempotency_key or f"run:{job_id}")
     step("submit", f"submitting to {prepared.model}")
     async with provider_slot(get_runtime().resolve(prepared.model).spec.provider.name):
-        job = await submit(request, prepared, job_id, cache_key)
+        reached.submitted = True
+        job = reached.job = await submit(request, prepared, job_id, cache_key)
         emit(
             ProgressEvent(
                 job_id,

@@ -97,6 +97,7 @@ class SoraEmulator(ProviderEmulator):
             "OPENAI_API_KEY": self.api_key,
             "OPENAI_BASE_URL": f"{self.base_url}/v1",
             "REELGATE_SORA_POLL_INTERVAL_SECONDS": "0.1",
+            "REELGATE_SORA_LOOKUP_SECONDS": "0.5",
             **overrides,
         }
 

@@ -20,6 +20,7 @@ from reelgate.errors import (
     ProviderError,
     ProviderUnavailableError,
     RateLimitedError,
+    SubmissionNotAcceptedError,
     ValidationError,
 )
 from reelgate.jobs import Failed, Running
@@ -155,19 +156,32 @@ def test_a_rate_limit_is_safe_to_resubmit_and_not_retried_by_the_sdk(
         (Fault("reset_after"), True),
     ],
 )
-def test_unclear_create_failures_never_pay_twice(
+def test_unclear_create_failures_are_adopted_or_proven_absent(
     sora: SoraEmulator, sora_runtime: Runtime, fault: Fault, adopted: bool
 ) -> None:
+    """The list of videos settles an unclear create: its video adopted, or none made (safe to
+    submit again)."""
     sora.faults.add("create", fault)
     if adopted:
         job = submit(sora_runtime, request())
         assert job.provider_job_id in sora.videos
     else:
-        with pytest.raises(ProviderUnavailableError) as caught:
+        with pytest.raises(SubmissionNotAcceptedError, match="no matching video appeared"):
             submit(sora_runtime, request())
-        assert not caught.value.safe_to_resubmit
     assert sora.requests.count(("create", "")) == 1
+    assert sora.requests.count(("list", "")) >= 1
     assert sora.submissions == (1 if adopted else 0)
+
+
+def test_two_candidate_videos_prove_nothing(sora: SoraEmulator, sora_runtime: Runtime) -> None:
+    """Another matching video made just before: which one is ours is unknown, so the unclear
+    error stands (never adopted, never resubmitted)."""
+    submit(sora_runtime, request())
+    sora.faults.add("create", Fault("reset_after"))
+    with pytest.raises(ProviderUnavailableError) as caught:
+        submit(sora_runtime, request())
+    assert not caught.value.safe_to_resubmit
+    assert sora.submissions == 2
 
 
 def test_a_slow_create_still_succeeds(sora: SoraEmulator, sora_runtime: Runtime) -> None:

@@ -20,6 +20,7 @@ from reelgate.errors import (
     ProviderNotConfiguredError,
     ProviderUnavailableError,
     RateLimitedError,
+    SubmissionNotAcceptedError,
     ValidationError,
 )
 from reelgate.jobs import Failed, Running
@@ -192,27 +193,84 @@ def test_create_refusals(
     assert vertex.submissions == 0
 
 
-@pytest.mark.parametrize(
-    "fault",
-    [
-        Fault(
-            "status",
-            503,
-            {"error": {"code": 503, "message": "unavailable", "status": "UNAVAILABLE"}},
-        ),
-        Fault("reset"),
-        Fault("malformed"),
-        Fault("reset_after"),
-    ],
-)
-def test_unclear_create_failures_are_not_safe_to_resubmit(
+UNCLEAR_CREATE_FAULTS = [
+    Fault("status", 500, {"error": {"code": 500, "message": "x", "status": "INTERNAL"}}),
+    Fault("reset"),
+    Fault("malformed"),
+    Fault("reset_after"),
+]
+
+
+def test_unavailable_proves_nothing_was_accepted(
+    vertex: VertexEmulator, veo_runtime: Runtime
+) -> None:
+    """Google documents 503 UNAVAILABLE as retryable: the submission is sent again."""
+    vertex.faults.add(
+        "create",
+        Fault("status", 503, {"error": {"code": 503, "message": "busy", "status": "UNAVAILABLE"}}),
+    )
+    with pytest.raises(SubmissionNotAcceptedError):
+        submit(veo_runtime, request())
+    assert vertex.submissions == 0
+
+
+@pytest.mark.parametrize("fault", UNCLEAR_CREATE_FAULTS)
+def test_unclear_create_failures_with_inline_results_are_final(
     vertex: VertexEmulator, veo_runtime: Runtime, fault: Fault
 ) -> None:
     vertex.faults.add("create", fault)
-    with pytest.raises(ProviderUnavailableError) as caught:
+    with pytest.raises(ProviderUnavailableError, match="nothing can prove") as caught:
         submit(veo_runtime, request())
     assert not caught.value.safe_to_resubmit
     assert len([r for r in vertex.requests if r[0] == "create"]) == 1
+
+
+@pytest.fixture
+def gcs_runtime(vertex: VertexEmulator, veo_settings: Callable[..., dict[str, str]]) -> Runtime:
+    """Project mode with results in Cloud Storage, watched for half a second when unclear."""
+    return build_runtime(
+        environ=veo_settings(
+            GOOGLE_API_KEY="",
+            GOOGLE_CLOUD_PROJECT="my-proj",
+            GOOGLE_CLOUD_LOCATION="us-central1",
+            REELGATE_VEO_ACCESS_TOKEN=vertex.access_token,
+            REELGATE_VEO_OUTPUT_GCS_URI="gs://videos-bucket/veo",
+            REELGATE_VEO_RECONCILE_SECONDS="0.5",
+        )
+    )
+
+
+def test_each_submission_writes_under_its_own_folder(
+    vertex: VertexEmulator, gcs_runtime: Runtime
+) -> None:
+    job = asyncio.run(
+        gcs_runtime.submit(request(), gcs_runtime.context("gemini", submission_id="sub-1"))
+    )
+    assert vertex.bodies[-1]["parameters"]["storageUri"] == "gs://videos-bucket/veo/sub-1/"
+    status = finish(gcs_runtime, job)
+    assert status.videos[0].uri.startswith("gs://videos-bucket/veo/sub-1/")
+
+
+@pytest.mark.parametrize("fault", UNCLEAR_CREATE_FAULTS)
+def test_unclear_create_failures_with_gcs_results_converge(
+    vertex: VertexEmulator, gcs_runtime: Runtime, fault: Fault
+) -> None:
+    """The submission's folder settles it: a video there is the job (adopted, downloaded);
+    nothing there in time means Veo accepted nothing (safe to submit again)."""
+    vertex.faults.add("create", fault)
+    ctx = gcs_runtime.context("gemini", submission_id=f"sub-{fault.kind}")
+    if fault.kind == "reset_after":
+        job = asyncio.run(gcs_runtime.submit(request(), ctx))
+        assert job.provider_job_id == f"gs://videos-bucket/veo/sub-{fault.kind}/"
+        status = finish(gcs_runtime, job)
+        assert [download_now(gcs_runtime, job, ref) for ref in status.videos] == [clip(8)]
+        assert vertex.submissions == 1
+    else:
+        with pytest.raises(SubmissionNotAcceptedError, match="nothing appeared under"):
+            asyncio.run(gcs_runtime.submit(request(), ctx))
+        assert vertex.submissions == 0
+    assert len([r for r in vertex.requests if r[0] == "create"]) == 1
+    assert any(r[0] == "list" for r in vertex.requests)
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class Operation:
     storage_uri: str | None
     seconds: int = 8
     fetches: int = 0
+    created_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -52,6 +54,9 @@ class VertexEmulator(ProviderEmulator):
     api_key: str = "vertex-express-test-key-0123456789"
     access_token: str = "ya29.test-access-token-0123456789"
     fetches_to_finish: int = 2
+    render_seconds: float = 0.0
+    """How long after its creation an operation's videos appear in Cloud Storage even if
+    nobody fetches it (as Veo renders on its own)."""
     operations: dict[str, Operation] = field(default_factory=dict)
     objects: dict[tuple[str, str], bytes] = field(default_factory=dict)
     bodies: list[dict[str, Any]] = field(default_factory=list)
@@ -82,6 +87,7 @@ class VertexEmulator(ProviderEmulator):
     def app(self) -> Starlette:
         return Starlette(
             routes=[
+                Route("/storage/v1/b/{bucket}/o", self.storage_list, methods=["GET"]),
                 Route("/storage/v1/b/{bucket}/o/{name:path}", self.storage, methods=["GET"]),
                 Route("/{version}/{resource:path}", self.dispatch, methods=["POST"]),
             ]
@@ -233,11 +239,46 @@ class VertexEmulator(ProviderEmulator):
     def _video(self, operation: Operation, index: int) -> dict[str, str]:
         data = clip(operation.seconds)
         if operation.storage_uri:
-            bucket, _, prefix = operation.storage_uri.removeprefix("gs://").partition("/")
-            key = f"{prefix.rstrip('/')}/{operation.name.rpartition('/')[2]}/sample_{index}.mp4"
-            self.objects[(bucket, key.lstrip("/"))] = data
-            return {"gcsUri": f"gs://{bucket}/{key.lstrip('/')}", "mimeType": "video/mp4"}
+            bucket, key = self._object_of(operation, index)
+            self.objects[(bucket, key)] = data
+            return {"gcsUri": f"gs://{bucket}/{key}", "mimeType": "video/mp4"}
         return {"bytesBase64Encoded": base64.b64encode(data).decode(), "mimeType": "video/mp4"}
+
+    @staticmethod
+    def _object_of(operation: Operation, index: int) -> tuple[str, str]:
+        """Where Veo writes a video: ``<storageUri>/<operation number>/sample_<i>.mp4``."""
+        assert operation.storage_uri is not None
+        bucket, _, prefix = operation.storage_uri.removeprefix("gs://").partition("/")
+        number = operation.name.rpartition("/")[2]
+        return bucket, f"{prefix.rstrip('/')}/{number}/sample_{index}.mp4".lstrip("/")
+
+    def _render_due(self) -> None:
+        """Write the videos of every unfailed GCS operation older than ``render_seconds``."""
+        now = time.monotonic()
+        with self.lock:
+            for operation in self.operations.values():
+                due = operation.created_at + self.render_seconds <= now
+                doomed = "[fail]" in operation.prompt or "[risky]" in operation.prompt
+                if (
+                    operation.storage_uri
+                    and due
+                    and not doomed
+                    and "[never]" not in operation.prompt
+                ):
+                    for index in range(operation.samples):
+                        self._video(operation, index)
+
+    @faulty("list")
+    async def storage_list(self, request: Request) -> Response:
+        if request.headers.get("authorization") != f"Bearer {self.access_token}":
+            return self._error(
+                401, "Anonymous caller does not have storage.objects.list", "UNAUTHENTICATED"
+            )
+        self._render_due()
+        bucket, prefix = request.path_params["bucket"], request.query_params.get("prefix", "")
+        with self.lock:
+            names = sorted(n for b, n in self.objects if b == bucket and n.startswith(prefix))
+        return JSONResponse({"items": [{"name": name} for name in names]} if names else {})
 
     @faulty("storage")
     async def storage(self, request: Request) -> Response:

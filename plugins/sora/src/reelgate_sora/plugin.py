@@ -41,6 +41,8 @@ from reelgate.errors import (
     ContentRejectedError,
     JobTimeoutError,
     ProviderError,
+    ReelgateError,
+    SubmissionNotAcceptedError,
     ValidationError,
 )
 from reelgate_sora.errors import is_content_code, translate
@@ -111,6 +113,10 @@ def _submission(video: Any) -> Submission:
 
 
 RECONCILE_WINDOW_SECONDS = 10
+"""How long before the create a matching video may have been made and still be this one."""
+DEFAULT_LOOKUP_SECONDS = 10.0
+"""How long the list of videos is watched for a lost create's video (it shows at once on the
+Videos API; the margin covers a slow listing)."""
 
 
 async def _create(
@@ -136,31 +142,55 @@ async def _create(
     except (openai.OpenAIError, ValueError) as exc:
         error = translate(exc, "submit")
         if error.retryable and not error.safe_to_resubmit:
-            found = await _find_submitted(ctx, kwargs, started)
-            if found is not None:
-                ctx.logger.info("reconciled a lost Sora answer: video %s", found.id)
-                return found
+            return await _reconcile(ctx, kwargs, started, error)
         raise error from exc
 
 
-async def _find_submitted(ctx: ProviderContext, sent: dict[str, Any], started: float) -> Any:
-    """The video a lost create answer stood for: the one recent video with the same prompt,
-    model, seconds and size (the Videos API takes no idempotency key). None unless exactly
-    one matches."""
+async def _reconcile(
+    ctx: ProviderContext, sent: dict[str, Any], started: float, error: ReelgateError
+) -> Any:
+    """The video a create with an unclear answer made: the one recent video with the same
+    prompt, model, seconds and size (the Videos API takes no idempotency key). No such video
+    within the lookup window proves nothing was made: the error becomes safe to resubmit.
+    Two candidates, or a listing that fails, prove nothing: the error stands."""
+    window = float(ctx.setting("lookup_seconds") or DEFAULT_LOOKUP_SECONDS)
+    deadline = time.monotonic() + window
+    pause = 0.25
+    while True:
+        matches = await _matching_videos(ctx, sent, started)
+        if matches is None or len(matches) > 1:
+            raise error
+        if matches:
+            ctx.logger.info("reconciled a lost Sora answer: video %s", matches[0].id)
+            return matches[0]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise SubmissionNotAcceptedError(
+                f"{error.message}; no matching video appeared in the list within {window:g} s, "
+                "so the endpoint made none and it is submitted again",
+                **error.details,
+            ) from error
+        await asyncio.sleep(min(pause, remaining))
+        pause = min(pause * 2, 2.0)
+
+
+async def _matching_videos(
+    ctx: ProviderContext, sent: dict[str, Any], started: float
+) -> list[Any] | None:
+    """Recent videos made from what was sent (None when the list cannot be read)."""
     try:
         with _sora_notice_silenced():
             call = _client(ctx).videos.list(order="desc", limit=20)
         page = await call
     except openai.OpenAIError:
         return None
-    matches = [
+    return [
         v
         for v in page.data
         if (v.prompt, v.model, v.seconds, v.size)
         == (sent["prompt"], sent["model"], sent["seconds"], sent["size"])
         and v.created_at >= started - RECONCILE_WINDOW_SECONDS
     ]
-    return matches[0] if len(matches) == 1 else None
 
 
 @hookimpl

@@ -23,6 +23,13 @@ PROVIDER = ProviderSpec(
             description="the upstream model `sora-2` (and its aliases) is sent as",
         ),
         SettingSpec(
+            name="lookup_seconds",
+            env="REELGATE_SORA_LOOKUP_SECONDS",
+            default="10",
+            description="how long the list of videos is watched for the video of a create "
+            "whose answer was lost before it counts as never made",
+        ),
+        SettingSpec(
             name="poll_interval_seconds",
             env="REELGATE_SORA_POLL_INTERVAL_SECONDS",
             default="1.0",

@@ -29,7 +29,7 @@ def is_content_message(message: str) -> bool:
 def translate(exc: Exception, during: str) -> ReelgateError:
     """The core error for an exception the SDK raised ``during`` an operation."""
     if isinstance(exc, genai_errors.APIError):
-        return _from_api_error(exc)
+        return _from_api_error(exc, during)
     name = type(exc).__name__
     if name == "ConnectError" and during == "submit":
         return SubmissionNotAcceptedError(
@@ -58,7 +58,7 @@ def _is_key_refusal(exc: genai_errors.APIError, message: str) -> bool:
     return "API_KEY_INVALID" in str(exc.details) or "api key not valid" in message.lower()
 
 
-def _from_api_error(exc: genai_errors.APIError) -> ReelgateError:
+def _from_api_error(exc: genai_errors.APIError, during: str) -> ReelgateError:
     code = int(exc.code or 0)
     message = str(exc.message or exc.status or "")
     details: dict[str, Any] = {"provider": PROVIDER, "provider_code": str(exc.status or code)}
@@ -76,6 +76,12 @@ def _from_api_error(exc: genai_errors.APIError) -> ReelgateError:
         return ValidationError(f"Veo refused the request: {message}", **details)
     if code == 404:
         return ProviderError(f"Vertex AI answered 404: {message}", **details)
+    if code == 503:
+        # Google documents UNAVAILABLE as "the service is unable to handle the request" and
+        # retryable: a refused submission, safe to send again after a back-off.
+        error_class = SubmissionNotAcceptedError if during == "submit" else ProviderUnavailableError
+        return error_class(f"Vertex AI answered 503: {message}", **details)
     if code >= 500:
-        return ProviderUnavailableError(f"Vertex AI answered {code}: {message}", **details)
+        suffix = "; the job may have been accepted" if during == "submit" else ""
+        return ProviderUnavailableError(f"Vertex AI answered {code}: {message}{suffix}", **details)
     return ProviderError(f"Vertex AI answered {code}: {message}", **details)

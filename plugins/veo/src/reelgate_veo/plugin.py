@@ -35,7 +35,7 @@ from reelgate import (
     hookimpl,
 )
 from reelgate.errors import ContentRejectedError, ProviderError, ProviderNotConfiguredError
-from reelgate_veo import gcs, mapping
+from reelgate_veo import gcs, mapping, reconcile
 from reelgate_veo.errors import PROVIDER, is_content_message, translate
 
 CHUNK_BYTES = 1 << 20
@@ -81,6 +81,17 @@ def _token_credentials(token: str) -> Any:
     return google.oauth2.credentials.Credentials(token=token)  # type: ignore[no-untyped-call]
 
 
+def output_prefix(ctx: ProviderContext) -> str | None:
+    """Where this submission's videos go in Cloud Storage: ``REELGATE_VEO_OUTPUT_GCS_URI``
+    with a folder of the submission's own, so an object under it proves the submission was
+    accepted (None in inline mode)."""
+    base = ctx.setting("output_gcs_uri")
+    if not base:
+        return None
+    folder = ctx.submission_id or ctx.job_id
+    return f"{base.rstrip('/')}/{folder}/" if folder else base
+
+
 async def _submit(
     model: ModelSpec,
     request: GenerateRequest,
@@ -89,26 +100,36 @@ async def _submit(
     image: ImageInput | None = None,
     video: VideoInput | None = None,
 ) -> Submission:
-    config = mapping.config(
-        request, extending=video is not None, output_gcs_uri=ctx.setting("output_gcs_uri")
-    )
+    prefix = output_prefix(ctx)
+    config = mapping.config(request, extending=video is not None, output_gcs_uri=prefix)
     source = mapping.source(request, image, video)
+    # Veo's answer carries no duration: the one asked for is what it renders (4/6/8 s). An
+    # extension is the input plus about seven seconds, which only the video itself tells.
+    state: dict[str, Any] = (
+        {} if video is not None else {"duration_seconds": request.video.duration_seconds}
+    )
     try:
         operation = await _client(ctx).aio.models.generate_videos(
             model=model.provider_model, source=source, config=config
         )
     except Exception as exc:
-        raise translate(exc, "submit") from exc
+        error = translate(exc, "submit")
+        if not error.retryable or error.safe_to_resubmit:
+            raise error from exc
+        if prefix is None:
+            error.message += (
+                "; with inline results nothing can prove whether Veo accepted it, so it is not "
+                "submitted again (set REELGATE_VEO_OUTPUT_GCS_URI to make this provable)"
+            )
+            raise error from exc
+        return await reconcile.by_output_prefix(
+            prefix, request.video.number_of_videos, state, error, ctx
+        )
     if not operation.name:
         raise ProviderError(
             "Vertex AI accepted the job without an operation name", provider=PROVIDER
         )
-    # Veo's answer carries no duration: the one asked for is what it renders (4/6/8 s). An
-    # extension is the input plus about seven seconds, which only the video itself tells.
-    return Submission(
-        provider_job_id=operation.name,
-        state={} if video is not None else {"duration_seconds": request.video.duration_seconds},
-    )
+    return Submission(provider_job_id=operation.name, state=state)
 
 
 @hookimpl
@@ -148,6 +169,8 @@ def _generated(operation: types.GenerateVideosOperation) -> list[types.Generated
 
 @hookimpl
 async def reelgate_poll(job: ProviderJob, ctx: ProviderContext) -> JobStatus:
+    if reconcile.is_adopted(job):
+        return await reconcile.poll_adopted(job, ctx)
     operation = await _operation(job, ctx)
     if not operation.done:
         return Running()

@@ -38,7 +38,15 @@ PROVIDER = ProviderSpec(
         SettingSpec(
             name="output_gcs_uri",
             env="REELGATE_VEO_OUTPUT_GCS_URI",
-            description="gs://bucket/prefix/ for results (default: inline bytes)",
+            description="gs://bucket/prefix/ for results (default: inline bytes); each "
+            "submission writes under its own folder there",
+        ),
+        SettingSpec(
+            name="reconcile_seconds",
+            env="REELGATE_VEO_RECONCILE_SECONDS",
+            default="600",
+            description="how long an unclear submission's output folder is watched for its "
+            "video before it counts as never accepted (GCS output mode)",
         ),
         SettingSpec(
             name="gcs_base_url",
