@@ -63,7 +63,10 @@ def answer_of(view: JobView, base_url: str, signer: FileSigner) -> Response[Json
     if view.status == "succeeded" and view.result is not None:
         return Response(present(view.result, base_url, signer), status_code=200)
     if view.status == "failed" and view.error is not None:
-        return error_response(view.error)
+        answer = error_response(view.error)
+        if isinstance(answer.content, dict) and isinstance(answer.content.get("error"), dict):
+            answer.content["error"].setdefault("job_id", view.job_id)
+        return answer
     accepted = {
         "success": True,
         "code": 202,
