@@ -142,3 +142,19 @@ async def test_a_download_that_stays_broken_is_a_download_corrupt_502_and_nothin
     assert envelope["data"]["provider_job_id"] == error.details["provider_job_id"]
     assert len(_stored_files(customer)) == 1
     assert emulator.submissions == 1, "the re-run downloaded again and paid nothing"
+
+
+async def test_an_inline_result_is_made_only_of_a_checked_download(
+    kling: ProviderEmulator,
+) -> None:
+    """``save_to_db: false``: the data URI holds the download that passed the check."""
+    import base64
+
+    kling.faults.add("download", Fault("truncated"))
+    body = CASES["kling"].request(customer_id=_customer(), save_to_db=False)
+    envelope = await generate_video(body)
+    uri: str = envelope["data"]["video_url"]
+    assert uri.startswith("data:video/mp4;base64,")
+    video = base64.b64decode(uri.partition(",")[2])
+    assert inspect_video(video, expected_seconds=5).last_frame_seconds == pytest.approx(5)
+    assert _media_requests(kling, "download") == 2 and kling.submissions == 1

@@ -49,8 +49,14 @@ async def test_a_lost_create_answer_is_adopted_and_paid_once(sora: SoraEmulator)
     assert envelope["success"] and sora.submissions == 1
 
 
-async def test_an_unclear_failure_is_not_resubmitted(sora: SoraEmulator) -> None:
-    sora.faults.add("create", Fault("reset"))
-    with pytest.raises(ProviderUnavailableError):
+async def test_an_unclear_failure_that_stays_unclear_is_not_resubmitted(
+    sora: SoraEmulator,
+) -> None:
+    """A lost answer with two matching new videos (the same request made just before) cannot
+    be told apart: the job fails, final, and nothing is submitted again."""
+    await generate_video(request())
+    sora.faults.add("create", Fault("reset_after"))
+    with pytest.raises(ProviderUnavailableError, match="may have been accepted") as caught:
         await generate_video(request())
-    assert sora.requests.count(("create", "")) == 1 and sora.submissions == 0
+    assert caught.value.details["retryable"] is False
+    assert sora.requests.count(("create", "")) == 2 and sora.submissions == 2

@@ -4,7 +4,8 @@ A job that failed may be picked up by a re-run under the same idempotency key (t
 restarts the same job): with its provider job known, the re-run polls or downloads that job
 again and never generates again; with the submission proven absent, it submits again. Every
 other failure (the provider refused or failed the job, the request was invalid, the submission
-is unclear) is final. :func:`annotate` sets ``retryable`` on the error's details and ends its
+is unclear) is final, and a storage failure is finished by ``drain-spool``, not by a re-run.
+:func:`annotate` sets ``retryable`` on the error's details and ends its
 message with what a re-run will do.
 """
 
@@ -24,7 +25,7 @@ def rerun_action(error: ReelgateError, job: ProviderJob | None, submitted: bool)
         if isinstance(error, errors.DownloadCorruptError):
             return f"download the video of {where} again, without generating again"
         if isinstance(error, errors.StorageError):
-            return "store the video kept in the spool again, without generating again"
+            return None  # drain-spool stores the kept video and completes this very job
         if isinstance(error, errors.JobTimeoutError) or error.retryable:
             return f"wait for {where} again, without generating again"
         return None
