@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -40,6 +39,7 @@ from reelgate.errors import (
     SubmissionNotAcceptedError,
     ValidationError,
 )
+from reelgate.lookup import look_until
 from reelgate_kling.client import KlingClient, KlingCredentials
 from reelgate_kling.errors import PROVIDER, is_content_failure
 from reelgate_kling.mapping import KIND_PATHS, extend_body, image_body, text_body
@@ -75,19 +75,18 @@ async def _reconcile(
     """Look the submission up by its external id, riding out transient failures: the lookup
     is idempotent, and giving up early would leave a paid task unaccounted for. When the
     answer timed out the task may appear late: look again for ``late_window_seconds``."""
-    deadline = time.monotonic() + late_window_seconds
-    while True:
+
+    async def look() -> dict[str, Any] | None:
         for delay in (*RECONCILE_DELAYS_SECONDS, None):
             try:
-                found = await _lookup(client, path, external_id)
-                break
+                return await _lookup(client, path, external_id)
             except ProviderUnavailableError:
                 if delay is None:
                     raise
                 await asyncio.sleep(delay)
-        if found is not None or time.monotonic() >= deadline:
-            return found
-        await asyncio.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        return None
+
+    return await look_until(look, late_window_seconds, longest_pause_seconds=1.0)
 
 
 async def _submit(

@@ -45,6 +45,7 @@ from reelgate.errors import (
     SubmissionNotAcceptedError,
     ValidationError,
 )
+from reelgate.lookup import look_until
 from reelgate_sora.errors import is_content_code, translate
 from reelgate_sora.images import fit_image
 from reelgate_sora.spec import DEFAULT_BASE_URL, SIZES
@@ -154,24 +155,22 @@ async def _reconcile(
     within the lookup window proves nothing was made: the error becomes safe to resubmit.
     Two candidates, or a listing that fails, prove nothing: the error stands."""
     window = float(ctx.setting("lookup_seconds") or DEFAULT_LOOKUP_SECONDS)
-    deadline = time.monotonic() + window
-    pause = 0.25
-    while True:
+
+    async def look() -> Any:
         matches = await _matching_videos(ctx, sent, started)
         if matches is None or len(matches) > 1:
             raise error
-        if matches:
-            ctx.logger.info("reconciled a lost Sora answer: video %s", matches[0].id)
-            return matches[0]
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise SubmissionNotAcceptedError(
-                f"{error.message}; no matching video appeared in the list within {window:g} s, "
-                "so the endpoint made none and it is submitted again",
-                **error.details,
-            ) from error
-        await asyncio.sleep(min(pause, remaining))
-        pause = min(pause * 2, 2.0)
+        return matches[0] if matches else None
+
+    found = await look_until(look, window, longest_pause_seconds=2.0)
+    if found is None:
+        raise SubmissionNotAcceptedError(
+            f"{error.message}; no matching video appeared in the list within {window:g} s, "
+            "so the endpoint made none and it is submitted again",
+            **error.details,
+        ) from error
+    ctx.logger.info("reconciled a lost Sora answer: video %s", found.id)
+    return found
 
 
 async def _matching_videos(

@@ -11,8 +11,6 @@ failure (reset, timeout, 5xx, an unreadable answer) the prefix is listed until
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from reelgate import (
@@ -25,13 +23,12 @@ from reelgate import (
     VideoRef,
 )
 from reelgate.errors import ProviderUnavailableError, ReelgateError, SubmissionNotAcceptedError
+from reelgate.lookup import look_until
 from reelgate_veo import gcs
 from reelgate_veo.errors import PROVIDER
 
 DEFAULT_RECONCILE_SECONDS = 600.0
 """Veo renders in one to six minutes; ten leaves a margin."""
-FIRST_LOOK_SECONDS = 0.25
-LONGEST_PAUSE_SECONDS = 10.0
 
 
 async def by_output_prefix(
@@ -44,29 +41,26 @@ async def by_output_prefix(
     """The submission an unclear ``error`` stood for, found under ``prefix``; raises
     SubmissionNotAcceptedError when nothing appeared in time."""
     window = float(ctx.setting("reconcile_seconds") or DEFAULT_RECONCILE_SECONDS)
-    deadline = time.monotonic() + window
-    pause = FIRST_LOOK_SECONDS
     ctx.logger.info("Veo submission unclear (%s): watching %s for %g s", error, prefix, window)
-    while True:
+
+    async def look() -> list[str] | None:
         try:
-            found = await gcs.list_objects(prefix, ctx)
+            return await gcs.list_objects(prefix, ctx) or None
         except ProviderUnavailableError:
-            found = []
-        if found:
-            ctx.logger.info("reconciled Veo submission: %d object(s) under %s", len(found), prefix)
-            return Submission(
-                provider_job_id=prefix,
-                state={**state, "output_prefix": prefix, "samples": expected_videos},
-            )
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise SubmissionNotAcceptedError(
-                f"{error.message}; nothing appeared under {prefix} within {window:g} s, so "
-                "Veo did not accept it and it is submitted again",
-                **{**error.details, "provider": PROVIDER},
-            ) from error
-        await asyncio.sleep(min(pause, remaining))
-        pause = min(pause * 2, LONGEST_PAUSE_SECONDS)
+            return None
+
+    found = await look_until(look, window)
+    if found is None:
+        raise SubmissionNotAcceptedError(
+            f"{error.message}; nothing appeared under {prefix} within {window:g} s, so "
+            "Veo did not accept it and it is submitted again",
+            **{**error.details, "provider": PROVIDER},
+        ) from error
+    ctx.logger.info("reconciled Veo submission: %d object(s) under %s", len(found), prefix)
+    return Submission(
+        provider_job_id=prefix,
+        state={**state, "output_prefix": prefix, "samples": expected_videos},
+    )
 
 
 def is_adopted(job: ProviderJob) -> bool:
