@@ -65,7 +65,18 @@ def _add_operations_commands(commands: Any) -> None:
         default=f"worker@{socket.gethostname()}",
         help="this worker's stable name; a restarted worker resumes its name's runs",
     )
-    worker.add_argument("--max-running", type=int, default=50, help="runs at once (default 50)")
+    worker.add_argument(
+        "--max-running",
+        type=int,
+        default=50,
+        help="runs busy at once, not counting runs waiting on a provider (default 50)",
+    )
+    worker.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=500,
+        help="runs claimed at once, waiting on a provider or not (default 500)",
+    )
     worker.add_argument(
         "--poll-seconds", type=float, default=0.5, help="how often to look for new runs"
     )

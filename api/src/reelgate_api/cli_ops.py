@@ -47,6 +47,7 @@ async def _worker(args: argparse.Namespace, console: Console) -> int:
         args.name,
         args.max_running,
         poll_seconds=args.poll_seconds,
+        max_in_flight=args.max_in_flight,
     )
     console.print(f"worker {worker.name} polling pool {worker.pool}")
     await worker.run(stop)

@@ -2,7 +2,9 @@
 ``reelgate worker``.
 
 A job is created as a Prefect flow run at once (its id is the job id) and then runs when one
-of ``max_running`` slots is free, so a burst is queued rather than thrown at the Prefect API.
+of ``max_running`` busy slots is free, so a burst is queued rather than thrown at the Prefect
+API. A job waiting on its provider gives its slot back (:mod:`reelgate_flows.busy`): the slots
+bound work, not waiting.
 Runs execute on a :class:`~reelgate_api.runner.LoopThread`, never on the caller's loop.
 """
 
@@ -36,6 +38,7 @@ from reelgate_api.job_views import (
 )
 from reelgate_api.metrics import JobMetrics
 from reelgate_api.runner import EndHook, LoopThread, ThreadedRunner
+from reelgate_flows import busy
 from reelgate_flows.catalog import flow_for, flow_named, owner_tag, unfinished_runs
 from reelgate_flows.progress import ProgressEvent, subscribe
 from reelgate_flows.sources import customer_of
@@ -66,7 +69,8 @@ class _LocalRun:
 
 
 class InProcessExecutor(ThreadedRunner):
-    """Runs jobs' flow runs in this process, ``max_running`` at a time (a :class:`JobRunner`).
+    """Runs jobs' flow runs in this process, ``max_running`` of them busy at a time (a
+    :class:`JobRunner`); any number may wait on their providers.
 
     ``owner`` names this executor: every run it starts or adopts carries the owner tag, and
     :meth:`warm_up` resumes the owner's runs that a crash left unfinished (their provider jobs
@@ -203,7 +207,7 @@ class InProcessExecutor(ThreadedRunner):
         assert self._slots is not None
         job_id = str(flow_run.id)
         local = self._runs[job_id]
-        async with self._slots:
+        async with busy.holding(self._slots):
             local.started = True
             self.metrics.job_started(local.provider)
             began = time.monotonic()

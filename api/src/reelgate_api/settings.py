@@ -19,7 +19,10 @@ class ApiSettings(Settings):
         description="how long POST /video/generate waits before answering 202 with the job id",
     )
     max_running_jobs: int = Field(
-        default=2, ge=1, description="flows run at once by this process; later jobs queue"
+        default=2,
+        ge=1,
+        description="jobs of this process busy at once (validating, submitting, downloading, "
+        "storing); jobs waiting on their provider do not count; later work queues",
     )
     execution: Literal["in-process", "deployment"] = Field(
         default="in-process",

@@ -48,10 +48,14 @@ class Worker:
         poll_seconds: float = 0.5,
         heartbeat_seconds: float = 10.0,
         cancel_check_seconds: float = 2.0,
+        max_in_flight: int | None = None,
     ) -> None:
+        """``max_running``: runs busy at once (not counting those waiting on a provider);
+        ``max_in_flight``: runs claimed at once, waiting or not (default ``max_running``)."""
         self.pool = pool
         self.name = name
         self.max_running = max_running
+        self.max_in_flight = max(max_in_flight or max_running, max_running)
         self.poll_seconds = poll_seconds
         self.heartbeat_seconds = heartbeat_seconds
         self.cancel_check_seconds = cancel_check_seconds
@@ -105,7 +109,7 @@ class Worker:
                 await asyncio.wait_for(stop.wait(), self.poll_seconds)
 
     async def _claim(self, client: PrefectClient) -> None:
-        free = self.max_running - len(self.runner.active_jobs())
+        free = self.max_in_flight - len(self.runner.active_jobs())
         if free <= 0:
             return
         horizon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)

@@ -34,6 +34,7 @@ from reelgate.jobs import Cancelled, Failed, JobKind, ProviderJob, Succeeded, Vi
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import GenerateRequest
 from reelgate.runtime import get_runtime
+from reelgate_flows.busy import released_while_waiting
 from reelgate_flows.http import shared_client
 from reelgate_flows.inputs import fetch, sniff_image_type
 from reelgate_flows.media_check import UnplayableVideo, VideoFacts, inspect_video
@@ -152,7 +153,13 @@ async def submit(
 @task(name="wait", cache_policy=NO_CACHE, retry_condition_fn=retry_if_retryable)
 async def wait(job: ProviderJob, job_id: str) -> list[VideoRef]:
     """Poll until the job ends or the deadline passes, honouring the provider's poll hints.
-    Transient poll failures are retried within the deadline."""
+    Transient poll failures are retried within the deadline. The run's busy slot is given
+    back meanwhile (:mod:`reelgate_flows.busy`)."""
+    async with released_while_waiting():
+        return await _poll_until_done(job, job_id)
+
+
+async def _poll_until_done(job: ProviderJob, job_id: str) -> list[VideoRef]:
     settings = Settings.current()
     runtime = get_runtime()
     ctx = runtime.context(
