@@ -21,6 +21,7 @@ os.environ.update(
         "PREFECT_HOME": str(ROOT / "prefect"),
         "REELGATE_STORAGE_URL": f"file://{ROOT / 'videos'}",
         "REELGATE_SPOOL_DIR": str(ROOT / "spool"),
+        "REELGATE_ALLOWED_HOSTS": "testserver.local",  # the ASGI test client's Host
         "REELGATE_POLL_MIN_SECONDS": "0.05",
         "REELGATE_EXECUTOR_NAME": "bench-burst",
     }

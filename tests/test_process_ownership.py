@@ -36,7 +36,7 @@ def embedded_api_of(pid: int) -> tuple[int, int]:
     """The pid and port of the uvicorn child serving the embedded Prefect API."""
     for child in children(pid):
         command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
-        if b"prefect.server.api.server:create_app" in command:
+        if b"reelgate_flows.embedded_server:create_app" in command:
             return child, int(command[command.index(b"--port") + 1])
     raise AssertionError(f"process {pid} has no embedded Prefect API child")
 

@@ -90,6 +90,7 @@ class InProcessExecutor(ThreadedRunner):
         self._runs: dict[str, _LocalRun] = {}
         self._unsubscribe: Any = None
         self._slots: asyncio.Semaphore | None = None
+        self._admissions: asyncio.Semaphore | None = None
 
     # lifecycle -----------------------------------------------------------------------
 
@@ -100,6 +101,7 @@ class InProcessExecutor(ThreadedRunner):
 
     async def _init(self) -> None:
         self._slots = asyncio.Semaphore(self.max_running)
+        self._admissions = asyncio.Semaphore(1)
 
     def stop(self) -> None:
         if self._unsubscribe is not None:
@@ -172,7 +174,8 @@ class InProcessExecutor(ThreadedRunner):
         flow = flow_for(request)
         parameters = {"request": request, "idempotency_key": idempotency_key}
         owner_tags = [owner_tag(self.owner)] if self.owner else []
-        async with get_client() as client:
+        assert self._admissions is not None
+        async with self._admissions, get_client() as client:
             flow_run = await client.create_flow_run(
                 flow, parameters=parameters, tags=[*tags, *owner_tags]
             )

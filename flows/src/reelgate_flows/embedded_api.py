@@ -82,7 +82,7 @@ def _spawn(port: int) -> subprocess.Popen[bytes]:
         "-m",
         "uvicorn",
         "--factory",
-        "prefect.server.api.server:create_app",
+        "reelgate_flows.embedded_server:create_app",
         "--host",
         "127.0.0.1",
         "--port",

@@ -53,6 +53,7 @@ class SoraVideo:
     progress: int = 0
     error: dict[str, str] | None = None
     created_at: int = field(default_factory=lambda: int(time.time()))
+    accepted_at: float = field(default_factory=time.monotonic)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -77,6 +78,8 @@ class SoraEmulator(ProviderEmulator):
     api_key: str = "sk-test-emulator-key-0123456789"
     retrievals_to_finish: int = 2
     poll_after_ms: int | None = 50
+    seconds_to_finish: float = 0.0
+    """A video also stays in progress until this long after it was accepted."""
     videos: dict[str, SoraVideo] = field(default_factory=dict)
     uploads: list[dict[str, Any]] = field(default_factory=list)
 
@@ -90,6 +93,7 @@ class SoraEmulator(ProviderEmulator):
             self.videos.clear()
             self.uploads.clear()
             self.poll_after_ms = 50
+            self.seconds_to_finish = 0.0
 
     def environ(self, **overrides: str) -> dict[str, str]:
         """The settings that point the sora plugin at this emulator."""
@@ -213,7 +217,8 @@ class SoraEmulator(ProviderEmulator):
         video.retrievals += 1
         if video.status in ("completed", "failed"):
             return
-        if "[never]" in video.prompt or video.retrievals < self.retrievals_to_finish:
+        young = time.monotonic() - video.accepted_at < self.seconds_to_finish
+        if "[never]" in video.prompt or video.retrievals < self.retrievals_to_finish or young:
             video.status, video.progress = "in_progress", min(95, 30 * video.retrievals)
         elif "[risky]" in video.prompt:
             video.status = "failed"
