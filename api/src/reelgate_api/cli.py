@@ -2,7 +2,9 @@
 
 ``generate`` and ``extend`` run the same Prefect flows as the HTTP API, in-process on
 Prefect's embedded API, show progress on stderr, and print the seed's response envelope as
-JSON on stdout (exit status 0 on success, 1 on a failed job, 2 on a usage error).
+JSON on stdout (exit status 0 on success, 1 on a failed job, 2 on a usage error). When a local
+``reelgate serve`` is running (``local_service``) they send the job to it instead, unless
+``--in-process`` is given or the request names a file of this machine.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from reelgate.errors import ReelgateError
 from reelgate.requests import ExtendRequest, GenerateRequest, request_from_body
 from reelgate.runtime import get_runtime
 from reelgate_api.cli_args import build_parser
+from reelgate_api.cli_remote import run_through_service
+from reelgate_api.local_service import running_service
 from reelgate_flows.embedded_api import own_prefect_api
 
 _VIDEO_FIELDS = (
@@ -57,6 +61,18 @@ def _request_body(args: argparse.Namespace) -> dict[str, Any]:
     if args.command == "extend":
         body["video_id"] = args.video
     return body
+
+
+def _names_local_files(args: argparse.Namespace) -> bool:
+    """Whether the command reads a file of this machine (a service elsewhere could not)."""
+    named = [getattr(args, "input_image_url", None)]
+    if args.command == "extend":
+        named.append(args.video)
+    return any(
+        value and (value.startswith("file:") or Path(value).exists())
+        for value in named
+        if not (value or "").startswith(("http://", "https://"))
+    )
 
 
 def _checked_request(args: argparse.Namespace) -> GenerateRequest:
@@ -141,6 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     display = ProgressDisplay(console, enabled=not args.quiet and console.is_terminal)
     try:
         request = _checked_request(args)
+        service = None if args.in_process or _names_local_files(args) else running_service()
+        if service is not None:
+            return run_through_service(
+                service,
+                _request_body(args),
+                args.command == "extend",
+                args.idempotency_key,
+                args.out,
+                console,
+            )
         own_prefect_api()
         with display:
             envelope = asyncio.run(_run_job(request, args))

@@ -42,6 +42,11 @@ def _add_generation_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     parser.add_argument("--verbose", action="store_true", help="show Prefect's run logs")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the job in this process even when a local `reelgate serve` is running",
+    )
 
 
 def _add_operations_commands(commands: Any) -> None:

@@ -1,13 +1,17 @@
-"""``reelgate serve``: the HTTP API under uvicorn, with the embedded defaults."""
+"""``reelgate serve``: the HTTP API under uvicorn, with the embedded defaults. Once it listens
+it is recorded for local CLI calls (:mod:`reelgate_api.local_service`)."""
 
 from __future__ import annotations
 
 import ipaddress
+import threading
+import time
 from typing import Any
 
 import uvicorn
 from rich.console import Console
 
+from reelgate_api import local_service
 from reelgate_api.app import create_app
 from reelgate_api.auth import ApiKeys
 from reelgate_api.settings import ApiSettings
@@ -33,8 +37,32 @@ def serve(host: str, port: int, console: Console) -> int:
             "so it only listens on loopback (127.0.0.1 or ::1)"
         )
         return 2
-    uvicorn.run(create_app(settings), host=host, port=port, **uvicorn_options(settings))
+    config = uvicorn.Config(create_app(settings), host=host, port=port, **uvicorn_options(settings))
+    server = _AnnouncedServer(config)
+    threading.Thread(target=_announce_when_started, args=(server, host, port), daemon=True).start()
+    server.run()
     return 0
+
+
+class _AnnouncedServer(uvicorn.Server):
+    """Withdraws the local service record as it shuts down (uvicorn re-raises SIGTERM once
+    shut down, so nothing after ``run`` would run)."""
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        local_service.withdraw()
+        await super().shutdown(sockets)
+
+
+def _announce_when_started(server: uvicorn.Server, host: str, port: int) -> None:
+    """Record the service for local CLI calls (``local_service``) once it listens."""
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.05)
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host  # noqa: S104
+    if ":" in reachable:
+        reachable = f"[{reachable}]"
+    local_service.announce(f"http://{reachable}:{port}")
 
 
 def uvicorn_options(settings: ApiSettings) -> dict[str, Any]:
