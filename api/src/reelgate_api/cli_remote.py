@@ -46,9 +46,10 @@ def run_through_service(
         )
         while status_url:
             time.sleep(1.0)
-            envelope = client.get(status_url, headers=_headers(None)).json()
-            if envelope.get("status") in TERMINAL:
-                break
+            status = client.get(status_url, headers=_headers(None))
+            envelope = status.json()
+            if status.status_code != 200 or envelope.get("status") in TERMINAL:
+                break  # an error envelope (the job gone, the key refused) is printed as it is
         print(json.dumps(envelope, indent=2))
         if not envelope.get("success"):
             return 1
