@@ -24,6 +24,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from reelgate_flows.job_ids import find_run
 from tests.prefect_server import PrefectServer, postgres_reachable
 from tests.processes import ApiProcess, eventually, run_cli, worker
 
@@ -207,8 +208,8 @@ async def test_api_spreads_jobs_over_two_workers_within_the_provider_limit(
         assert kling.submissions == 6
         assert kling.peak_in_flight <= 2, "the reelgate_klingai limit holds across workers"
         async with prefect_client(server) as client:
-            runs = [await client.read_flow_run(uuid.UUID(j)) for j in job_ids]
-        owners = {owner_of(run) for run in runs}
+            runs = [await find_run(client, j) for j in job_ids]
+        owners = {owner_of(run) for run in runs if run is not None}
         assert owners == {f"w1-{pool}", f"w2-{pool}"}, "both workers ran jobs"
     finally:
         api.stop()
@@ -353,7 +354,9 @@ async def test_cancelling_through_the_api_stops_the_job_on_its_worker(
             )
 
             async with prefect_client(server) as client:
-                (ended,) = await wait_for_runs(client, [uuid.UUID(job_id)], timeout=30)
+                run = await find_run(client, job_id)
+                assert run is not None, "the job's run was created"
+                (ended,) = await wait_for_runs(client, [run.id], timeout=30)
             assert ended.state_type is StateType.CANCELLED, runner.tail()
             polls = next(iter(kling.tasks.values())).queries
             await asyncio.sleep(2)

@@ -45,6 +45,7 @@ from reelgate_api.presentation import FILES_PATH, present
 from reelgate_api.runner import JobRunner
 from reelgate_api.settings import ApiSettings
 from reelgate_api.webhooks import WebhookSender
+from reelgate_flows.job_records import JobRecords
 from reelgate_flows.sources import source_job
 from reelgate_flows.storage import storage_from_url
 from reelgate_flows.storage.files import FileStorage
@@ -77,9 +78,14 @@ def answer_of(view: JobView, base_url: str, signer: FileSigner) -> Response[Json
 
 def runner_for(settings: ApiSettings) -> JobRunner:
     """The runner of the configured execution mode (REELGATE_EXECUTION)."""
+    records = JobRecords(settings.job_records_url())
     if settings.execution == "deployment":
-        return DeploymentRunner(settings.deployment_name)
-    return InProcessExecutor(settings.max_running_jobs, owner=settings.executor_name)
+        return DeploymentRunner(
+            settings.deployment_name, name=settings.executor_name, records=records
+        )
+    return InProcessExecutor(
+        settings.max_running_jobs, owner=settings.executor_name, records=records
+    )
 
 
 def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = None) -> Litestar:
@@ -146,7 +152,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         job without an explicit model continues with that job's model (as the flow does)."""
         if not isinstance(parsed, ExtendRequest):
             return parsed
-        source = await runner.call(source_job(parsed.video_id, parsed.customer_id))
+        source = await runner.call(source_job(parsed.video_id, parsed.customer_id, runner.records))
         if source is not None and parsed.model_from_job:
             return parsed.with_model(str(source["model"]))
         return parsed

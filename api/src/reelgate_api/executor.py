@@ -1,10 +1,10 @@
 """Runs reelgate's flow runs in this process: the engine of the API's in-process mode and of
 ``reelgate worker``.
 
-A job is created as a Prefect flow run at once (its id is the job id) and then runs when one
-of ``max_running`` busy slots is free, so a burst is queued rather than thrown at the Prefect
-API. A job waiting on its provider gives its slot back (:mod:`reelgate_flows.busy`): the slots
-bound work, not waiting.
+An admitted job's flow run is created off the request path, one creation at a time (the rate
+the embedded SQLite sustains), and then runs when one of ``max_running`` busy slots is free, so
+a burst is queued rather than thrown at the Prefect API. A job waiting on its provider gives its
+slot back (:mod:`reelgate_flows.busy`): the slots bound work, not waiting.
 Runs execute on a :class:`~reelgate_api.runner.LoopThread`, never on the caller's loop.
 """
 
@@ -31,17 +31,22 @@ from reelgate_api.job_views import (
     STATUS_OF_STATE,
     JobView,
     check_cancellable,
-    provider_of,
     provider_of_body,
-    read_view,
     view_of_state,
 )
 from reelgate_api.metrics import JobMetrics
-from reelgate_api.runner import EndHook, LoopThread, ThreadedRunner
+from reelgate_api.runner import EndHook, LoopThread, ThreadedRunner, create_until_done
 from reelgate_flows import busy
 from reelgate_flows.catalog import flow_for, flow_named, owner_tag, unfinished_runs
+from reelgate_flows.job_ids import create_job_run, find_job_run, job_id_of
+from reelgate_flows.job_records import JobRecord, JobRecords
 from reelgate_flows.progress import ProgressEvent, subscribe
 from reelgate_flows.sources import customer_of
+
+
+def _ran_elsewhere(local: _LocalRun) -> bool:
+    """True when a finished local task did not run the job here."""
+    return local.task.done() and not local.task.cancelled() and local.task.result() is None
 
 
 def _without_deployment(flow_run: FlowRun) -> FlowRun:
@@ -60,12 +65,16 @@ def _without_deployment(flow_run: FlowRun) -> FlowRun:
 
 @dataclasses.dataclass
 class _LocalRun:
-    """A run of this process: its task, and what is known of it without asking Prefect."""
+    """A job of this process: the task creating and running its run, and what is known of it
+    without asking Prefect. The task's result is None when the run does not run here (it was
+    withdrawn, or another process created it)."""
 
     task: asyncio.Task[State | None]
     customer: str | None
     provider: str
+    flow_run_id: uuid.UUID | None = None
     started: bool = False
+    withdrawn: bool = False
 
 
 class InProcessExecutor(ThreadedRunner):
@@ -78,8 +87,13 @@ class InProcessExecutor(ThreadedRunner):
     """
 
     def __init__(
-        self, max_running: int, metrics: JobMetrics | None = None, owner: str | None = None
+        self,
+        max_running: int,
+        metrics: JobMetrics | None = None,
+        owner: str | None = None,
+        records: JobRecords | None = None,
     ) -> None:
+        self._init_admissions(owner or f"executor-{uuid.uuid4()}", records)
         self.max_running = max_running
         self.metrics = metrics or JobMetrics()
         self.owner = owner
@@ -108,6 +122,8 @@ class InProcessExecutor(ThreadedRunner):
     def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        if self.records is not None and self._thread.loop.is_running():
+            self._thread.run_now(self.records.close())
         self._thread.stop()
 
     def _remember(self, event: ProgressEvent) -> None:
@@ -120,6 +136,7 @@ class InProcessExecutor(ThreadedRunner):
         await self._thread.ping_prefect()
         if self.owner:
             await self.resume()
+        await self._thread.run(self._resume_admitted())
 
     async def resume(self) -> list[str]:
         """Run again this owner's runs left unfinished by an earlier process; returns their
@@ -135,13 +152,13 @@ class InProcessExecutor(ThreadedRunner):
                 if run.state_type is StateType.CANCELLING:
                     await client.set_flow_run_state(run.id, Cancelled(), force=True)
                     continue
-                if str(run.id) in self._runs:
+                if job_id_of(run) in self._runs:
                     continue
                 await client.set_flow_run_state(
                     run.id, Pending(message=f"resumed by {self.owner}"), force=True
                 )
                 await self._adopt(client, await client.read_flow_run(run.id))
-                resumed.append(str(run.id))
+                resumed.append(job_id_of(run))
         return resumed
 
     # starting jobs -------------------------------------------------------------------
@@ -167,32 +184,67 @@ class InProcessExecutor(ThreadedRunner):
         )
 
     def active_jobs(self) -> list[str]:
-        """Ids of the runs this process is running or about to run."""
+        """Ids of the jobs this process is running or about to run."""
         return [job_id for job_id, run in self._runs.items() if not run.task.done()]
 
-    async def _create_run(
-        self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]
-    ) -> str:
+    def active_runs(self) -> dict[uuid.UUID, str]:
+        """The flow run ids of :meth:`active_jobs` whose runs exist, with their job ids."""
+        return {
+            run.flow_run_id: job_id
+            for job_id, run in self._runs.items()
+            if not run.task.done() and run.flow_run_id is not None
+        }
+
+    def _admitted_here(self) -> set[str]:
+        return set(self.active_jobs())
+
+    def _launch_admitted(self, record: JobRecord, request: GenerateRequest) -> None:
         flow = flow_for(request)
-        parameters = {"request": request, "idempotency_key": idempotency_key}
-        owner_tags = [owner_tag(self.owner)] if self.owner else []
+        parameters = {"request": request, "idempotency_key": record.idempotency_key}
+        task = self._thread.loop.create_task(self._create_and_run(record, flow, parameters))
+        self._runs[record.job_id] = _LocalRun(task, record.customer_id, record.provider)
+
+    async def _create_and_run(
+        self, record: JobRecord, flow: Flow[..., Any], parameters: dict[str, Any]
+    ) -> State | None:
+        """Create the admitted job's run (one creation at a time), then run it here unless it
+        was withdrawn meanwhile or another process created it first."""
+        local = self._runs[record.job_id]
+        records = self._records()
+        tags = [owner_tag(self.owner)] if self.owner else []
+
+        async def create() -> tuple[FlowRun, bool]:
+            async with get_client() as client:
+                return await create_job_run(client, flow, record.job_id, parameters, tags)
+
         assert self._admissions is not None
-        async with self._admissions, get_client() as client:
-            flow_run = await client.create_flow_run(
-                flow, parameters=parameters, tags=[*tags, *owner_tags]
-            )
-        self._launch(flow, flow_run, parameters, request.customer_id, provider_of(request))
-        return str(flow_run.id)
+        async with self._admissions:
+            if local.withdrawn or await self._withdrawn(record.job_id):
+                local.withdrawn = True
+                return None
+            flow_run, created = await create_until_done(f"job {record.job_id}", create)
+            withdrawn = await records.set_run(record.job_id, flow_run.id)
+        local.flow_run_id = flow_run.id
+        if withdrawn or local.withdrawn:
+            local.withdrawn = True
+            async with get_client() as client:
+                await client.set_flow_run_state(
+                    flow_run.id, Cancelled(message="cancelled through the API"), force=True
+                )
+            return None
+        if not created:
+            return None
+        return await self._run(flow, flow_run, parameters)
 
     async def _rerun(self, job_id: str) -> None:
         async with get_client() as client:
+            run = await find_job_run(client, job_id, self.records)
+            assert run is not None, f"job {job_id} has a run to run again"
             await client.set_flow_run_state(
-                uuid.UUID(job_id),
-                Pending(message="run again under its Idempotency-Key"),
-                force=True,
+                run.id, Pending(message="run again under its Idempotency-Key"), force=True
             )
             self._latest.pop(job_id, None)
-            await self._adopt(client, await client.read_flow_run(uuid.UUID(job_id)))
+            await self._adopt(client, await client.read_flow_run(run.id))
 
     def _launch(
         self,
@@ -202,15 +254,15 @@ class InProcessExecutor(ThreadedRunner):
         customer: str | None,
         provider: str,
     ) -> None:
-        job_id = str(flow_run.id)
+        job_id = job_id_of(flow_run)
         task = self._thread.loop.create_task(self._run(flow, flow_run, parameters))
-        self._runs[job_id] = _LocalRun(task, customer, provider)
+        self._runs[job_id] = _LocalRun(task, customer, provider, flow_run.id)
 
     async def _run(
         self, flow: Flow[..., Any], flow_run: FlowRun, parameters: dict[str, Any]
     ) -> State | None:
         assert self._slots is not None
-        job_id = str(flow_run.id)
+        job_id = job_id_of(flow_run)
         local = self._runs[job_id]
         async with busy.holding(self._slots):
             local.started = True
@@ -243,9 +295,10 @@ class InProcessExecutor(ThreadedRunner):
 
     async def view_here(self, job_id: str) -> JobView | None:
         local = self._runs.get(job_id)
-        if local is None or local.task.cancelled():
-            async with get_client() as client:
-                return await read_view(client, job_id)
+        if local is not None and local.withdrawn:
+            return JobView(job_id, "cancelled", local.customer, local.provider)
+        if local is None or local.task.cancelled() or _ran_elsewhere(local):
+            return await self.read_view(job_id)
         if not local.task.done():
             # A job of this process: its status is known here, without asking the Prefect API.
             latest = self._latest.get(job_id)
@@ -266,6 +319,14 @@ class InProcessExecutor(ThreadedRunner):
     async def cancel(self, job_id: str) -> str:
         async def cancel_here() -> str:
             check_cancellable(job_id, await self.view_here(job_id))
+            local = self._runs.get(job_id)
+            if local is not None and local.flow_run_id is None:
+                local.withdrawn = True  # its task cancels the run if it is being created
+                if self.records is not None:
+                    await self.records.withdraw(job_id)
+                return "cancelled"
+            if local is None and self.records is not None and await self.records.withdraw(job_id):
+                return "cancelled"  # admitted by another process, its run not created yet
             await self.stop_run(job_id, "cancelled through the API")
             return "cancelled"
 
@@ -280,20 +341,23 @@ class InProcessExecutor(ThreadedRunner):
             with contextlib.suppress(CapabilityNotSupportedError):
                 await runtime.cancel(provider_job, runtime.context(provider_job.provider))
         async with get_client() as client:
+            local = self._runs.get(job_id)
+            run_id = local.flow_run_id if local is not None else None
+            if run_id is None:
+                run = await find_job_run(client, job_id, self.records)
+                if run is None:
+                    return
+                run_id = run.id
             # Cancelled first: the engine, stopped next, would otherwise record the run as
             # Crashed for a moment (and a terminal state refuses that proposal).
-            await client.set_flow_run_state(
-                uuid.UUID(job_id), Cancelled(message=message), force=True
-            )
+            await client.set_flow_run_state(run_id, Cancelled(message=message), force=True)
             local = self._runs.pop(job_id, None)
             if local is not None:
                 # The run may also have ended on its own meanwhile (the provider's cancel seen
                 # by a poll): either way its final state is Cancelled, read from the API.
                 local.task.cancel()
                 await asyncio.wait({local.task})
-                await client.set_flow_run_state(
-                    uuid.UUID(job_id), Cancelled(message=message), force=True
-                )
+                await client.set_flow_run_state(run_id, Cancelled(message=message), force=True)
 
     async def stop_run_from_elsewhere(self, job_id: str, message: str) -> None:
         """:meth:`stop_run`, from another loop."""
@@ -305,15 +369,14 @@ class InProcessExecutor(ThreadedRunner):
 
         async def hand_back_here() -> list[str]:
             active = self.active_jobs()
+            runs = self.active_runs()
             for job_id in active:
                 self._runs[job_id].task.cancel()
             if active:
                 await asyncio.wait({self._runs[job_id].task for job_id in active})
             async with get_client() as client:
-                for job_id in active:
-                    await client.set_flow_run_state(
-                        uuid.UUID(job_id), Scheduled(message=message), force=True
-                    )
-            return active
+                for run_id in runs:
+                    await client.set_flow_run_state(run_id, Scheduled(message=message), force=True)
+            return list(runs.values())
 
         return await self._thread.run(hand_back_here())

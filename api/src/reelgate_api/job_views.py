@@ -1,4 +1,5 @@
-"""What the API tells of a job (a flow run): its status words, and views read from Prefect.
+"""What the API tells of a job (its record and its flow run): its status words, and views
+read from Prefect.
 
 The one table from Prefect state types to the API's statuses lives here, with the statuses
 that end a job and the Prefect states that end a run.
@@ -14,11 +15,12 @@ from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import State, StateType
 from prefect.client.schemas.sorting import TaskRunSort
-from prefect.exceptions import ObjectNotFound
 
 from reelgate.errors import ConflictError, NotFoundError, ReelgateError
 from reelgate.requests import GenerateRequest, is_job_id
 from reelgate.runtime import get_runtime
+from reelgate_flows.job_ids import find_job_run
+from reelgate_flows.job_records import JobRecords
 from reelgate_flows.sources import customer_of
 
 STATUS_OF_STATE = {
@@ -104,21 +106,26 @@ async def current_step(client: PrefectClient, run_id: uuid.UUID) -> str | None:
     return task_runs[0].name.split("-")[0] if task_runs else None
 
 
-async def read_view(client: PrefectClient, job_id: str) -> JobView | None:
-    """The job's view from the Prefect API; None when there is no such job (job ids are
-    canonical UUIDs: another spelling of one names no job)."""
+async def read_view(
+    client: PrefectClient, job_id: str, records: JobRecords | None = None
+) -> JobView | None:
+    """The job's view from its admission record (when ``records`` hold one) and the Prefect
+    API; None when there is no such job (job ids are canonical UUIDs: another spelling of one
+    names no job)."""
     if not is_job_id(job_id):
         return None
-    run_id = uuid.UUID(job_id)
-    try:
-        run = await client.read_flow_run(run_id)
-    except ObjectNotFound:
+    record = await records.get(job_id) if records is not None else None
+    if record is not None and record.flow_run_id is None:
+        status = "cancelled" if record.withdrawn else "queued"
+        return JobView(job_id, status, record.customer_id, record.provider)
+    run = await find_job_run(client, job_id, records)
+    if run is None:
         return None
     request = run.parameters.get("request")
     customer, provider = customer_of(request), provider_of_body(request)
     if run.state is None:
         return JobView(job_id, "queued", customer, provider)
-    step = await current_step(client, run_id) if run.state_type is StateType.RUNNING else None
+    step = await current_step(client, run.id) if run.state_type is StateType.RUNNING else None
     return await view_of_state(job_id, run.state, customer, provider, step)
 
 

@@ -10,32 +10,32 @@ through its :class:`LoopThread`; the API's own loop only awaits futures (DESIGN 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
 from reelgate.errors import ConflictError
 from reelgate.requests import GenerateRequest
-from reelgate_api.job_views import JobView, read_view
+from reelgate_api.job_views import JobView, provider_of, read_view
 from reelgate_api.metrics import JobMetrics
-from reelgate_flows.idempotency import body_tag, key_tag
+from reelgate_flows.idempotency import key_digest
+from reelgate_flows.job_records import JobRecord, JobRecords
 
 T = TypeVar("T")
 EndHook = Callable[[str], Coroutine[Any, Any, None]]
-CreateRun = Callable[[GenerateRequest, str | None, list[str]], Awaitable[str]]
-"""Creates a job's run from its request, idempotency key and tags; returns the job id."""
-Rerun = Callable[[str], Awaitable[None]]
-"""Runs a failed job's run again (its provider job, when it has one, is reused)."""
+logger = logging.getLogger("reelgate.api")
 
 
 class JobRunner(Protocol):
     """Starts, watches and cancels jobs for the HTTP app."""
 
     metrics: JobMetrics
+    records: JobRecords | None
+    """Where admitted jobs are recorded."""
     on_end: list[EndHook]
     """Called (on the runner's loop) with the id of each job of this process that ended."""
 
@@ -65,15 +65,13 @@ class JobRunner(Protocol):
 
 
 class LoopThread:
-    """A thread running its own asyncio loop, the end hooks fired on it, and idempotent
-    admission of jobs (one run per Idempotency-Key in this process)."""
+    """A thread running its own asyncio loop, and the end hooks fired on it."""
 
     def __init__(self, name: str) -> None:
         self.loop = asyncio.new_event_loop()
         self.on_end: list[EndHook] = []
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name=name)
         self._hook_tasks: set[asyncio.Task[None]] = set()
-        self._key_locks: dict[str, asyncio.Lock] = {}
 
     def start(self) -> None:
         self._thread.start()
@@ -108,54 +106,28 @@ class LoopThread:
 
         await self.run(ping())
 
-    async def start_job(
-        self,
-        request: GenerateRequest,
-        idempotency_key: str | None,
-        create: CreateRun,
-        rerun: Rerun,
-    ) -> str:
-        """:meth:`admit` on the loop, awaited from another loop."""
-        return await self.run(self.admit(request, idempotency_key, create, rerun))
-
-    async def admit(
-        self,
-        request: GenerateRequest,
-        idempotency_key: str | None,
-        create: CreateRun,
-        rerun: Rerun,
-    ) -> str:
-        """The job of ``idempotency_key`` if one exists (ConflictError if it was made from
-        another body), else the id of ``create(request, idempotency_key, tags)``'s new job.
-        An existing job that failed in a way a re-run resumes (``JobView.retryable``) is run
-        again first (``rerun``). Call on the loop."""
-        if idempotency_key is None:
-            return await create(request, None, [])
-        tag_of_key, tag_of_body = key_tag(idempotency_key), body_tag(request)
-        lock = self._key_locks.setdefault(tag_of_key, asyncio.Lock())
-        async with lock:
-            async with get_client() as client:
-                earlier = await client.read_flow_runs(
-                    flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag_of_key])),
-                    limit=1,
-                )
-                if earlier and tag_of_body not in earlier[0].tags:
-                    raise ConflictError(
-                        "this Idempotency-Key was used with another request body",
-                        job_id=str(earlier[0].id),
-                    )
-                view = await read_view(client, str(earlier[0].id)) if earlier else None
-            if view is None:
-                return await create(request, idempotency_key, [tag_of_key, tag_of_body])
-            if view.retryable:
-                await rerun(view.job_id)
-            return view.job_id
-
 
 class ThreadedRunner(ABC):
-    """What both runners do alike: every call runs on their :class:`LoopThread`."""
+    """What both runners do alike: every call runs on their :class:`LoopThread`, and jobs
+    are admitted through durable :class:`~reelgate_flows.job_records.JobRecords` (one record
+    per scoped Idempotency-Key, for every process sharing them); each admitted job's run is
+    created afterwards by :meth:`_launch_admitted`, off the request path."""
 
     _thread: LoopThread
+    name: str
+    """This process's name in the records it admits (``admitted_by``)."""
+    records: JobRecords | None
+    """None for a runner that only adopts runs (a worker's)."""
+
+    def _init_admissions(self, name: str, records: JobRecords | None) -> None:
+        self.name = name
+        self.records = records
+        self._key_locks: dict[str, asyncio.Lock] = {}
+
+    def _records(self) -> JobRecords:
+        if self.records is None:
+            raise RuntimeError(f"{type(self).__name__} {self.name!r} admits no jobs")
+        return self.records
 
     async def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return await self._thread.run(coroutine)
@@ -166,16 +138,77 @@ class ThreadedRunner(ABC):
     @abstractmethod
     async def view_here(self, job_id: str) -> JobView | None: ...
 
+    async def read_view(self, job_id: str) -> JobView | None:
+        """The job's view from its record and the Prefect API (on the loop)."""
+        async with get_client() as client:
+            return await read_view(client, job_id, self.records)
+
     async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
-        """Create the job's run (once per idempotency key; a resumable failed one is run
-        again); returns its id."""
-        return await self._thread.start_job(request, idempotency_key, self._create_run, self._rerun)
+        """Admit the job (once per idempotency key; a resumable failed one is run again);
+        returns its id."""
+        return await self._thread.run(self._admit(request, idempotency_key))
+
+    async def _admit(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+        """The job of ``idempotency_key`` if one exists (ConflictError if it was made from
+        another body), else a new job's id once its record is written. An existing job that
+        failed in a way a re-run resumes (``JobView.retryable``) is run again first."""
+        records = self._records()
+        record = JobRecord.admit(request, idempotency_key, provider_of(request), self.name)
+        if idempotency_key is None:
+            await records.add(record)
+            self._launch_admitted(record, request)
+            return record.job_id
+        lock = self._key_locks.setdefault(key_digest(idempotency_key), asyncio.Lock())
+        async with lock:
+            kept = await records.add(record)
+            if kept.body_digest != record.body_digest:
+                raise ConflictError(
+                    "this Idempotency-Key was used with another request body", job_id=kept.job_id
+                )
+            if kept.job_id == record.job_id:
+                self._launch_admitted(record, request)
+                return record.job_id
+            view = await self.view_here(kept.job_id)
+            if view is not None and view.retryable:
+                await self._rerun(kept.job_id)
+            return kept.job_id
+
+    async def _withdrawn(self, job_id: str) -> bool:
+        """True when an admitted job was cancelled before its run was created."""
+        record = await self._records().get(job_id)
+        return record is None or record.withdrawn
+
+    async def _resume_admitted(self) -> None:
+        """Create the runs of this process's admitted jobs that a crash left without one."""
+        if self.records is None:
+            return
+        for record in await self.records.unstarted(self.name):
+            if record.job_id not in self._admitted_here():
+                self._launch_admitted(record, record.request())
 
     @abstractmethod
-    async def _create_run(
-        self, request: GenerateRequest, idempotency_key: str | None, tags: list[str]
-    ) -> str: ...
+    def _admitted_here(self) -> set[str]:
+        """Ids of the jobs this process is creating, running or watching."""
+
+    @abstractmethod
+    def _launch_admitted(self, record: JobRecord, request: GenerateRequest) -> None:
+        """Start creating (then running or watching) an admitted job's run, on the loop."""
 
     @abstractmethod
     async def _rerun(self, job_id: str) -> None:
         """Run the failed run ``job_id`` again. Call on the loop."""
+
+
+async def create_until_done(
+    what: str, create: Callable[[], Awaitable[T]], longest_pause: float = 30.0
+) -> T:
+    """``create()`` until it succeeds: an admitted job's run must exist eventually, and
+    creating it again is safe (its Prefect idempotency key finds the earlier one)."""
+    pause = 0.5
+    while True:
+        try:
+            return await create()
+        except Exception:
+            logger.exception("creating the run of %s failed; trying again in %.1f s", what, pause)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, longest_pause)

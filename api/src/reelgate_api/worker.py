@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import datetime
 import logging
-import uuid
 
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.filters import (
@@ -141,7 +140,8 @@ class Worker:
         return True
 
     async def _honour_cancellations(self, client: PrefectClient) -> None:
-        active = [uuid.UUID(job_id) for job_id in self.runner.active_jobs()]
+        jobs_of_runs = self.runner.active_runs()
+        active = list(jobs_of_runs)
         for start in range(0, len(active), PAGE_SIZE):
             cancelling = await client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(
@@ -153,4 +153,6 @@ class Worker:
                 limit=PAGE_SIZE,
             )
             for run in cancelling:
-                await self.runner.stop_run_from_elsewhere(str(run.id), f"cancelled on {self.name}")
+                await self.runner.stop_run_from_elsewhere(
+                    jobs_of_runs[run.id], f"cancelled on {self.name}"
+                )

@@ -10,7 +10,6 @@ whose spool may hold videos.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -23,6 +22,7 @@ from prefect.states import Completed
 from reelgate.errors import ReelgateError
 from reelgate_flows import steps
 from reelgate_flows.flows import extend_video, generate_video
+from reelgate_flows.job_ids import find_run
 from reelgate_flows.metadata import metadata
 from reelgate_flows.pending import PendingJob
 from reelgate_flows.settings import Settings
@@ -38,9 +38,12 @@ async def complete_job(job_id: str, envelope: dict[str, Any], kind: str) -> bool
     await store.apersist_result_record(record)
     state: State[Any] = Completed(data=record, message="stored from the spool by drain-spool")
     async with get_client() as client:
+        run = await find_run(client, job_id)
+        if run is None:
+            return False
         try:
-            await client.set_flow_run_state(uuid.UUID(job_id), state, force=True)
-        except (ObjectNotFound, ValueError):
+            await client.set_flow_run_state(run.id, state, force=True)
+        except ObjectNotFound:
             return False
     return True
 

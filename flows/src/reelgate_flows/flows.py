@@ -1,6 +1,7 @@
 """The Prefect flows ``generate-video`` and ``extend-video``.
 
-One flow run per request; its id is the job id. The flow returns the seed's success envelope
+One flow run per request; its job id is the flow run id, or the id the API admitted it under
+(:mod:`reelgate_flows.job_ids`). The flow returns the seed's success envelope
 as a dict (persisted, so a later extend can find the video by job id) or raises a core error
 marked ``retryable`` when a re-run of the same run resumes it (:mod:`reelgate_flows.rerun`).
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from prefect import flow
 from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
 from prefect.runtime import flow_run
 
 from reelgate.errors import ReelgateError, StorageError
@@ -22,6 +24,7 @@ from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
 from reelgate_flows import steps
 from reelgate_flows.idempotency import video_tag
+from reelgate_flows.job_ids import job_id_of
 from reelgate_flows.limits import provider_slot
 from reelgate_flows.metadata import metadata
 from reelgate_flows.pending import PendingJob
@@ -63,7 +66,7 @@ async def _steps(
     allow_local_inputs: bool,
     reached: _Reached,
 ) -> dict[str, Any]:
-    job_id = str(flow_run.get_id())
+    job_id = _job_id()
     settings = Settings.current()
     validate = steps.retrying(steps.validate, settings.step_retries, settings)
     submit = steps.retrying(steps.submit, settings.submit_retries, settings)
@@ -106,15 +109,22 @@ async def _steps(
             exc.message += f"; drain-spool will store it and complete job {job_id}"
             exc.details["pending_record"] = str(path)
             raise
-    await _tag_videos(job_id, refs)
+    await _tag_videos(refs)
     return metadata(request, job, job_id, refs, stored)
 
 
-async def _tag_videos(job_id: str, refs: list[VideoRef]) -> None:
+def _job_id() -> str:
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        raise RuntimeError("reelgate's flows run as Prefect flow runs")
+    return job_id_of(context.flow_run)
+
+
+async def _tag_videos(refs: list[VideoRef]) -> None:
     """Mark the run with the provider videos it made (see ``idempotency.video_tag``)."""
     tags = sorted({*flow_run.get_tags(), *(video_tag(ref.provider_video_id) for ref in refs)})
     async with get_client() as client:
-        await client.update_flow_run(uuid.UUID(job_id), tags=tags)
+        await client.update_flow_run(uuid.UUID(flow_run.get_id()), tags=tags)
 
 
 @flow(name="generate-video", persist_result=True, validate_parameters=True, log_prints=False)

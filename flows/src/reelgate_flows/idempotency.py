@@ -19,12 +19,22 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def key_digest(idempotency_key: str) -> str:
+    """What identifies a (scoped) Idempotency-Key, without holding the key itself."""
+    return _digest(idempotency_key)
+
+
+def body_digest(request: GenerateRequest) -> str:
+    """What tells one request body from another."""
+    return _digest(request.model_dump_json())
+
+
 def key_tag(idempotency_key: str) -> str:
-    return f"reelgate-key:{_digest(idempotency_key)}"
+    return f"reelgate-key:{key_digest(idempotency_key)}"
 
 
 def body_tag(request: GenerateRequest) -> str:
-    return f"reelgate-body:{_digest(request.model_dump_json())}"
+    return f"reelgate-body:{body_digest(request)}"
 
 
 def video_tag(provider_video_id: str) -> str:

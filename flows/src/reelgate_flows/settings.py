@@ -80,6 +80,12 @@ class Settings(BaseSettings):
         default="reelgate",
         description="the name of reelgate's deployments (generate-video/<name>, ...)",
     )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL of the API's job records (admissions and "
+        "Idempotency-Keys), e.g. postgresql+asyncpg://host/db when several API processes "
+        "share them; unset: sqlite+aiosqlite:///<PREFECT_HOME>/reelgate.db",
+    )
     provider_limits: bool = Field(
         default=False,
         description="hold a slot of the Prefect global concurrency limit reelgate_<provider> "
@@ -101,6 +107,14 @@ class Settings(BaseSettings):
         """A provider runtime built from these settings and the environment's provider
         variables."""
         return build_runtime(plugins=self.plugins, default_model=self.default_model)
+
+    def job_records_url(self) -> str:
+        """:attr:`database_url`, or the SQLite file beside the embedded Prefect database."""
+        if self.database_url:
+            return self.database_url
+        from prefect.settings import get_current_settings
+
+        return f"sqlite+aiosqlite:///{get_current_settings().home / 'reelgate.db'}"
 
     def private_allowance(self) -> bool | frozenset[str]:
         """For ``inputs.check_url``: every host, or the listed host names."""

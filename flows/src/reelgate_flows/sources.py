@@ -11,7 +11,6 @@ are checked to be whole and playable before they are handed to a provider.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,14 @@ from urllib.parse import unquote, urlsplit
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
-from prefect.exceptions import ObjectNotFound
 
 from reelgate.errors import NotFoundError, ValidationError
 from reelgate.media import VideoInput
 from reelgate.requests import GenerateRequest, is_job_id
 from reelgate_flows.idempotency import video_tag
 from reelgate_flows.inputs import fetch, sniff_video_type
+from reelgate_flows.job_ids import find_job_run
+from reelgate_flows.job_records import JobRecords
 from reelgate_flows.media_check import UnplayableVideo, inspect_video
 from reelgate_flows.settings import Settings
 from reelgate_flows.storage import storage_from_url
@@ -83,25 +83,36 @@ def _unknown(video_id: str) -> NotFoundError:
     return NotFoundError(f"no video {video_id}", field="video_id")
 
 
-async def source_job(video_id: str, customer_id: str) -> dict[str, Any] | None:
+def _unfinished(video_id: str) -> ValidationError:
+    return ValidationError(
+        f"job {video_id} has not finished; extend it once it has", field="video_id"
+    )
+
+
+async def source_job(
+    video_id: str, customer_id: str, records: JobRecords | None = None
+) -> dict[str, Any] | None:
     """The ``data`` of the finished job of ``customer_id`` that ``video_id`` names (a job id),
     or None when ``video_id`` is a provider video id no other customer's job made.
     NotFoundError for a job id that is unknown or another customer's, or a provider video id
-    another customer's job made; ValidationError for a job that has not finished."""
+    another customer's job made; ValidationError for a job that has not finished. ``records``:
+    the API's admission records, which know jobs whose runs are not created yet."""
     if not is_job_id(video_id):
         await _check_provider_video(video_id, customer_id)
         return None
+    record = await records.get(video_id) if records is not None else None
+    if record is not None and record.flow_run_id is None:
+        if record.customer_id != customer_id:
+            raise _unknown(video_id)
+        raise _unfinished(video_id)
     async with get_client() as client:
-        try:
-            run = await client.read_flow_run(uuid.UUID(video_id))
-        except ObjectNotFound:
-            raise _unknown(video_id) from None
+        run = await find_job_run(client, video_id, records)
+    if run is None:
+        raise _unknown(video_id)
     if customer_of(run.parameters.get("request")) != customer_id:
         raise _unknown(video_id)
     if run.state is None or not run.state.is_completed():
-        raise ValidationError(
-            f"job {video_id} has not finished; extend it once it has", field="video_id"
-        )
+        raise _unfinished(video_id)
     envelope = await run.state.aresult(raise_on_failure=False)
     if not isinstance(envelope, dict) or "data" not in envelope:
         raise ValidationError(f"job {video_id} holds no stored video", field="video_id")

@@ -1,0 +1,229 @@
+"""Durable admission records of the API's jobs.
+
+A job exists once its record is written: ``POST /video/jobs`` answers after one insert, and the
+job's Prefect flow run is created afterwards, off the request path, at the rate the Prefect API
+sustains (see :mod:`reelgate_flows.job_ids` for how the record's job id names that run). A
+record holds what is needed to create the run again after a crash (the request), the digest of
+its scoped Idempotency-Key (unique: one key, one job, for every process sharing the database)
+and, once created, the run's id.
+
+Backed by SQLAlchemy's asyncio engine: SQLite (WAL) on one machine, PostgreSQL when several
+API processes share the records. An instance belongs to the event loop that first uses it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from reelgate.requests import ExtendRequest, GenerateRequest, request_from_body
+from reelgate_flows.idempotency import body_digest, key_digest
+
+_METADATA = sa.MetaData()
+JOBS = sa.Table(
+    "reelgate_jobs",
+    _METADATA,
+    sa.Column("job_id", sa.String(36), primary_key=True),
+    sa.Column("key_digest", sa.String(64), unique=True),
+    sa.Column("idempotency_key", sa.Text),
+    sa.Column("body_digest", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("request", sa.JSON, nullable=False),
+    sa.Column("customer_id", sa.String(255)),
+    sa.Column("provider", sa.String(255), nullable=False),
+    sa.Column("admitted_by", sa.String(255), nullable=False),
+    sa.Column("admitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("flow_run_id", sa.String(36)),
+    sa.Column("withdrawn", sa.Boolean, nullable=False, default=False),
+    sa.Index("ix_reelgate_jobs_unstarted", "admitted_by", "flow_run_id"),
+)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One admitted job."""
+
+    job_id: str
+    body_digest: str
+    kind: str
+    body: dict[str, Any]
+    customer_id: str | None
+    provider: str
+    admitted_by: str
+    idempotency_key: str | None = None
+    """The scoped Idempotency-Key (the flow run's ``idempotency_key`` parameter)."""
+    flow_run_id: uuid.UUID | None = None
+    withdrawn: bool = False
+    """Cancelled before its run was created: it never runs."""
+
+    @classmethod
+    def admit(
+        cls,
+        request: GenerateRequest,
+        idempotency_key: str | None,
+        provider: str,
+        admitted_by: str,
+    ) -> JobRecord:
+        """A new record (with a new job id) for ``request``."""
+        return cls(
+            job_id=str(uuid.uuid4()),
+            body_digest=body_digest(request),
+            kind="extend" if isinstance(request, ExtendRequest) else "generate",
+            body=request.model_dump(mode="json", exclude_unset=True),
+            customer_id=request.customer_id,
+            provider=provider,
+            admitted_by=admitted_by,
+            idempotency_key=idempotency_key,
+        )
+
+    def request(self) -> GenerateRequest:
+        """The request, as it was admitted (its unset fields unset)."""
+        return request_from_body(self.body, extend=self.kind == "extend")
+
+    @classmethod
+    def _of_row(cls, row: sa.RowMapping) -> JobRecord:
+        run_id = row["flow_run_id"]
+        return cls(
+            job_id=row["job_id"],
+            body_digest=row["body_digest"],
+            kind=row["kind"],
+            body=dict(row["request"]),
+            customer_id=row["customer_id"],
+            provider=row["provider"],
+            admitted_by=row["admitted_by"],
+            idempotency_key=row["idempotency_key"],
+            flow_run_id=uuid.UUID(run_id) if run_id else None,
+            withdrawn=bool(row["withdrawn"]),
+        )
+
+
+class JobRecords:
+    """The records at ``url`` (a SQLAlchemy async URL); the table is created on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: AsyncEngine | None = None
+
+    async def _ready(self) -> AsyncEngine:
+        if self._engine is None:
+            engine = _engine_for(self.url)
+            for attempt in range(3):
+                try:
+                    async with engine.begin() as conn:
+                        await conn.run_sync(_METADATA.create_all)
+                    break
+                except (IntegrityError, OperationalError, ProgrammingError):
+                    # another process created the table at the same moment
+                    if attempt == 2:
+                        raise
+            self._engine = engine
+        return self._engine
+
+    async def close(self) -> None:
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+
+    async def add(self, record: JobRecord) -> JobRecord:
+        """Write ``record``; with an Idempotency-Key, the record already written under that
+        key (by any process) when there is one, else ``record``."""
+        engine = await self._ready()
+        key = record.idempotency_key
+        values = {
+            "job_id": record.job_id,
+            "key_digest": key_digest(key) if key else None,
+            "idempotency_key": key,
+            "body_digest": record.body_digest,
+            "kind": record.kind,
+            "request": record.body,
+            "customer_id": record.customer_id,
+            "provider": record.provider,
+            "admitted_by": record.admitted_by,
+            "admitted_at": datetime.datetime.now(datetime.UTC),
+            "withdrawn": False,
+        }
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(JOBS.insert().values(**values))
+            return record
+        except IntegrityError:
+            if key is None:
+                raise
+        earlier = await self._one(JOBS.c.key_digest == values["key_digest"])
+        if earlier is None:  # the earlier record's insert was rolled back meanwhile
+            return await self.add(record)
+        return earlier
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        return await self._one(JOBS.c.job_id == job_id)
+
+    async def _one(self, where: sa.ColumnElement[bool]) -> JobRecord | None:
+        engine = await self._ready()
+        async with engine.connect() as conn:
+            row = (await conn.execute(sa.select(JOBS).where(where))).mappings().first()
+        return JobRecord._of_row(row) if row is not None else None
+
+    async def set_run(self, job_id: str, flow_run_id: uuid.UUID) -> bool:
+        """Record the flow run created for ``job_id``; True when the job was withdrawn before
+        (its run must then be cancelled: :meth:`withdraw` and this exclude each other)."""
+        engine = await self._ready()
+        async with engine.begin() as conn:
+            await conn.execute(
+                JOBS.update().where(JOBS.c.job_id == job_id).values(flow_run_id=str(flow_run_id))
+            )
+            withdrawn = await conn.scalar(
+                sa.select(JOBS.c.withdrawn).where(JOBS.c.job_id == job_id)
+            )
+        return bool(withdrawn)
+
+    async def withdraw(self, job_id: str) -> bool:
+        """Mark a job whose run was not created yet as never to run; False when its run
+        exists already (cancel the run instead)."""
+        engine = await self._ready()
+        async with engine.begin() as conn:
+            result = await conn.execute(
+                JOBS.update()
+                .where(JOBS.c.job_id == job_id, JOBS.c.flow_run_id.is_(None))
+                .values(withdrawn=True)
+            )
+        return bool(result.rowcount)
+
+    async def unstarted(self, admitted_by: str) -> list[JobRecord]:
+        """``admitted_by``'s records whose run was never created (oldest first), as a crash
+        left them."""
+        engine = await self._ready()
+        query = (
+            sa.select(JOBS)
+            .where(
+                JOBS.c.admitted_by == admitted_by,
+                JOBS.c.flow_run_id.is_(None),
+                JOBS.c.withdrawn.is_(False),
+            )
+            .order_by(JOBS.c.admitted_at)
+        )
+        async with engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [JobRecord._of_row(row) for row in rows]
+
+
+def _engine_for(url: str) -> AsyncEngine:
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+
+    @sa.event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # WAL: readers never wait for the writer, a commit survives a killed process.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine

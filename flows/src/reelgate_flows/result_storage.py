@@ -1,0 +1,84 @@
+"""Prefect result storage in the object store, so workers on several machines share no disk.
+
+Flow results (job envelopes) and the submission cache (which provider job a submission
+created) are Prefect results. On one machine they live under ``PREFECT_LOCAL_STORAGE_PATH``;
+in a fleet every process must read what any other wrote. :class:`S3ResultStorage` is a Prefect
+``WritableFileSystem`` on boto3 (the credentials and endpoint the video storage uses, never
+stored in the block), and :func:`use_object_store_for_results` makes a saved one the Prefect
+server's default result storage: every process on that server then reads and writes results
+there, with no setting of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import boto3
+from botocore.exceptions import ClientError
+from prefect.client.orchestration import PrefectClient
+from prefect.filesystems import WritableFileSystem
+from pydantic import Field
+
+RESULTS_FOLDER = "prefect-results"
+BLOCK_NAME = "reelgate-results"
+
+
+class S3ResultStorage(WritableFileSystem):
+    """Results as objects ``<prefix>/<path>`` in ``bucket``."""
+
+    _block_type_name = "Reelgate S3 Result Storage"
+    _block_type_slug = "reelgate-s3-result-storage"
+    _description = "Prefect results in S3 through boto3, for reelgate's workers and API."
+
+    bucket: str = Field(description="the bucket")
+    prefix: str = Field(default="", description="key prefix (no leading or trailing slash)")
+
+    def _key(self, path: str) -> str:
+        path = path.lstrip("/")
+        return f"{self.prefix}/{path}" if self.prefix else path
+
+    async def read_path(self, path: str) -> bytes:
+        """The object's bytes; ValueError when there is none (as Prefect's file systems)."""
+
+        def read() -> bytes:
+            try:
+                answer = _client().get_object(Bucket=self.bucket, Key=self._key(path))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    raise ValueError(f"no result at s3://{self.bucket}/{self._key(path)}") from exc
+                raise
+            body: bytes = answer["Body"].read()
+            return body
+
+        return await asyncio.to_thread(read)
+
+    async def write_path(self, path: str, content: bytes) -> None:
+        key = self._key(path)
+        await asyncio.to_thread(_client().put_object, Bucket=self.bucket, Key=key, Body=content)
+
+
+_CLIENTS: dict[int, Any] = {}
+
+
+def _client() -> Any:
+    """One boto3 S3 client per process (clients are thread-safe)."""
+    if 0 not in _CLIENTS:
+        _CLIENTS[0] = boto3.client("s3")
+    return _CLIENTS[0]
+
+
+async def use_object_store_for_results(client: PrefectClient, storage_url: str) -> UUID | None:
+    """When ``storage_url`` is ``s3://bucket/prefix``, save an :class:`S3ResultStorage` under
+    ``<prefix>/prefect-results`` and make it the Prefect server's default result storage;
+    returns its block document id (None for any other storage, which changes nothing)."""
+    if not storage_url.startswith("s3://"):
+        return None
+    parts = urlsplit(storage_url)
+    folder = f"{parts.path.strip('/')}/{RESULTS_FOLDER}".lstrip("/")
+    block = S3ResultStorage(bucket=parts.netloc, prefix=folder)
+    block_id: UUID = await block.save(BLOCK_NAME, overwrite=True, client=client)
+    await client.update_server_default_result_storage(block_id)
+    return block_id
