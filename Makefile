@@ -12,7 +12,7 @@ $(UV):
 	.bin/venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 .venv/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml plugins/*/pyproject.toml
-	$(UV) sync --locked --python $(PYTHON)
+	$(UV) sync --locked --compile-bytecode --python $(PYTHON)
 	touch $@
 
 sync: .venv/.synced

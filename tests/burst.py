@@ -26,19 +26,23 @@ class BurstOutcome:
     unfinished: int
     accept_seconds: float
     slowest_accept_seconds: float
+    accept_p50_seconds: float
     accept_p99_seconds: float
     total_seconds: float
 
 
 async def run_burst(
-    client: AsyncTestClient[Any] | httpx.AsyncClient, jobs: int, deadline_seconds: float
+    client: AsyncTestClient[Any] | httpx.AsyncClient,
+    jobs: int,
+    deadline_seconds: float,
+    payload: dict[str, Any] | None = None,
 ) -> BurstOutcome:
     """Send ``jobs`` requests at once, then poll every job until it ended or the deadline."""
     began = time.monotonic()
 
     async def post() -> tuple[Any, float]:
         sent = time.monotonic()
-        answer = await client.post("/video/jobs", json=PAYLOAD)
+        answer = await client.post("/video/jobs", json=payload or PAYLOAD)
         return answer, time.monotonic() - sent
 
     answers = await asyncio.gather(*(post() for _ in range(jobs)))
@@ -59,8 +63,12 @@ async def run_burst(
         unfinished=len(pending) + (jobs - len(job_ids)),
         accept_seconds=accepted,
         slowest_accept_seconds=max(seconds for _, seconds in answers),
-        accept_p99_seconds=sorted(seconds for _, seconds in answers)[
-            max(0, round(len(answers) * 0.99) - 1)
-        ],
+        accept_p50_seconds=_quantile([seconds for _, seconds in answers], 0.5),
+        accept_p99_seconds=_quantile([seconds for _, seconds in answers], 0.99),
         total_seconds=time.monotonic() - began,
     )
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(len(ordered) * q) - 1)]

@@ -265,7 +265,9 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         return caller_of(request).may_act_for(parts[1])
 
     async def start() -> None:
-        get_runtime()  # plugins load before the first request is checked against them
+        # plugins load before the first request is checked against them, and the SDKs of
+        # configured providers before the first job (not in the middle of a burst)
+        await asyncio.to_thread(get_runtime().load_configured)
         warnings.extend(await asyncio.to_thread(storage_warnings, settings))
         for warning in warnings:
             logger.warning("reelgate: %s", warning)
@@ -289,7 +291,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         cors_config=CORSConfig(allow_origins=cors, allow_headers=["*"]) if cors else None,
         exception_handlers={Exception: handle_exception},
         on_startup=[start],
-        on_shutdown=[runner.stop],
+        on_shutdown=[runner.shutdown],
         request_max_body_size=settings.max_body_bytes,
     )
 

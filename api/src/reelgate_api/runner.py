@@ -41,6 +41,8 @@ class JobRunner(Protocol):
 
     def start(self) -> None: ...
     def stop(self) -> None: ...
+    async def shutdown(self) -> None:
+        """Stop, closing first what the caller's loop holds (call on the app's loop)."""
 
     async def warm_up(self) -> None:
         """Reach the Prefect API (and resume what this process owns)."""
@@ -123,6 +125,7 @@ class ThreadedRunner(ABC):
         self.name = name
         self.records = records
         self._key_locks: dict[str, asyncio.Lock] = {}
+        self._front: tuple[asyncio.AbstractEventLoop, JobRecords] | None = None
 
     def _records(self) -> JobRecords:
         if self.records is None:
@@ -144,34 +147,48 @@ class ThreadedRunner(ABC):
             return await read_view(client, job_id, self.records)
 
     async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
-        """Admit the job (once per idempotency key; a resumable failed one is run again);
-        returns its id."""
-        return await self._thread.run(self._admit(request, idempotency_key))
-
-    async def _admit(self, request: GenerateRequest, idempotency_key: str | None) -> str:
-        """The job of ``idempotency_key`` if one exists (ConflictError if it was made from
-        another body), else a new job's id once its record is written. An existing job that
-        failed in a way a re-run resumes (``JobView.retryable``) is run again first."""
-        records = self._records()
+        """Admit the job and return its id: the job of ``idempotency_key`` if one exists
+        (ConflictError if it was made from another body; one that failed in a way a re-run
+        resumes, ``JobView.retryable``, is run again first), else a new job once its record is
+        written. Runs on the caller's loop: an admission never waits for the runner's loop,
+        which only hears of the new job."""
+        front = self._front_records()
         record = JobRecord.admit(request, idempotency_key, provider_of(request), self.name)
         if idempotency_key is None:
-            await records.add(record)
-            self._launch_admitted(record, request)
+            await front.add(record)
+            self._thread.loop.call_soon_threadsafe(self._launch_admitted, record, request)
             return record.job_id
         lock = self._key_locks.setdefault(key_digest(idempotency_key), asyncio.Lock())
         async with lock:
-            kept = await records.add(record)
+            kept = await front.add(record)
             if kept.body_digest != record.body_digest:
                 raise ConflictError(
                     "this Idempotency-Key was used with another request body", job_id=kept.job_id
                 )
             if kept.job_id == record.job_id:
-                self._launch_admitted(record, request)
+                self._thread.loop.call_soon_threadsafe(self._launch_admitted, record, request)
                 return record.job_id
-            view = await self.view_here(kept.job_id)
+            view = await self.view(kept.job_id)
             if view is not None and view.retryable:
-                await self._rerun(kept.job_id)
+                await self._thread.run(self._rerun(kept.job_id))
             return kept.job_id
+
+    def _front_records(self) -> JobRecords:
+        """The records for the caller's loop (an engine serves one loop)."""
+        loop = asyncio.get_running_loop()
+        if self._front is None or self._front[0] is not loop:
+            self._front = (loop, JobRecords(self._records().url))
+        return self._front[1]
+
+    async def shutdown(self) -> None:
+        """:meth:`stop`, after closing what the caller's loop holds."""
+        if self._front is not None and self._front[0] is asyncio.get_running_loop():
+            await self._front[1].close()
+        self._front = None
+        self.stop()
+
+    @abstractmethod
+    def stop(self) -> None: ...
 
     async def _withdrawn(self, job_id: str) -> bool:
         """True when an admitted job was cancelled before its run was created."""

@@ -50,9 +50,14 @@ class DeferredPlugin:
         for name in set(OPERATION_HOOKS) - wanted:
             setattr(self, name, None)  # hides the delegate: pluggy registers routines only
 
-    def _target(self, hook: str) -> Any:
+    def load(self) -> None:
+        """Import the implementing module now (a service does so at start, rather than
+        during its first job)."""
         if self._module is None:
             self._module = importlib.import_module(self._module_name)
+
+    def _target(self, hook: str) -> Any:
+        self.load()
         return getattr(self._module, hook)
 
     @hookimpl

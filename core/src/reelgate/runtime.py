@@ -61,6 +61,17 @@ class Runtime:
     def resolve(self, model: str | None) -> RegisteredModel:
         return self.registry.resolve(model)
 
+    def load_configured(self) -> list[str]:
+        """Import now what the plugins of configured providers defer to their first call
+        (:class:`~reelgate.deferred.DeferredPlugin`); returns those plugins' names. Blocks:
+        call from a thread in a service."""
+        names = sorted({status.plugin for status in self.registry.providers() if status.configured})
+        for name in names:
+            load = getattr(self.plugin_manager.get_plugin(name), "load", None)
+            if callable(load):
+                load()
+        return names
+
     def prepare(
         self,
         request: GenerateRequest,

@@ -13,12 +13,14 @@ API processes share the records. An instance belongs to the event loop that firs
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -109,6 +111,8 @@ class JobRecords:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: AsyncEngine | None = None
+        self._waiting: list[tuple[JobRecord, asyncio.Future[JobRecord]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def _ready(self) -> AsyncEngine:
         if self._engine is None:
@@ -132,33 +136,52 @@ class JobRecords:
 
     async def add(self, record: JobRecord) -> JobRecord:
         """Write ``record``; with an Idempotency-Key, the record already written under that
-        key (by any process) when there is one, else ``record``."""
+        key (by any process) when there is one, else ``record``. Records added at the same
+        moment are written in one transaction (a burst costs a few commits, not one each)."""
+        done: asyncio.Future[JobRecord] = asyncio.get_running_loop().create_future()
+        self._waiting.append((record, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        return await done
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                kept = await self._insert([record for record, _ in batch])
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for record, done in batch:
+                if not done.done():
+                    done.set_result(kept[record.job_id])
+
+    async def _insert(self, batch: list[JobRecord]) -> dict[str, JobRecord]:
+        """Insert ``batch``; returns, by job id, the record each one stands for (itself, or
+        the earlier record of its key)."""
         engine = await self._ready()
-        key = record.idempotency_key
-        values = {
-            "job_id": record.job_id,
-            "key_digest": key_digest(key) if key else None,
-            "idempotency_key": key,
-            "body_digest": record.body_digest,
-            "kind": record.kind,
-            "request": record.body,
-            "customer_id": record.customer_id,
-            "provider": record.provider,
-            "admitted_by": record.admitted_by,
-            "admitted_at": datetime.datetime.now(datetime.UTC),
-            "withdrawn": False,
+        now = datetime.datetime.now(datetime.UTC)
+        rows = [_row_of(record, now) for record in batch]
+        insert = (
+            postgresql.insert(JOBS) if engine.dialect.name == "postgresql" else sqlite.insert(JOBS)
+        )
+        digests = {row["key_digest"] for row in rows if row["key_digest"] is not None}
+        async with engine.begin() as conn:
+            await conn.execute(insert.on_conflict_do_nothing(), rows)
+            found = (
+                (await conn.execute(sa.select(JOBS).where(JOBS.c.key_digest.in_(digests))))
+                .mappings()
+                .all()
+                if digests
+                else []
+            )
+        by_digest = {row["key_digest"]: JobRecord._of_row(row) for row in found}
+        return {
+            record.job_id: by_digest[row["key_digest"]] if row["key_digest"] else record
+            for record, row in zip(batch, rows, strict=True)
         }
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(JOBS.insert().values(**values))
-            return record
-        except IntegrityError:
-            if key is None:
-                raise
-        earlier = await self._one(JOBS.c.key_digest == values["key_digest"])
-        if earlier is None:  # the earlier record's insert was rolled back meanwhile
-            return await self.add(record)
-        return earlier
 
     async def get(self, job_id: str) -> JobRecord | None:
         return await self._one(JOBS.c.job_id == job_id)
@@ -210,6 +233,24 @@ class JobRecords:
         async with engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [JobRecord._of_row(row) for row in rows]
+
+
+def _row_of(record: JobRecord, now: datetime.datetime) -> dict[str, Any]:
+    key = record.idempotency_key
+    return {
+        "job_id": record.job_id,
+        "key_digest": key_digest(key) if key else None,
+        "idempotency_key": key,
+        "body_digest": record.body_digest,
+        "kind": record.kind,
+        "request": record.body,
+        "customer_id": record.customer_id,
+        "provider": record.provider,
+        "admitted_by": record.admitted_by,
+        "admitted_at": now,
+        "flow_run_id": None,
+        "withdrawn": False,
+    }
 
 
 def _engine_for(url: str) -> AsyncEngine:
