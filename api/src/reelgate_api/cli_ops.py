@@ -23,14 +23,19 @@ async def _deploy(args: argparse.Namespace, console: Console) -> int:
     from prefect.client.orchestration import get_client
 
     from reelgate_flows.deployments import deploy_all
+    from reelgate_flows.result_storage import RESULTS_FOLDER, use_object_store_for_results
 
     settings = Settings.current()
     pool = args.pool or settings.work_pool
     name = args.name or settings.deployment_name
     async with get_client() as client:
         ids = await deploy_all(client, pool, name, args.drain_every or None)
+        results = await use_object_store_for_results(client, settings.storage_url)
     for flow_name, deployment_id in ids.items():
         print(f"deployed {flow_name}/{name} on pool {pool} ({deployment_id})")
+    if results is not None:
+        where = f"{settings.storage_url.rstrip('/')}/{RESULTS_FOLDER}"
+        print(f"job results and the submission cache: {where} (the server's result storage)")
     return 0
 
 

@@ -91,9 +91,9 @@ class DeploymentRunner(ThreadedRunner):
     def stop(self) -> None:
         if self._watcher is not None:
             self._thread.loop.call_soon_threadsafe(self._watcher.cancel)
-        if self.records is not None and self._thread.loop.is_running():
-            self._thread.run_now(self.records.close())
         self._thread.stop()
+        if self.records is not None:
+            self.records.close()
 
     async def warm_up(self) -> None:
         await self._thread.ping_prefect()

@@ -122,9 +122,9 @@ class InProcessExecutor(ThreadedRunner):
     def stop(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
-        if self.records is not None and self._thread.loop.is_running():
-            self._thread.run_now(self.records.close())
         self._thread.stop()
+        if self.records is not None:
+            self.records.close()
 
     def _remember(self, event: ProgressEvent) -> None:
         self._latest[event.job_id] = event

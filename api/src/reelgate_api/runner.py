@@ -42,7 +42,7 @@ class JobRunner(Protocol):
     def start(self) -> None: ...
     def stop(self) -> None: ...
     async def shutdown(self) -> None:
-        """Stop, closing first what the caller's loop holds (call on the app's loop)."""
+        """:meth:`stop`, from the app's loop."""
 
     async def warm_up(self) -> None:
         """Reach the Prefect API (and resume what this process owns)."""
@@ -125,7 +125,6 @@ class ThreadedRunner(ABC):
         self.name = name
         self.records = records
         self._key_locks: dict[str, asyncio.Lock] = {}
-        self._front: tuple[asyncio.AbstractEventLoop, JobRecords] | None = None
 
     def _records(self) -> JobRecords:
         if self.records is None:
@@ -152,15 +151,15 @@ class ThreadedRunner(ABC):
         resumes, ``JobView.retryable``, is run again first), else a new job once its record is
         written. Runs on the caller's loop: an admission never waits for the runner's loop,
         which only hears of the new job."""
-        front = self._front_records()
+        records = self._records()
         record = JobRecord.admit(request, idempotency_key, provider_of(request), self.name)
         if idempotency_key is None:
-            await front.add(record)
+            await records.add(record)
             self._thread.loop.call_soon_threadsafe(self._launch_admitted, record, request)
             return record.job_id
         lock = self._key_locks.setdefault(key_digest(idempotency_key), asyncio.Lock())
         async with lock:
-            kept = await front.add(record)
+            kept = await records.add(record)
             if kept.body_digest != record.body_digest:
                 raise ConflictError(
                     "this Idempotency-Key was used with another request body", job_id=kept.job_id
@@ -173,19 +172,9 @@ class ThreadedRunner(ABC):
                 await self._thread.run(self._rerun(kept.job_id))
             return kept.job_id
 
-    def _front_records(self) -> JobRecords:
-        """The records for the caller's loop (an engine serves one loop)."""
-        loop = asyncio.get_running_loop()
-        if self._front is None or self._front[0] is not loop:
-            self._front = (loop, JobRecords(self._records().url))
-        return self._front[1]
-
     async def shutdown(self) -> None:
-        """:meth:`stop`, after closing what the caller's loop holds."""
-        if self._front is not None and self._front[0] is asyncio.get_running_loop():
-            await self._front[1].close()
-        self._front = None
-        self.stop()
+        """:meth:`stop` (from the app's loop)."""
+        await asyncio.to_thread(self.stop)
 
     @abstractmethod
     def stop(self) -> None: ...

@@ -14,10 +14,13 @@ API processes share the records. An instance belongs to the event loop that firs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
+import threading
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from reelgate.requests import ExtendRequest, GenerateRequest, request_from_body
 from reelgate_flows.idempotency import body_digest, key_digest
 
+T = TypeVar("T")
 _METADATA = sa.MetaData()
 JOBS = sa.Table(
     "reelgate_jobs",
@@ -106,7 +110,64 @@ class JobRecord:
 
 
 class JobRecords:
-    """The records at ``url`` (a SQLAlchemy async URL); the table is created on first use."""
+    """The records at ``url`` (a SQLAlchemy async URL); the table is created on first use.
+
+    Usable from any thread and event loop: every operation runs on the records' own thread
+    and loop, so a transaction always ends even when the loop of its caller stops midway
+    (a lock left held would stop every later admission). :meth:`close` ends the thread."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, daemon=True, name="reelgate-job-records"
+        )
+        self._thread.start()
+        self._on_loop = _RecordsOnLoop(url)
+
+    async def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        if not self._thread.is_alive():
+            coroutine.close()
+            raise RuntimeError("the job records are closed")
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
+
+    def close(self) -> None:
+        """Close the database connections (after the operations under way) and the thread."""
+        if not self._thread.is_alive():
+            return
+        done = asyncio.run_coroutine_threadsafe(self._on_loop.close(), self._loop)
+        with contextlib.suppress(Exception):
+            done.result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    async def add(self, record: JobRecord) -> JobRecord:
+        """Write ``record``; with an Idempotency-Key, the record already written under that
+        key (by any process) when there is one, else ``record``. Records added at the same
+        moment are written in one transaction (a burst costs a few commits, not one each)."""
+        return await self._run(self._on_loop.add(record))
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        return await self._run(self._on_loop.get(job_id))
+
+    async def set_run(self, job_id: str, flow_run_id: uuid.UUID) -> bool:
+        """Record the flow run created for ``job_id``; True when the job was withdrawn before
+        (its run must then be cancelled: :meth:`withdraw` and this exclude each other)."""
+        return await self._run(self._on_loop.set_run(job_id, flow_run_id))
+
+    async def withdraw(self, job_id: str) -> bool:
+        """Mark a job whose run was not created yet as never to run; False when its run
+        exists already (cancel the run instead)."""
+        return await self._run(self._on_loop.withdraw(job_id))
+
+    async def unstarted(self, admitted_by: str) -> list[JobRecord]:
+        """``admitted_by``'s records whose run was never created (oldest first), as a crash
+        left them."""
+        return await self._run(self._on_loop.unstarted(admitted_by))
+
+
+class _RecordsOnLoop:
+    """:class:`JobRecords`' operations, on its loop."""
 
     def __init__(self, url: str) -> None:
         self.url = url
