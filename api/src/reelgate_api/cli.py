@@ -28,7 +28,7 @@ from reelgate.runtime import get_runtime
 from reelgate_api.cli_args import build_parser
 from reelgate_api.cli_remote import run_through_service
 from reelgate_api.local_service import running_service
-from reelgate_flows.embedded_api import own_prefect_api
+from reelgate_flows.embedded_api import StartingApi, own_prefect_api
 
 _VIDEO_FIELDS = (
     "model",
@@ -84,9 +84,13 @@ def _checked_request(args: argparse.Namespace) -> GenerateRequest:
     return request
 
 
-async def _run_job(request: GenerateRequest, args: argparse.Namespace) -> dict[str, Any]:
+async def _run_job(
+    request: GenerateRequest, args: argparse.Namespace, starting: StartingApi | None
+) -> dict[str, Any]:
     from reelgate_flows.flows import extend_video, generate_video
 
+    if starting is not None:
+        await asyncio.to_thread(starting.ready)
     if not args.verbose:
         _silence_run_loggers()
     if isinstance(request, ExtendRequest):
@@ -125,9 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=True)
     _quiet_prefect(getattr(args, "verbose", False))
     if args.command == "serve":
-        own_prefect_api()
+        # The embedded API starts while this process imports the app (two cores at once).
+        starting = own_prefect_api(wait=False)
         from reelgate_api.serve import serve
 
+        if starting is not None:
+            starting.ready()
         return serve(args.host, args.port, console)
     if args.command in OPERATIONS:
         from reelgate_api.cli_ops import run_operation
@@ -167,9 +174,10 @@ def main(argv: list[str] | None = None) -> int:
                 args.out,
                 console,
             )
-        own_prefect_api()
+        # The embedded API starts while the flows are imported (two cores at once).
+        starting = own_prefect_api(wait=False)
         with display:
-            envelope = asyncio.run(_run_job(request, args))
+            envelope = asyncio.run(_run_job(request, args, starting))
     except ReelgateError as exc:
         print(json.dumps(ErrorEnvelope.from_exception(exc).model_dump(mode="json"), indent=2))
         return 1

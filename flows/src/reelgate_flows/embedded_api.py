@@ -110,34 +110,60 @@ def _healthy(url: str) -> bool:
 
 def start_embedded_api(timeout_seconds: float = 120.0) -> EmbeddedApi:
     """Start the server, wait until it answers, and stop it when this process exits."""
-    deadline = time.monotonic() + timeout_seconds
-    port = _free_port()
-    process = _spawn(port)
-    while time.monotonic() < deadline:
-        if process.poll() == PORT_IN_USE_EXIT:
-            port = _free_port()
-            process = _spawn(port)
-            continue
-        if process.poll() is not None:
-            raise RuntimeError(f"the embedded Prefect API exited with {process.returncode}")
-        url = f"http://127.0.0.1:{port}/api"
-        if _healthy(url):
-            embedded = EmbeddedApi(process, url)
-            atexit.register(embedded.stop)
-            return embedded
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"the embedded Prefect API did not start in {timeout_seconds:g} s")
+    return StartingApi().ready(timeout_seconds, may_move=True)
 
 
-def own_prefect_api(env: MutableMapping[str, str] | None = None) -> EmbeddedApi | None:
+class StartingApi:
+    """The embedded API server, spawned and still starting: this process may import and
+    build what it needs meanwhile (two cores work at once), then call :meth:`ready`."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.process = _spawn(self.port)
+        self._ready: EmbeddedApi | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def ready(self, timeout_seconds: float = 120.0, may_move: bool = False) -> EmbeddedApi:
+        """Wait until the server answers (stopped at exit from then on). ``may_move``: when
+        its port was taken meanwhile, start it again on another (only while nothing has read
+        :attr:`url` yet)."""
+        if self._ready is not None:
+            return self._ready
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() == PORT_IN_USE_EXIT and may_move:
+                self.port = _free_port()
+                self.process = _spawn(self.port)
+                continue
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"the embedded Prefect API exited with {self.process.returncode}"
+                )
+            if _healthy(self.url):
+                self._ready = EmbeddedApi(self.process, self.url)
+                atexit.register(self._ready.stop)
+                return self._ready
+            time.sleep(0.1)
+        self.process.kill()
+        raise RuntimeError(f"the embedded Prefect API did not start in {timeout_seconds:g} s")
+
+
+def own_prefect_api(
+    env: MutableMapping[str, str] | None = None, wait: bool = True
+) -> StartingApi | None:
     """Start an owned embedded API and point ``PREFECT_API_URL`` at it, unless an API is
-    configured (then None)."""
+    configured (then None). ``wait=False`` returns while it starts: call ``ready()`` before
+    the first Prefect call."""
     environ = os.environ if env is None else env
     if _api_configured(environ):
         return None
     if "prefect" in sys.modules:
         raise RuntimeError("own_prefect_api must run before Prefect is imported")
-    embedded = start_embedded_api()
-    environ["PREFECT_API_URL"] = embedded.url
-    return embedded
+    starting = StartingApi()
+    if wait:
+        starting.ready(may_move=True)
+    environ["PREFECT_API_URL"] = starting.url
+    return starting
