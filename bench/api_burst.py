@@ -15,7 +15,6 @@ import asyncio
 import os
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -24,9 +23,9 @@ BENCH = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(BENCH), str(BENCH / "plugins" / "sora" / "tests")]
 
 import httpx  # noqa: E402
-import openai  # noqa: E402
 from sora_emulator import SoraEmulator  # noqa: E402
 
+from bench.openai_direct import openai_direct  # noqa: E402
 from reelgate.testing.emulator import serve  # noqa: E402
 from tests.burst import run_burst  # noqa: E402
 from tests.processes import ApiProcess  # noqa: E402
@@ -41,21 +40,8 @@ PAYLOAD = {
 
 
 async def direct(emulator: SoraEmulator) -> float:
-    """The same jobs with the openai SDK: create, poll, download, write the file."""
-    client = openai.AsyncOpenAI(api_key=emulator.api_key, base_url=f"{emulator.base_url}/v1")
-    out = ROOT / "direct"
-    out.mkdir()
-
-    async def one(index: int) -> None:
-        video = await client.videos.create_and_poll(
-            prompt=f"direct {index}", model="sora-2", seconds="4", size="1280x720"
-        )
-        content = await client.videos.download_content(video.id)
-        (out / f"{index}.mp4").write_bytes(content.content)
-
-    began = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(JOBS)))
-    return time.perf_counter() - began
+    """What a hand-written script does with the openai SDK: the limit."""
+    return await openai_direct(emulator, JOBS, ROOT / "direct")
 
 
 async def main() -> None:

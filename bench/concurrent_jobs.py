@@ -39,10 +39,10 @@ if os.environ.get("BENCH_PREFECT_EPHEMERAL") != "1":
     own_prefect_api()  # as `reelgate serve` does: the embedded API as a child of this process
 
 import httpx  # noqa: E402
-import openai  # noqa: E402
 from sora_emulator import SoraEmulator  # noqa: E402
 
 import reelgate_api  # noqa: E402, F401  (lean Prefect defaults first)
+from bench.openai_direct import openai_direct  # noqa: E402
 from reelgate.testing import request_body  # noqa: E402
 from reelgate.testing.emulator import BackgroundServer, serve  # noqa: E402
 from reelgate_api.app import create_app  # noqa: E402
@@ -55,20 +55,7 @@ PROVIDER_SECONDS = float(os.environ.get("BENCH_PROVIDER_SECONDS", "5"))
 
 async def direct(emulator: SoraEmulator) -> float:
     """What a hand-written script does with the openai SDK: the limit."""
-    client = openai.AsyncOpenAI(api_key=emulator.api_key, base_url=f"{emulator.base_url}/v1")
-    out = ROOT / "direct"
-    out.mkdir()
-
-    async def one(index: int) -> None:
-        video = await client.videos.create_and_poll(
-            prompt=f"direct {index}", model="sora-2", seconds="4", size="1280x720"
-        )
-        content = await client.videos.download_content(video.id)
-        (out / f"{index}.mp4").write_bytes(content.content)
-
-    began = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(JOBS)))
-    return time.perf_counter() - began
+    return await openai_direct(emulator, JOBS, ROOT / "direct")
 
 
 async def through_reelgate() -> tuple[float, list[int]]:
