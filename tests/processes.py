@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -101,3 +102,19 @@ def eventually(check: Callable[[], bool], timeout: float, what: str, poll: float
             return
         time.sleep(poll)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def post_jobs(http: httpx.Client, bodies: list[dict[str, Any]]) -> list[str]:
+    """``POST /video/jobs`` each body (each must be answered 202); returns the job ids."""
+    job_ids = []
+    for body in bodies:
+        answer = http.post("/video/jobs", json=body)
+        assert answer.status_code == 202, answer.text
+        job_ids.append(answer.json()["data"]["job_id"])
+    return job_ids
+
+
+def jobs_ended(http: httpx.Client, job_ids: list[str]) -> bool:
+    """Whether every job has ended (succeeded, failed or cancelled)."""
+    statuses = [http.get(f"/video/jobs/{job_id}").json()["status"] for job_id in job_ids]
+    return all(status in ("succeeded", "failed", "cancelled") for status in statuses)

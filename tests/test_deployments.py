@@ -26,7 +26,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from reelgate_flows.job_ids import find_run
 from tests.prefect_server import PrefectServer, postgres_reachable
-from tests.processes import ApiProcess, eventually, run_cli, worker
+from tests.processes import ApiProcess, eventually, jobs_ended, post_jobs, run_cli, worker
 
 pytestmark = [
     pytest.mark.skipif(not postgres_reachable(), reason="needs PostgreSQL on 127.0.0.1:5432"),
@@ -191,17 +191,9 @@ async def test_api_spreads_jobs_over_two_workers_within_the_provider_limit(
             started.start()
         api.start()
         with api.client() as http:
-            job_ids = []
-            for n in range(6):
-                answer = http.post("/video/jobs", json=kling_request(f"paper boats, take {n}"))
-                assert answer.status_code == 202, answer.text
-                job_ids.append(answer.json()["data"]["job_id"])
-
-            def all_ended() -> bool:
-                statuses = [http.get(f"/video/jobs/{j}").json()["status"] for j in job_ids]
-                return all(s in ("succeeded", "failed", "cancelled") for s in statuses)
-
-            eventually(all_ended, 180, "six jobs to end", poll=0.5)
+            bodies = [kling_request(f"paper boats, take {n}") for n in range(6)]
+            job_ids = post_jobs(http, bodies)
+            eventually(lambda: jobs_ended(http, job_ids), 180, "six jobs to end", poll=0.5)
             views = [http.get(f"/video/jobs/{j}").json() for j in job_ids]
         assert [v["status"] for v in views] == ["succeeded"] * 6, (views, api.tail())
         assert all(v["data"]["provider"] == "klingai" for v in views), views[0]

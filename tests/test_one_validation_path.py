@@ -119,7 +119,7 @@ async def test_an_extend_of_an_unfinished_job_is_refused_at_once(
         job_id = started.json()["data"]["job_id"]
         extend = {"prompt": "on and on", "customer_id": "c-1", "video_id": job_id}
         queued = await client.post("/video/extend", json=extend)
-        assert queued.status_code == 400, "refused while its run is not created yet, too"
+        assert queued.status_code == 400, "refused at once, whether its run exists yet or not"
         while (await client.get(f"/video/jobs/{job_id}")).json()["status"] != "running":
             await asyncio.sleep(0.05)
         runs_before = await flow_runs()

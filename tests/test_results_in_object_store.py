@@ -15,7 +15,7 @@ import pytest
 from kling_emulator import KlingEmulator
 
 from tests.prefect_server import PrefectServer, postgres_reachable
-from tests.processes import ApiProcess, eventually, run_cli, worker
+from tests.processes import ApiProcess, eventually, jobs_ended, post_jobs, run_cli, worker
 from tests.support import MotoServer
 
 pytestmark = [
@@ -91,11 +91,7 @@ async def test_workers_on_separate_disks_share_results_through_the_object_store(
         other.start()
         api.start()
         with api.client() as http:
-            job_ids = []
-            for n in range(6):
-                answer = http.post("/video/jobs", json=_request(f"lanterns, take {n}"))
-                assert answer.status_code == 202, answer.text
-                job_ids.append(answer.json()["data"]["job_id"])
+            job_ids = post_jobs(http, [_request(f"lanterns, take {n}") for n in range(6)])
 
             def polled() -> bool:
                 tasks = list(kling.tasks.values())
@@ -106,11 +102,7 @@ async def test_workers_on_separate_disks_share_results_through_the_object_store(
             kling.queries_to_finish = 1
             successor.start()
 
-            def all_ended() -> bool:
-                statuses = [http.get(f"/video/jobs/{j}").json()["status"] for j in job_ids]
-                return all(s in ("succeeded", "failed", "cancelled") for s in statuses)
-
-            eventually(all_ended, 180, "six jobs to end", poll=0.5)
+            eventually(lambda: jobs_ended(http, job_ids), 180, "six jobs to end", poll=0.5)
             views = [http.get(f"/video/jobs/{j}").json() for j in job_ids]
         assert [v["status"] for v in views] == ["succeeded"] * 6, (views, successor.tail())
         creates = sum(1 for operation, _ in kling.requests if operation == "create")

@@ -121,13 +121,17 @@ class StartingApi:
         self.port = _free_port()
         self.process = _spawn(self.port)
         self._ready: EmbeddedApi | None = None
+        atexit.register(self._stop)
+
+    def _stop(self) -> None:
+        EmbeddedApi(self.process, self.url).stop()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api"
 
     def ready(self, timeout_seconds: float = 120.0, may_move: bool = False) -> EmbeddedApi:
-        """Wait until the server answers (stopped at exit from then on). ``may_move``: when
+        """Wait until the server answers (it is stopped at this process's exit). ``may_move``: when
         its port was taken meanwhile, start it again on another (only while nothing has read
         :attr:`url` yet)."""
         if self._ready is not None:
@@ -144,7 +148,6 @@ class StartingApi:
                 )
             if _healthy(self.url):
                 self._ready = EmbeddedApi(self.process, self.url)
-                atexit.register(self._ready.stop)
                 return self._ready
             time.sleep(0.1)
         self.process.kill()

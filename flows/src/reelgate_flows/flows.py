@@ -22,7 +22,10 @@ from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.media import VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
-from reelgate_flows import result_storage, steps
+from reelgate_flows import (
+    result_storage,  # noqa: F401  (its block type, for reading results)
+    steps,
+)
 from reelgate_flows.idempotency import video_tag
 from reelgate_flows.job_ids import job_id_of
 from reelgate_flows.limits import provider_slot
@@ -159,5 +162,3 @@ async def extend_video(
 
 
 __all__ = ["extend_video", "generate_video"]
-_RESULT_STORAGE = result_storage.S3ResultStorage
-"""Imported with the flows: results stored through it are readable wherever flows are."""

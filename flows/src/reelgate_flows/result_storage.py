@@ -12,6 +12,7 @@ there, with no setting of its own.
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -60,14 +61,10 @@ class S3ResultStorage(WritableFileSystem):
         await asyncio.to_thread(_client().put_object, Bucket=self.bucket, Key=key, Body=content)
 
 
-_CLIENTS: dict[int, Any] = {}
-
-
+@functools.cache
 def _client() -> Any:
     """One boto3 S3 client per process (clients are thread-safe)."""
-    if 0 not in _CLIENTS:
-        _CLIENTS[0] = boto3.client("s3")
-    return _CLIENTS[0]
+    return boto3.client("s3")
 
 
 async def use_object_store_for_results(client: PrefectClient, storage_url: str) -> UUID | None:
