@@ -4,7 +4,10 @@ as the provider, and this process as the clients. Every request must be answered
 every job must complete: none lost, no 5xx, one paid create each.
 
 Prints the time to accept the burst, the p50/p99/slowest 202, the time until every job ended,
-and the same jobs run directly with the openai SDK in the same run (the ratio).
+the peak RSS of ``reelgate serve`` with its embedded Prefect API, the most jobs in flight at the
+provider at once, and the same jobs run directly with the openai SDK in the same run (the ratio).
+``BENCH_JOBS=500 BENCH_PROVIDER_SECONDS=60`` is the issue's "500 jobs in flight" shape (goal:
+all 500 in flight at once, 0 lost, RSS <= 1 GB).
 BENCH_JOBS (default 200) sets the burst, BENCH_PROVIDER_SECONDS (default 1) the provider's
 time per video; the test suite keeps a burst of the same shape (tests/test_api_burst.py).
 """
@@ -25,6 +28,7 @@ sys.path[:0] = [str(BENCH), str(BENCH / "plugins" / "sora" / "tests")]
 import httpx  # noqa: E402
 from sora_emulator import SoraEmulator  # noqa: E402
 
+from bench.api_postgres import rss_of_tree  # noqa: E402
 from bench.openai_direct import openai_direct  # noqa: E402
 from reelgate.testing.emulator import serve  # noqa: E402
 from tests.burst import run_burst  # noqa: E402
@@ -42,6 +46,20 @@ PAYLOAD = {
 async def direct(emulator: SoraEmulator) -> float:
     """What a hand-written script does with the openai SDK: the limit."""
     return await openai_direct(emulator, JOBS, ROOT / "direct")
+
+
+def in_flight(emulator: SoraEmulator) -> int:
+    """Videos accepted by the emulator and not yet finished, as a client would see them."""
+    with emulator.lock:
+        return sum(1 for video in emulator.videos.values() if video.status != "completed")
+
+
+async def sample(pid: int, emulator: SoraEmulator, peaks: dict[str, int]) -> None:
+    """Keeps the peak RSS of the process tree ``pid`` and the peak of ``in_flight``."""
+    while True:
+        peaks["rss"] = max(peaks["rss"], await asyncio.to_thread(rss_of_tree, pid))
+        peaks["in_flight"] = max(peaks["in_flight"], in_flight(emulator))
+        await asyncio.sleep(0.5)
 
 
 async def main() -> None:
@@ -62,12 +80,16 @@ async def main() -> None:
         }
         (ROOT / "prefect").mkdir()
         api = ApiProcess(env, ROOT / "serve.log").start()
+        assert api.process is not None
+        peaks = {"rss": 0, "in_flight": 0}
+        sampler = asyncio.create_task(sample(api.process.pid, emulator, peaks))
         try:
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
             async with httpx.AsyncClient(base_url=api.url, timeout=1200, limits=limits) as client:
                 await client.get("/healthz")
                 outcome = await run_burst(client, JOBS, deadline_seconds=1200, payload=PAYLOAD)
         finally:
+            sampler.cancel()
             api.stop()
         paid = emulator.submissions - paid_direct
     print(
@@ -79,6 +101,10 @@ async def main() -> None:
     print(
         f"  all ended in {outcome.total_seconds:.1f} s; statuses {dict(outcome.statuses)}; "
         f"answers {dict(outcome.answer_codes)}; paid creates {paid}"
+    )
+    print(
+        f"  at most {peaks['in_flight']} jobs in flight at the provider; peak RSS of reelgate "
+        f"serve + embedded Prefect API {peaks['rss'] / 2**20:.0f} MiB"
     )
     print(
         f"  direct openai SDK: {baseline:.2f} s ({paid_direct} creates); "

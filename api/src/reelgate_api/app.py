@@ -21,8 +21,8 @@ from litestar.params import FromPath
 from litestar.response import File, ServerSentEvent
 
 from reelgate.errors import NotFoundError, StorageError
-from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
+from reelgate_api.admission import check_request
 from reelgate_api.auth import ApiKeys, Caller, presented_key
 from reelgate_api.bodies import parse_request
 from reelgate_api.deployment_runner import DeploymentRunner
@@ -46,7 +46,6 @@ from reelgate_api.runner import JobRunner
 from reelgate_api.settings import ApiSettings
 from reelgate_api.webhooks import WebhookSender
 from reelgate_flows.job_records import JobRecords
-from reelgate_flows.sources import source_job
 from reelgate_flows.storage import storage_from_url
 from reelgate_flows.storage.files import FileStorage
 from reelgate_flows.storage.s3 import S3Storage
@@ -138,24 +137,13 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         key = caller.scoped_idempotency_key(
             parsed.customer_id, request.headers.get("idempotency-key")
         )
-        get_runtime().prepare(await as_it_will_run(parsed))
+        await check_request(runner, parsed)
         if parsed.webhook_url:
             await webhooks.check(parsed.webhook_url)
         job_id = await runner.start_job(parsed, key)
         if parsed.webhook_url:
             webhook_targets[job_id] = (parsed.webhook_url, guard.base_url(request))
         return job_id
-
-    async def as_it_will_run(parsed: GenerateRequest) -> GenerateRequest:
-        """The request with the model its run will use. The source of an extension must be
-        the request's customer's (404 otherwise, as for an unknown video); an extension of a
-        job without an explicit model continues with that job's model (as the flow does)."""
-        if not isinstance(parsed, ExtendRequest):
-            return parsed
-        source = await runner.call(source_job(parsed.video_id, parsed.customer_id, runner.records))
-        if source is not None and parsed.model_from_job:
-            return parsed.with_model(str(source["model"]))
-        return parsed
 
     async def run_sync(request: Request[Any, Any, Any], extend: bool) -> Response[Json]:
         job_id = await admitted(request, extend)
@@ -223,7 +211,9 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         first = await visible_job(request, job_id)
         base_url = guard.base_url(request)
         return ServerSentEvent(
-            job_event_stream(first, runner, lambda view: answer_of(view, base_url, signer).content)
+            job_event_stream(
+                first, runner.view, lambda view: answer_of(view, base_url, signer).content
+            )
         )
 
     @get("/metrics", media_type=METRICS_CONTENT_TYPE)

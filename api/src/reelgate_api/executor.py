@@ -106,7 +106,7 @@ class InProcessExecutor(ThreadedRunner):
         self._slots: asyncio.Semaphore | None = None
         self._admissions: asyncio.Semaphore | None = None
         """One flow-run creation at a time: concurrent creations collide on the embedded
-        SQLite (bench/concurrent_jobs.py: 20 jobs x 5 s took 8.7-10.4 s without, 7.9 s with)."""
+        SQLite (bench/peers.py: 20 jobs x 5 s took 8.7-10.4 s without, 7.9 s with)."""
 
     # lifecycle -----------------------------------------------------------------------
 

@@ -63,6 +63,14 @@ class ApiSettings(Settings):
     file_url_seconds: int = Field(
         default=7 * 24 * 3600, ge=60, description="how long a signed /files URL stays valid"
     )
+    service_url: str | None = Field(
+        default=None,
+        description="a reelgate server's URL: VideoGenerationService.from_settings() and the "
+        "MCP server send jobs there instead of running them in this process",
+    )
+    api_key: str | None = Field(
+        default=None, description="the API key sent to service_url (and by the CLI)"
+    )
     public_base_url: str | None = Field(
         default=None, description="base of the URLs the API hands out (default: the request's)"
     )

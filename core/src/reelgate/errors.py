@@ -10,6 +10,7 @@ boundary; the API maps them to HTTP in one place using :meth:`ReelgateError.to_e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 
@@ -193,3 +194,32 @@ ERROR_CLASSES: dict[str, type[ReelgateError]] = {
     if isinstance(cls, type) and issubclass(cls, ReelgateError)
 }
 """Every core error class by its class name (how a :class:`~reelgate.jobs.JobError` names it)."""
+
+
+_CLASS_OF_TYPE: dict[str, type[ReelgateError]] = {}
+for _cls in ERROR_CLASSES.values():
+    _CLASS_OF_TYPE.setdefault(_cls.type, _cls)  # the first (most general) class of each type
+_CLASS_OF_STATUS: dict[int, type[ReelgateError]] = {
+    400: ValidationError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: TooLargeError,
+    415: UnsupportedMediaTypeError,
+    429: RateLimitedError,
+    501: CapabilityNotSupportedError,
+    502: ProviderError,
+    503: ProviderUnavailableError,
+}
+
+
+def error_from_body(status: int, error: Mapping[str, Any]) -> ReelgateError:
+    """The core error an error envelope's ``error`` object describes (the inverse of
+    :meth:`ReelgateError.to_error_body`): the class of its ``type``, else of the HTTP
+    ``status``; the other fields become its details. How a client of reelgate's HTTP API
+    raises what the server raised."""
+    kind = str(error.get("type", ""))
+    cls = _CLASS_OF_TYPE.get(kind) or _CLASS_OF_STATUS.get(status, ReelgateError)
+    details = {key: value for key, value in error.items() if key not in ("type", "message")}
+    return cls(str(error.get("message") or f"HTTP {status}"), **details)

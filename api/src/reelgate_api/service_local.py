@@ -1,0 +1,93 @@
+"""The in-process backend of :class:`~reelgate_api.service.VideoGenerationService`: jobs run as
+flows in this process through the same runner, admission records and checks as ``reelgate
+serve`` in its in-process mode (or its deployment mode, with ``REELGATE_EXECUTION``), on the
+Prefect API of ``PREFECT_API_URL`` (Prefect's own ephemeral API when none is set)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from reelgate.envelope import ErrorEnvelope, SuccessEnvelope
+from reelgate.errors import NotFoundError
+from reelgate.requests import GenerateRequest
+from reelgate.runtime import get_runtime
+from reelgate_api.admission import check_request
+from reelgate_api.events import view_changes
+from reelgate_api.job_views import JobView
+from reelgate_api.models_report import models_report
+from reelgate_api.runner import JobRunner
+from reelgate_api.service import JobState, JobStatus
+from reelgate_api.settings import ApiSettings
+
+
+def status_of(view: JobView) -> JobStatus:
+    """A runner's view of a job as the service tells it."""
+    result = SuccessEnvelope.model_validate(view.result) if view.result is not None else None
+    error = None
+    if view.status == "failed" and view.error is not None:
+        error = ErrorEnvelope.from_exception(view.error).error
+    return JobStatus(
+        job_id=view.job_id,
+        status=view.status,
+        provider=view.provider,
+        step=view.step,
+        progress=view.progress,
+        retryable=view.retryable,
+        result=result,
+        error=error,
+    )
+
+
+class InProcessBackend:
+    """Runs jobs here with the runner of ``settings`` (or ``runner``), started on first use
+    and stopped by :meth:`close`."""
+
+    def __init__(self, settings: ApiSettings | None = None, runner: JobRunner | None = None):
+        self.settings = settings
+        self._runner = runner
+
+    @property
+    def runner(self) -> JobRunner:
+        if self._runner is None:
+            raise RuntimeError("the in-process backend has not started")
+        return self._runner
+
+    async def start(self) -> None:
+        from reelgate_api.app import runner_for
+
+        settings = self.settings or ApiSettings.current()
+        await asyncio.to_thread(get_runtime().load_configured)
+        if self._runner is None:
+            self._runner = runner_for(settings)
+        self._runner.start()
+        await self._runner.warm_up()
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.shutdown()
+
+    async def submit(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+        await check_request(self.runner, request)
+        return await self.runner.start_job(request, idempotency_key)
+
+    async def _view(self, job_id: str) -> JobView:
+        view = await self.runner.view(job_id)
+        if view is None:
+            raise NotFoundError(f"no job {job_id}")
+        return view
+
+    async def status(self, job_id: str) -> JobStatus:
+        return status_of(await self._view(job_id))
+
+    async def changes(self, job_id: str) -> AsyncIterator[JobStatus]:
+        async for view in view_changes(await self._view(job_id), self.runner.view):
+            yield status_of(view)
+
+    async def cancel(self, job_id: str) -> JobState:
+        await self._view(job_id)
+        return await self.runner.cancel(job_id)  # type: ignore[return-value]
+
+    async def models(self) -> dict[str, Any]:
+        return models_report(get_runtime())
