@@ -37,6 +37,8 @@ class JobStatus(BaseModel):
 
     job_id: str
     status: JobState
+    customer_id: str | None = None
+    """Known in-process; from a server only once the job succeeded (its key scopes the rest)."""
     provider: str | None = None
     step: str | None = None
     progress: float | None = None

@@ -31,6 +31,7 @@ def status_of(view: JobView) -> JobStatus:
     return JobStatus(
         job_id=view.job_id,
         status=view.status,
+        customer_id=view.customer_id,
         provider=view.provider,
         step=view.step,
         progress=view.progress,

@@ -25,14 +25,16 @@ def status_from_answer(job_id: str, answer: dict[str, Any]) -> JobStatus:
     last ``status`` event)."""
     status = answer.get("status") or answer.get("data", {}).get("status") or "queued"
     ended_ok = status == "succeeded" and answer.get("success") is True
+    result = SuccessEnvelope.model_validate(answer) if ended_ok else None
     return JobStatus(
         job_id=job_id,
         status=status,
+        customer_id=result.data.customer_id if result is not None else None,
         provider=answer.get("provider"),
         step=answer.get("step"),
         progress=answer.get("progress"),
         retryable=answer.get("retryable"),
-        result=SuccessEnvelope.model_validate(answer) if ended_ok else None,
+        result=result,
         error=answer.get("error") if status == "failed" else None,
     )
 

@@ -52,17 +52,42 @@ def json_depth(value: Any) -> int:
 class VideoSettings(_Strict):
     """``settings.video``. ``model``: a model id, an alias, or a name matching a pattern."""
 
-    model: str = DEFAULT_MODEL
-    duration_seconds: Annotated[int, Field(ge=1, le=600)] = 5
-    aspect_ratio: str = "9:16"
-    enhance_prompt: bool = True
-    number_of_videos: Annotated[int, Field(ge=1, le=16)] = 1
-    fps: Annotated[int | None, Field(ge=1, le=120)] = None
-    resolution: str | None = None
-    generate_audio: bool | None = None
-    seed: Annotated[int | None, Field(ge=0, le=2**32 - 1)] = None
-    negative_prompt: Annotated[str | None, Field(max_length=4000)] = None
-    provider_options: dict[str, JsonValue] = Field(default_factory=dict)
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="the video model: an id such as veo-3.1-fast, sora-2, kling-v2-6 or local "
+        "(GET /video/models lists them), or an alias",
+    )
+    duration_seconds: Annotated[int, Field(ge=1, le=600)] = Field(
+        default=5, description="length of the video in seconds; each model allows some lengths"
+    )
+    aspect_ratio: str = Field(
+        default="9:16", description="width:height of the frame, e.g. 16:9 (landscape) or 9:16"
+    )
+    enhance_prompt: bool = Field(
+        default=True, description="let the provider rewrite the prompt for better results"
+    )
+    number_of_videos: Annotated[int, Field(ge=1, le=16)] = Field(
+        default=1, description="how many videos to make from the prompt (each one is billed)"
+    )
+    fps: Annotated[int | None, Field(ge=1, le=120)] = Field(
+        default=None, description="frames per second; the model's default when unset"
+    )
+    resolution: str | None = Field(
+        default=None,
+        description="frame height such as 720p or 1080p; the model's default when unset",
+    )
+    generate_audio: bool | None = Field(
+        default=None, description="make a soundtrack too, where the model can"
+    )
+    seed: Annotated[int | None, Field(ge=0, le=2**32 - 1)] = Field(
+        default=None, description="a number that makes a generation repeatable, where supported"
+    )
+    negative_prompt: Annotated[str | None, Field(max_length=4000)] = Field(
+        default=None, description="what the video should not show"
+    )
+    provider_options: dict[str, JsonValue] = Field(
+        default_factory=dict, description="options passed to the provider as they are"
+    )
 
     @field_validator("model")
     @classmethod
@@ -109,12 +134,22 @@ class RequestSettings(_Strict):
 class GenerateRequest(_Strict):
     """Body of ``POST /video/generate``: text-to-video, or image-to-video from an image URL."""
 
-    prompt: Annotated[str, Field(max_length=20_000)]
+    prompt: Annotated[str, Field(max_length=20_000)] = Field(
+        description="what the video shows: subject, action, setting, camera, style"
+    )
     settings: RequestSettings = Field(default_factory=RequestSettings)
-    customer_id: str
-    input_image_url: str | None = None
-    save_to_db: bool = True
-    webhook_url: Annotated[str | None, Field(max_length=2048)] = None
+    customer_id: str = Field(description="the customer the video is made for and stored under")
+    input_image_url: str | None = Field(
+        default=None,
+        description="an https URL (or data: URI) of an image to animate: its first frame",
+    )
+    save_to_db: bool = Field(
+        default=True,
+        description="store the video and answer its URL (false: answer a base64 data: URI)",
+    )
+    webhook_url: Annotated[str | None, Field(max_length=2048)] = Field(
+        default=None, description="an https URL told of the job's end (signed, retried)"
+    )
 
     @field_validator("prompt")
     @classmethod
@@ -150,7 +185,9 @@ class GenerateRequest(_Strict):
 class ExtendRequest(GenerateRequest):
     """Body of ``POST /video/extend``: ``video_id`` is a provider video id or a reelgate job id."""
 
-    video_id: Annotated[str, Field(min_length=1, max_length=2048)]
+    video_id: Annotated[str, Field(min_length=1, max_length=2048)] = Field(
+        description="the video to continue: a reelgate job id or the provider's video id"
+    )
 
     @property
     def model_from_job(self) -> bool:
