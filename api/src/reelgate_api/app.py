@@ -13,17 +13,19 @@ import asyncio
 import logging
 import posixpath
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from litestar import HttpMethod, Litestar, Request, Response, get, post, route
+from litestar import HttpMethod, Litestar, Request, Response, asgi, get, post, route
 from litestar.config.cors import CORSConfig
 from litestar.params import FromPath
 from litestar.response import File, ServerSentEvent
+from litestar.types import HTTPScope, Receive, Scope, Send
+from starlette.requests import Request as StarletteRequest
 
 from reelgate.errors import NotFoundError, StorageError
 from reelgate.runtime import get_runtime
 from reelgate_api.admission import check_request
-from reelgate_api.auth import ApiKeys, Caller, presented_key
+from reelgate_api.auth import ANY_CUSTOMER, ApiKeys, Caller, presented_key
 from reelgate_api.bodies import parse_request
 from reelgate_api.deployment_runner import DeploymentRunner
 from reelgate_api.errors import error_response, handle_exception
@@ -32,6 +34,7 @@ from reelgate_api.executor import InProcessExecutor
 from reelgate_api.file_urls import FileSigner, load_secret
 from reelgate_api.guard import RequestGuard
 from reelgate_api.job_views import JobView
+from reelgate_api.mcp_server import McpHttpEndpoint
 from reelgate_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from reelgate_api.models_report import models_report
 from reelgate_api.openapi import (
@@ -43,7 +46,10 @@ from reelgate_api.openapi import (
 )
 from reelgate_api.presentation import FILES_PATH, present
 from reelgate_api.runner import JobRunner
+from reelgate_api.service import VideoGenerationService
+from reelgate_api.service_local import InProcessBackend
 from reelgate_api.settings import ApiSettings
+from reelgate_api.tools import VideoTools
 from reelgate_api.webhooks import WebhookSender
 from reelgate_flows.job_records import JobRecords
 from reelgate_flows.storage import storage_from_url
@@ -51,6 +57,7 @@ from reelgate_flows.storage.files import FileStorage
 from reelgate_flows.storage.s3 import S3Storage
 
 Json = dict[str, Any]
+MCP_PATH = "/mcp"
 logger = logging.getLogger("reelgate.api")
 
 
@@ -264,6 +271,38 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         runner.start()
         await runner.warm_up()
 
+    def mcp_tools(request: StarletteRequest | None) -> VideoTools:
+        """The tools of one MCP request: acting for its key's customers, answering signed
+        URLs of this server."""
+        assert request is not None, "the HTTP endpoint always has a request"
+        http_request: Request[Any, Any, Any] = Request(cast(HTTPScope, request.scope))
+        caller, base_url = caller_of(http_request), guard.base_url(http_request)
+        only = next(iter(caller.customers)) if len(caller.customers) == 1 else None
+        bound = None if only == ANY_CUSTOMER else only
+        backend = InProcessBackend(
+            runner=runner, present=lambda envelope: present(envelope, base_url, signer)
+        )
+        return VideoTools(
+            VideoGenerationService(backend),
+            customer_id=bound,
+            may_act_for=None if bound else caller.may_act_for,
+        )
+
+    mcp_endpoint = McpHttpEndpoint(mcp_tools)
+
+    @asgi(MCP_PATH, is_mount=True, copy_scope=True)
+    async def mcp(scope: Scope, receive: Receive, send: Send) -> None:
+        """The MCP endpoint (streamable HTTP), checked like every other request."""
+        request: Request[Any, Any, Any] = Request(scope, receive)
+        try:
+            await guard.before_request(request)
+            caller_of(request)
+        except Exception as exc:
+            refusal = error_response(exc)
+            await refusal.to_asgi_response(app=None, request=request)(scope, receive, send)
+            return
+        await mcp_endpoint(scope, receive, send)
+
     cors = settings.cors_origin_list()
     return Litestar(
         route_handlers=[
@@ -276,7 +315,9 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
             models,
             healthz,
             files,
+            mcp,
         ],
+        lifespan=[mcp_endpoint.lifespan],
         before_request=guard.before_request,
         cors_config=CORSConfig(allow_origins=cors, allow_headers=["*"]) if cors else None,
         exception_handlers={Exception: handle_exception},

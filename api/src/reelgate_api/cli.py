@@ -1,4 +1,5 @@
-"""The ``reelgate`` command: generate, extend and models.
+"""The ``reelgate`` command: generate, extend and models (``serve``, ``mcp`` and the
+operations commands live in their own modules).
 
 ``generate`` and ``extend`` run the same Prefect flows as the HTTP API, in-process on
 Prefect's embedded API, show progress on stderr, and print the seed's response envelope as
@@ -136,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
         if starting is not None:
             starting.ready()
         return serve(args.host, args.port, console)
+    if args.command == "mcp":
+        from reelgate_api.cli_mcp import run_mcp
+
+        return run_mcp(args)
     if args.command in OPERATIONS:
         from reelgate_api.cli_ops import run_operation
 

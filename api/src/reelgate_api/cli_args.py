@@ -135,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--verbose", action="store_true", help="show Prefect's run logs")
 
+    mcp = commands.add_parser("mcp", help="serve the video tools to an MCP client over stdio")
+    mcp.add_argument(
+        "--customer", help="act for this customer only (the tools then never ask for one)"
+    )
+    mcp.add_argument(
+        "--service-url",
+        help="run jobs on this reelgate server (default REELGATE_SERVICE_URL; unset: here)",
+    )
+
     _add_operations_commands(commands)
 
     models = commands.add_parser("models", help="list models, providers and plugin problems")

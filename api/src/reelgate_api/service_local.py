@@ -6,7 +6,7 @@ Prefect API of ``PREFECT_API_URL`` (Prefect's own ephemeral API when none is set
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from reelgate.envelope import ErrorEnvelope, SuccessEnvelope
@@ -21,10 +21,16 @@ from reelgate_api.runner import JobRunner
 from reelgate_api.service import JobState, JobStatus
 from reelgate_api.settings import ApiSettings
 
+Presenter = Callable[[dict[str, Any]], dict[str, Any]]
 
-def status_of(view: JobView) -> JobStatus:
-    """A runner's view of a job as the service tells it."""
-    result = SuccessEnvelope.model_validate(view.result) if view.result is not None else None
+
+def status_of(view: JobView, present: Presenter | None = None) -> JobStatus:
+    """A runner's view of a job as the service tells it; ``present`` rewrites a success
+    envelope (e.g. file:// URLs into signed HTTP URLs)."""
+    envelope = view.result
+    if envelope is not None and present is not None:
+        envelope = present(envelope)
+    result = SuccessEnvelope.model_validate(envelope) if envelope is not None else None
     error = None
     if view.status == "failed" and view.error is not None:
         error = ErrorEnvelope.from_exception(view.error).error
@@ -42,12 +48,19 @@ def status_of(view: JobView) -> JobStatus:
 
 
 class InProcessBackend:
-    """Runs jobs here with the runner of ``settings`` (or ``runner``), started on first use
-    and stopped by :meth:`close`."""
+    """Runs jobs here with the runner of ``settings``, started on first use and stopped by
+    :meth:`close`; or with a ``runner`` that already runs (the HTTP app's), left as it is."""
 
-    def __init__(self, settings: ApiSettings | None = None, runner: JobRunner | None = None):
+    def __init__(
+        self,
+        settings: ApiSettings | None = None,
+        runner: JobRunner | None = None,
+        present: Presenter | None = None,
+    ) -> None:
         self.settings = settings
         self._runner = runner
+        self._owns_runner = runner is None
+        self.present = present
 
     @property
     def runner(self) -> JobRunner:
@@ -56,18 +69,19 @@ class InProcessBackend:
         return self._runner
 
     async def start(self) -> None:
+        if not self._owns_runner:
+            return
         from reelgate_api.app import runner_for
 
-        settings = self.settings or ApiSettings.current()
         await asyncio.to_thread(get_runtime().load_configured)
-        if self._runner is None:
-            self._runner = runner_for(settings)
+        self._runner = runner_for(self.settings or ApiSettings.current())
         self._runner.start()
         await self._runner.warm_up()
 
     async def close(self) -> None:
-        if self._runner is not None:
+        if self._owns_runner and self._runner is not None:
             await self._runner.shutdown()
+            self._runner = None
 
     async def submit(self, request: GenerateRequest, idempotency_key: str | None) -> str:
         await check_request(self.runner, request)
@@ -80,11 +94,11 @@ class InProcessBackend:
         return view
 
     async def status(self, job_id: str) -> JobStatus:
-        return status_of(await self._view(job_id))
+        return status_of(await self._view(job_id), self.present)
 
     async def changes(self, job_id: str) -> AsyncIterator[JobStatus]:
         async for view in view_changes(await self._view(job_id), self.runner.view):
-            yield status_of(view)
+            yield status_of(view, self.present)
 
     async def cancel(self, job_id: str) -> JobState:
         await self._view(job_id)

@@ -11,14 +11,15 @@ tools act for that customer only: the model neither sees nor chooses it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reelgate.envelope import ErrorEnvelope, SuccessEnvelope
-from reelgate.errors import JobTimeoutError, NotFoundError, ReelgateError, ValidationError
+from reelgate.errors import ForbiddenError, NotFoundError, ReelgateError, ValidationError
 from reelgate.requests import ExtendRequest, GenerateRequest, VideoSettings
 from reelgate_api.service import JobStatus, VideoGenerationService, VideoJob
 
@@ -167,20 +168,30 @@ def _status_result(status: JobStatus) -> Json:
     return answer
 
 
+ProgressHook = Callable[[JobStatus], Awaitable[None]]
+
+
 class VideoTools:
     """The video tools over ``service``: :meth:`definitions` for the model, :meth:`run` for
-    its calls. ``customer_id`` binds every call to one customer; ``wait_seconds`` bounds how
-    long a call with ``wait`` true waits before it answers the job id instead."""
+    its calls. ``customer_id`` binds every call to one customer (the model neither sees nor
+    sets it); else ``may_act_for`` (when given) says which customers a call may name and
+    whose jobs it may read. ``wait_seconds`` bounds how long a call with ``wait`` true waits
+    before it answers the job id instead."""
 
     def __init__(
         self,
         service: VideoGenerationService,
         customer_id: str | None = None,
         wait_seconds: float = 600.0,
+        may_act_for: Callable[[str | None], bool] | None = None,
     ) -> None:
         self.service = service
         self.customer_id = customer_id
         self.wait_seconds = wait_seconds
+        if customer_id is not None:
+            may_act_for = customer_id.__eq__
+        self.may_act_for = may_act_for
+        self._on_progress: ProgressHook | None = None
         self._runs: dict[str, Callable[[Json], Coroutine[Any, Any, Json]]] = {
             "generate_video": self._generate,
             "extend_video": self._extend,
@@ -197,13 +208,20 @@ class VideoTools:
     def anthropic_tools(self) -> list[Json]:
         return [tool.anthropic() for tool in self.definitions()]
 
-    async def run(self, name: str, arguments: str | Mapping[str, Any] | None) -> Json:
-        """Execute one tool call; a JSON-serialisable result, or ``{"error": {...}}``."""
+    async def run(
+        self,
+        name: str,
+        arguments: str | Mapping[str, Any] | None,
+        on_progress: ProgressHook | None = None,
+    ) -> Json:
+        """Execute one tool call; a JSON-serialisable result, or ``{"error": {...}}``.
+        ``on_progress`` hears every change of a job the call waits for."""
         run = self._runs.get(name)
         if run is None:
             return tool_error("unknown_tool", f"no tool {name!r}; tools: {', '.join(self._runs)}")
         try:
             parsed = _arguments(arguments)
+            self._on_progress = on_progress
             return await run(parsed)
         except ReelgateError as exc:
             return {"error": ErrorEnvelope.from_exception(exc).error}
@@ -250,6 +268,10 @@ class VideoTools:
             if arguments.pop("customer_id", self.customer_id) != self.customer_id:
                 raise ValidationError("customer_id is set by the application, not by the tool")
             arguments["customer_id"] = self.customer_id
+        elif self.may_act_for is not None:
+            customer = arguments.get("customer_id")
+            if isinstance(customer, str) and not self.may_act_for(customer):
+                raise ForbiddenError("this caller may not act for that customer")
         if not isinstance(arguments.pop("wait", True), bool):
             raise ValidationError("wait must be true or false", field="wait")
         video = {name: arguments.pop(name) for name in TOOL_VIDEO_SETTINGS if name in arguments}
@@ -261,18 +283,19 @@ class VideoTools:
         return {**body, "settings": {"video": video}}
 
     async def _finish(self, job: VideoJob, wait: Any) -> Json:
+        """The job's result once it ended, or its status after ``wait_seconds``."""
         if wait is False:
             return {"job_id": job.job_id, "status": "queued"}
         try:
-            return _result_of(await job.wait(self.wait_seconds))
-        except JobTimeoutError:
-            return _status_result(await job.status())
-        except ReelgateError as exc:
-            return {"job_id": job.job_id, "status": "failed", **self._error(exc)}
-
-    @staticmethod
-    def _error(exc: ReelgateError) -> Json:
-        return {"error": ErrorEnvelope.from_exception(exc).error}
+            async with asyncio.timeout(self.wait_seconds):
+                async for status in job:
+                    if self._on_progress is not None:
+                        await self._on_progress(status)
+                    if status.ended:
+                        return _status_result(status)
+        except TimeoutError:
+            pass
+        return _status_result(await job.status())
 
     async def _generate(self, arguments: Json) -> Json:
         body = self._body(arguments, "prompt", "customer_id", "input_image_url")
@@ -289,7 +312,8 @@ class VideoTools:
         if not isinstance(job_id, str) or set(arguments) != {"job_id"}:
             raise ValidationError("get_video_job takes one argument: job_id (a string)")
         status = await self.service.job(job_id).status()
-        if self.customer_id is not None and status.customer_id not in (None, self.customer_id):
+        owner, may_act_for = status.customer_id, self.may_act_for
+        if may_act_for is not None and owner is not None and not may_act_for(owner):
             raise NotFoundError(f"no job {job_id}")
         return _status_result(status)
 
