@@ -263,6 +263,7 @@ async def test_cancel_stops_the_job_and_cancels_at_the_provider(
 ) -> None:
     fake.poll_script = [Running(progress=0.1, poll_after_seconds=0.1)] * 10_000
     accepted = await client.post("/video/jobs", json=body("fake"))
+    assert accepted.status_code == 202, accepted.text
     job_id = accepted.json()["data"]["job_id"]
     for _ in range(300):
         if fake.polls >= 2:

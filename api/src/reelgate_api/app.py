@@ -22,7 +22,7 @@ from litestar.response import File, ServerSentEvent
 from litestar.types import HTTPScope, Receive, Scope, Send
 from starlette.requests import Request as StarletteRequest
 
-from reelgate.errors import NotFoundError, StorageError
+from reelgate.errors import NotFoundError
 from reelgate.runtime import get_runtime
 from reelgate_api.admission import check_request
 from reelgate_api.auth import ANY_CUSTOMER, ApiKeys, Caller, presented_key
@@ -37,6 +37,7 @@ from reelgate_api.job_views import JobView
 from reelgate_api.mcp_server import McpHttpEndpoint
 from reelgate_api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from reelgate_api.models_report import models_report
+from reelgate_api.openai_videos import openai_videos_router
 from reelgate_api.openapi import (
     JOB_ERRORS,
     SUBMIT_ERRORS,
@@ -44,7 +45,7 @@ from reelgate_api.openapi import (
     GenerateOperation,
     error_responses,
 )
-from reelgate_api.presentation import FILES_PATH, present
+from reelgate_api.presentation import FILES_PATH, present, served_url, stored_file
 from reelgate_api.runner import JobRunner
 from reelgate_api.service import VideoGenerationService
 from reelgate_api.service_local import InProcessBackend
@@ -53,7 +54,6 @@ from reelgate_api.tools import VideoTools
 from reelgate_api.webhooks import WebhookSender
 from reelgate_flows.job_records import JobRecords
 from reelgate_flows.storage import storage_from_url
-from reelgate_flows.storage.files import FileStorage
 from reelgate_flows.storage.s3 import S3Storage
 
 Json = dict[str, Any]
@@ -252,7 +252,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         signed = signer.verify(key, params.get("expires"), params.get("signature"))
         if not (signed or _key_may_read(request, key)):
             raise NotFoundError("no such video")
-        return _stored_file(settings, key)
+        return stored_file(settings.storage_url, key)
 
     def _key_may_read(request: Request[Any, Any, Any], key: str) -> bool:
         parts = key.split("/")
@@ -289,6 +289,13 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         )
 
     mcp_endpoint = McpHttpEndpoint(mcp_tools)
+    openai_videos = openai_videos_router(
+        runner,
+        caller_of,
+        lambda request, data: served_url(data, guard.base_url(request), signer),
+        settings.storage_url,
+        settings.max_body_bytes + 2 * settings.image_max_bytes,
+    )
 
     @asgi(MCP_PATH, is_mount=True, copy_scope=True)
     async def mcp(scope: Scope, receive: Receive, send: Send) -> None:
@@ -316,6 +323,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
             healthz,
             files,
             mcp,
+            openai_videos,
         ],
         lifespan=[mcp_endpoint.lifespan],
         before_request=guard.before_request,
@@ -332,17 +340,3 @@ def storage_warnings(settings: ApiSettings) -> list[str]:
     storage = storage_from_url(settings.storage_url, settings)
     warning = storage.url_warning() if isinstance(storage, S3Storage) else None
     return [warning] if warning else []
-
-
-def _stored_file(settings: ApiSettings, key: str) -> File:
-    """The file of ``key`` in the local folder storage; 404 when there is none."""
-    if not settings.storage_url.startswith("file://") or "\x00" in key:
-        raise NotFoundError("no such video")
-    storage = FileStorage(Path(settings.storage_url.removeprefix("file://")))
-    try:
-        path = storage.path(key)
-    except StorageError as exc:
-        raise NotFoundError("no such video") from exc
-    if not path.is_file():
-        raise NotFoundError("no such video")
-    return File(path, media_type="video/mp4", content_disposition_type="inline")

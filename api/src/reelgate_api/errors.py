@@ -10,6 +10,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
 from reelgate.envelope import ErrorEnvelope
+from reelgate.errors import ReelgateError, error_from_body
 
 logger = logging.getLogger("reelgate.api")
 
@@ -49,3 +50,28 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
         return http_error_response(exc.status_code, detail, dict(exc.headers or {}))
     return error_response(exc)
+
+
+def openai_error_response(exc: BaseException) -> Response[dict[str, Any]]:
+    """The OpenAI Videos dialect's answer to an exception: ``{"error": {message, type,
+    param, code}}`` (``/v1`` routes). A request a model cannot serve is a 400 there (reelgate's
+    501 would make the openai SDK retry it)."""
+    from reelgate_api.openai_shapes import error_body
+
+    if isinstance(exc, HTTPException) and exc.status_code < 500:
+        detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        exc = error_from_body(
+            exc.status_code, {"type": _HTTP_TYPES.get(exc.status_code, "error"), "message": detail}
+        )
+    if not isinstance(exc, ReelgateError):
+        logger.error("unexpected error", exc_info=exc)
+        exc = ReelgateError("internal error")
+    status = 400 if exc.status == 501 else exc.status
+    return Response(error_body(exc, status), status_code=status)
+
+
+def handle_openai_exception(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, Any]]:
+    """Litestar's exception handler of the ``/v1`` routes."""
+    return openai_error_response(exc)

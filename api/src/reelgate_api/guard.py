@@ -6,7 +6,10 @@ from, and the type of the body it sends.
   crafted Host never reaches a ``video_url``.
 - A browser request from another origin (an ``Origin`` header that is neither this server nor
   in ``REELGATE_CORS_ORIGINS``) is a 403: a web page cannot drive a local service.
-- A POST must send ``application/json`` (415 otherwise), which a cross-site form cannot.
+- A POST must send ``application/json`` (415 otherwise), which a cross-site form cannot;
+  routes marked ``opt={"multipart": True}`` (the OpenAI dialect's create) also take
+  ``multipart/form-data``, which a browser sends cross-site only with an ``Origin`` (refused
+  above).
 """
 
 from __future__ import annotations
@@ -55,7 +58,10 @@ class RequestGuard:
             )
         if request.method == "POST":
             media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media_type != "application/json":
+            multipart = media_type == "multipart/form-data" and request.route_handler.opt.get(
+                "multipart"
+            )
+            if media_type != "application/json" and not multipart:
                 raise UnsupportedMediaTypeError(
                     "send the request body as JSON (Content-Type: application/json)"
                 )

@@ -1,11 +1,16 @@
 """How job results are shown over HTTP: file:// URLs of the local folder storage become
-signed, expiring URLs this app serves under ``/files/``."""
+signed, expiring URLs this app serves under ``/files/``, and the files behind them."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from litestar.response import File
+
+from reelgate.errors import NotFoundError, StorageError
 from reelgate_api.file_urls import FileSigner
+from reelgate_flows.storage.files import FileStorage
 
 FILES_PATH = "/files"
 
@@ -21,3 +26,17 @@ def present(envelope: dict[str, Any], base_url: str, signer: FileSigner) -> dict
     data = served_url(envelope["data"], base_url, signer)
     data["videos"] = [served_url(video, base_url, signer) for video in data.get("videos", [])]
     return {**envelope, "data": data}
+
+
+def stored_file(storage_url: str, key: str) -> File:
+    """The file of ``key`` in the local folder storage; NotFoundError when there is none."""
+    if not storage_url.startswith("file://") or "\x00" in key:
+        raise NotFoundError("no such video")
+    storage = FileStorage(Path(storage_url.removeprefix("file://")))
+    try:
+        path = storage.path(key)
+    except StorageError as exc:
+        raise NotFoundError("no such video") from exc
+    if not path.is_file():
+        raise NotFoundError("no such video")
+    return File(path, media_type="video/mp4", content_disposition_type="inline")

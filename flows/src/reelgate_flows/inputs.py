@@ -9,6 +9,8 @@ type is read from its bytes, never from a header or a name.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import ipaddress
 import socket
 from dataclasses import dataclass
@@ -57,13 +59,29 @@ async def fetch(
     allow_private: PrivateAllowance,
     allow_local_files: bool,
 ) -> bytes:
-    """The bytes at ``location`` (an http(s) URL, or a local path when ``allow_local_files``)."""
+    """The bytes at ``location``: an http(s) URL, a base64 ``data:`` URI, or a local path when
+    ``allow_local_files``."""
     scheme = urlsplit(location).scheme.lower()
     if scheme in ("http", "https"):
         return await _fetch_url(location, field, max_bytes, timeout_seconds, allow_private)
+    if scheme == "data":
+        return _data_uri_bytes(location, field, max_bytes)
     if allow_local_files and scheme in ("", "file"):
         return await asyncio.to_thread(_read_local, location, field, max_bytes)
-    raise ValidationError(f"{field} must be an http(s) URL", field=field)
+    raise ValidationError(f"{field} must be an http(s) URL or a data: URI", field=field)
+
+
+def _data_uri_bytes(location: str, field: str, max_bytes: int) -> bytes:
+    """The bytes of a ``data:<type>;base64,<data>`` URI."""
+    header, comma, payload = location.partition(",")
+    if not comma or not header.lower().endswith(";base64"):
+        raise ValidationError(f"{field} must be a base64 data: URI", field=field)
+    if len(payload) > (max_bytes + 2) // 3 * 4 + 4:
+        raise TooLargeError(f"{field} is over {max_bytes} bytes", field=field)
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationError(f"{field} is not valid base64", field=field) from exc
 
 
 def _read_local(location: str, field: str, max_bytes: int) -> bytes:

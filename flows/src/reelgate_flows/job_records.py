@@ -48,7 +48,16 @@ JOBS = sa.Table(
     sa.Column("flow_run_id", sa.String(36)),
     sa.Column("withdrawn", sa.Boolean, nullable=False, default=False),
     sa.Index("ix_reelgate_jobs_unstarted", "admitted_by", "flow_run_id"),
+    sa.Index("ix_reelgate_jobs_customer", "customer_id", "admitted_at"),
 )
+DELETED = sa.Table(
+    "reelgate_deleted_jobs",
+    _METADATA,
+    sa.Column("job_id", sa.String(36), primary_key=True),
+    sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=False),
+)
+"""Jobs their customer deleted (``DELETE /v1/videos/{id}``): kept apart so that the records of
+an installation made before deletion existed need no migration."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,9 @@ class JobRecord:
     flow_run_id: uuid.UUID | None = None
     withdrawn: bool = False
     """Cancelled before its run was created: it never runs."""
+    admitted_at: datetime.datetime | None = None
+    deleted: bool = False
+    """Deleted by its customer: listed and served no more."""
 
     @classmethod
     def admit(
@@ -106,6 +118,8 @@ class JobRecord:
             idempotency_key=row["idempotency_key"],
             flow_run_id=uuid.UUID(run_id) if run_id else None,
             withdrawn=bool(row["withdrawn"]),
+            admitted_at=_aware(row["admitted_at"]),
+            deleted=bool(row.get("deleted_at")),
         )
 
 
@@ -164,6 +178,17 @@ class JobRecords:
         """``admitted_by``'s records whose run was never created (oldest first), as a crash
         left them."""
         return await self._run(self._on_loop.unstarted(admitted_by))
+
+    async def of_customer(
+        self, customer_id: str, after: str | None = None, limit: int = 20, newest_first: bool = True
+    ) -> tuple[list[JobRecord], bool]:
+        """A page of ``customer_id``'s undeleted records and whether more follow (see
+        ``_RecordsOnLoop.of_customer``)."""
+        return await self._run(self._on_loop.of_customer(customer_id, after, limit, newest_first))
+
+    async def delete(self, job_id: str) -> None:
+        """Mark the job deleted by its customer."""
+        await self._run(self._on_loop.delete(job_id))
 
 
 class _RecordsOnLoop:
@@ -250,8 +275,38 @@ class _RecordsOnLoop:
     async def _one(self, where: sa.ColumnElement[bool]) -> JobRecord | None:
         engine = await self._ready()
         async with engine.connect() as conn:
-            row = (await conn.execute(sa.select(JOBS).where(where))).mappings().first()
+            row = (await conn.execute(_WITH_DELETED.where(where))).mappings().first()
         return JobRecord._of_row(row) if row is not None else None
+
+    async def of_customer(
+        self, customer_id: str, after: str | None, limit: int, newest_first: bool
+    ) -> tuple[list[JobRecord], bool]:
+        """Up to ``limit`` undeleted records of ``customer_id`` in admission order (newest
+        first or oldest first), starting after the job ``after``; and whether more follow."""
+        engine = await self._ready()
+        order = (JOBS.c.admitted_at, JOBS.c.job_id)
+        query = _WITH_DELETED.where(JOBS.c.customer_id == customer_id, DELETED.c.job_id.is_(None))
+        async with engine.connect() as conn:
+            if after is not None:
+                cursor = (
+                    await conn.execute(sa.select(*order).where(JOBS.c.job_id == after))
+                ).first()
+                if cursor is not None:
+                    pair = sa.tuple_(*order)
+                    query = query.where(
+                        pair < tuple(cursor) if newest_first else pair > tuple(cursor)
+                    )
+            ordered = [c.desc() for c in order] if newest_first else list(order)
+            rows = (await conn.execute(query.order_by(*ordered).limit(limit + 1))).mappings().all()
+        return [JobRecord._of_row(row) for row in rows[:limit]], len(rows) > limit
+
+    async def delete(self, job_id: str) -> None:
+        """Mark ``job_id`` deleted (again: nothing changes)."""
+        engine = await self._ready()
+        row = {"job_id": job_id, "deleted_at": datetime.datetime.now(datetime.UTC)}
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        async with engine.begin() as conn:
+            await conn.execute(dialect.insert(DELETED).values(row).on_conflict_do_nothing())
 
     async def set_run(self, job_id: str, flow_run_id: uuid.UUID) -> bool:
         """Record the flow run created for ``job_id``; True when the job was withdrawn before
@@ -294,6 +349,18 @@ class _RecordsOnLoop:
         async with engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [JobRecord._of_row(row) for row in rows]
+
+
+_WITH_DELETED = sa.select(JOBS, DELETED.c.deleted_at).select_from(
+    JOBS.outerjoin(DELETED, DELETED.c.job_id == JOBS.c.job_id)
+)
+
+
+def _aware(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """SQLite hands back naive datetimes of what was written in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=datetime.UTC)
 
 
 def _row_of(record: JobRecord, now: datetime.datetime) -> dict[str, Any]:
