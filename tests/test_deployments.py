@@ -349,6 +349,11 @@ async def test_cancelling_through_the_api_stops_the_job_on_its_worker(
                 run = await find_run(client, job_id)
                 assert run is not None, "the job's run was created"
                 (ended,) = await wait_for_runs(client, [run.id], timeout=30)
+                for _ in range(40):  # the engine's own "Crashed" may show before Cancelled
+                    if ended.state_type is StateType.CANCELLED:
+                        break
+                    await asyncio.sleep(0.25)
+                    ended = await client.read_flow_run(run.id)
             assert ended.state_type is StateType.CANCELLED, runner.tail()
             polls = next(iter(kling.tasks.values())).queries
             await asyncio.sleep(2)
