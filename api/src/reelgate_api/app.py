@@ -24,7 +24,7 @@ from starlette.requests import Request as StarletteRequest
 
 from reelgate.errors import NotFoundError
 from reelgate.runtime import get_runtime
-from reelgate_api.admission import check_request
+from reelgate_api.admission import check_request, estimate
 from reelgate_api.auth import ANY_CUSTOMER, ApiKeys, Caller, presented_key
 from reelgate_api.bodies import parse_request
 from reelgate_api.deployment_runner import DeploymentRunner
@@ -183,6 +183,20 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         body = {"success": True, "code": 202, "data": {**links, "status": "queued"}}
         return Response(body, status_code=202)
 
+    @post(
+        "/video/estimate",
+        status_code=200,
+        operation_class=GenerateOperation,
+        responses=SUBMIT_ERRORS,
+    )
+    async def estimate_cost(request: Request[Any, Any, Any]) -> Json:
+        """What a generate or extend request would cost, checked as if it were started but
+        never submitted."""
+        caller = caller_of(request)
+        parsed = parse_request(await request.body(), extend=None)
+        caller.require(parsed.customer_id)
+        return {"success": True, "code": 200, "data": await estimate(runner, parsed)}
+
     @route(
         "/video/jobs/{job_id:str}",
         http_method=[HttpMethod.GET, HttpMethod.DELETE],
@@ -316,6 +330,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
             generate,
             extend,
             create_job,
+            estimate_cost,
             job,
             job_events,
             metrics,

@@ -85,6 +85,18 @@ def _checked_request(args: argparse.Namespace) -> GenerateRequest:
     return request
 
 
+def _estimate(request: GenerateRequest) -> dict[str, Any]:
+    """The request's cost on its model (an extension of a job id without ``--model``: on
+    the default model, the job's being unknown here)."""
+    runtime = get_runtime()
+    prepared = runtime.prepare(request)
+    return {
+        "model": prepared.model,
+        "provider": prepared.entry.spec.provider.name,
+        "cost": runtime.estimate(prepared.request, prepared.model).model_dump(mode="json"),
+    }
+
+
 async def _run_job(
     request: GenerateRequest, args: argparse.Namespace, starting: StartingApi | None
 ) -> dict[str, Any]:
@@ -169,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     display = ProgressDisplay(console, enabled=not args.quiet and console.is_terminal)
     try:
         request = _checked_request(args)
+        if args.estimate:
+            print(json.dumps(_estimate(request), indent=2))
+            return 0
         service = None if args.in_process or _names_local_files(args) else running_service()
         if service is not None:
             return run_through_service(

@@ -40,6 +40,11 @@ def _add_generation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--idempotency-key", help="runs with the same key and request reuse one provider job"
     )
+    parser.add_argument(
+        "--estimate",
+        action="store_true",
+        help="print what the request would cost (checked, never submitted) and stop",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     parser.add_argument("--verbose", action="store_true", help="show Prefect's run logs")
     parser.add_argument(

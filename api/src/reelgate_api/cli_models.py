@@ -43,7 +43,21 @@ def model_lines(model: dict[str, Any]) -> list[str]:
         lines.append("  names: " + escape(", ".join(names)))
     lines.append("  does: " + escape(" · ".join(does)))
     lines.append("  shapes: " + escape(" · ".join(shapes)))
+    lines.append("  price: " + escape(_price_words(model["price"])))
     return lines
+
+
+def _price_words(price: dict[str, Any] | None) -> str:
+    """``$0.1/s 720p · $0.12/s 1080p (2026-11-01)``, or that no verified price exists."""
+    if price is None:
+        return "unknown (no verified price)"
+    rates = []
+    for rate in price["rates"]:
+        where = [rate["resolution"] or ""]
+        if rate["audio"] is not None:
+            where.append("with audio" if rate["audio"] else "without audio")
+        rates.append(f"${rate['usd_per_second']:g}/s {' '.join(w for w in where if w)}".strip())
+    return f"{' · '.join(rates)} ({price['as_of']})"
 
 
 def print_models(runtime: Runtime, console: Console) -> None:

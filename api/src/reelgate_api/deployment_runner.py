@@ -34,7 +34,7 @@ from reelgate_api.job_views import (
     check_cancellable,
     provider_of_body,
 )
-from reelgate_api.metrics import JobMetrics
+from reelgate_api.metrics import JobMetrics, count_spend
 from reelgate_api.runner import EndHook, LoopThread, ThreadedRunner, create_until_done
 from reelgate_flows.catalog import PAGE_SIZE, flow_for
 from reelgate_flows.job_ids import find_job_run, run_key
@@ -197,6 +197,8 @@ class DeploymentRunner(ThreadedRunner):
                             job_id = jobs_of_runs.get(run.id)
                             if job_id is not None and job_id in self._watched:
                                 self._ended(job_id, run.state_type or StateType.FAILED)
+                                if run.state is not None and run.state.is_completed():
+                                    await count_spend(self.metrics, run.state)
             except Exception:
                 logger.exception("reading the states of running jobs failed")
 

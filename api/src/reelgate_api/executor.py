@@ -34,7 +34,7 @@ from reelgate_api.job_views import (
     provider_of_body,
     view_of_state,
 )
-from reelgate_api.metrics import JobMetrics
+from reelgate_api.metrics import JobMetrics, count_spend
 from reelgate_api.runner import EndHook, LoopThread, ThreadedRunner, create_until_done
 from reelgate_flows import busy
 from reelgate_flows.catalog import flow_for, flow_named, owner_tag, unfinished_runs
@@ -278,6 +278,8 @@ class InProcessExecutor(ThreadedRunner):
         self.metrics.job_ended(
             local.provider, STATUS_OF_STATE.get(state.type, "failed"), time.monotonic() - began
         )
+        if state.is_completed():
+            await count_spend(self.metrics, state)
         self._thread.fire_end_hooks(job_id)
         return state
 

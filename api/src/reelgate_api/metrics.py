@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from prefect.client.schemas.objects import State
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
+logger = logging.getLogger("reelgate.api")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
@@ -30,6 +35,19 @@ class JobMetrics:
             buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
         )
 
+        self.spend = Counter(
+            "reelgate_spend_usd",
+            "USD spent on jobs that succeeded, by provider, model and customer (known prices)",
+            ["provider", "model", "customer"],
+            registry=self.registry,
+        )
+        self.unpriced = Counter(
+            "reelgate_jobs_unknown_cost",
+            "Jobs that succeeded on a model without a verified price",
+            ["provider", "model"],
+            registry=self.registry,
+        )
+
     def job_started(self, provider: str) -> None:
         self.started.labels(provider).inc()
 
@@ -37,5 +55,27 @@ class JobMetrics:
         self.jobs.labels(provider, outcome).inc()
         self.duration.labels(provider, outcome).observe(seconds)
 
+    def spent(self, envelope: dict[str, Any]) -> None:
+        """Count what a succeeded job's envelope says it cost."""
+        data = envelope.get("data") or {}
+        cost = data.get("cost") or {}
+        provider, model = str(data.get("provider")), str(data.get("model"))
+        if cost.get("amount") is None:
+            self.unpriced.labels(provider, model).inc()
+        else:
+            self.spend.labels(provider, model, str(data.get("customer_id"))).inc(cost["amount"])
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+async def count_spend(metrics: JobMetrics, completed: State) -> None:
+    """Count the cost in a completed run's envelope; a result that cannot be read is logged,
+    never raised (the job itself succeeded)."""
+    try:
+        envelope = await completed.aresult()
+    except Exception:
+        logger.exception("reading a finished job's result for its cost failed")
+        return
+    if isinstance(envelope, dict):
+        metrics.spent(envelope)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from reelgate.errors import ReelgateError
+from reelgate.pricing import CURRENCY, Price
 from reelgate.runtime import Runtime
 
 
@@ -30,6 +31,7 @@ def models_report(runtime: Runtime) -> dict[str, Any]:
                 "configured": status.configured,
                 "missing_settings": list(status.missing),
                 "default": spec.id == _default_id(runtime),
+                "price": _price(runtime.price_of(spec.id)),
             }
         )
     return {
@@ -40,6 +42,12 @@ def models_report(runtime: Runtime) -> dict[str, Any]:
             for f in registry.failures
         ],
     }
+
+
+def _price(price: Price | None) -> dict[str, Any] | None:
+    """A price as JSON: USD per second by resolution and audio (null: any), its date and
+    source; None when the model has no verified price."""
+    return None if price is None else {"currency": CURRENCY, **price.model_dump(mode="json")}
 
 
 def _default_id(runtime: Runtime) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelgate.errors import ReelgateError
+from reelgate.pricing import Cost
 
 
 class StoredVideo(BaseModel):
@@ -45,6 +46,9 @@ class VideoResult(BaseModel):
     customer_id: str
     storage_key: str | None = None
     videos: list[StoredVideo] = Field(default_factory=list)
+    cost: Cost | None = None
+    """What the delivered videos cost (their seconds at the model's price); ``amount`` None
+    when the model has no verified price."""
 
 
 class SuccessEnvelope(BaseModel):

@@ -23,6 +23,7 @@ from reelgate.hookspecs import SUBMIT_HOOKS
 from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
 from reelgate.loader import LoadResult, load_plugins, parse_allow_list
 from reelgate.media import ImageInput, VideoInput
+from reelgate.pricing import Cost, Price, PriceBook, cost_of
 from reelgate.registry import RegisteredModel, Registry
 from reelgate.requests import DEFAULT_MODEL, ExtendRequest, GenerateRequest
 
@@ -46,10 +47,13 @@ class PreparedRequest:
 class Runtime:
     """Registry plus dispatch. Safe to share between threads and event loops."""
 
-    def __init__(self, loaded: LoadResult, registry: Registry) -> None:
+    def __init__(
+        self, loaded: LoadResult, registry: Registry, prices: PriceBook | None = None
+    ) -> None:
         self.plugin_manager = loaded.plugin_manager
         self.loaded = loaded
         self.registry = registry
+        self.prices = prices or PriceBook()
         provider_plugins = {p.name for p in loaded.plugins if p.models}
         self._others = {
             name: [loaded.plugin_manager.get_plugin(o) for o in provider_plugins if o != name]
@@ -60,6 +64,31 @@ class Runtime:
 
     def resolve(self, model: str | None) -> RegisteredModel:
         return self.registry.resolve(model)
+
+    def price_of(self, model_id: str) -> Price | None:
+        """The price in force for a model: the operator's, else the plugin's."""
+        return self.prices.price_of(model_id, self.resolve(model_id).spec.price)
+
+    def estimate(self, request: GenerateRequest, model_id: str | None = None) -> Cost:
+        """What ``request`` would cost on its model (or ``model_id``), before it runs."""
+        spec = self.resolve(model_id or request.video.model).spec
+        seconds = [float(request.video.duration_seconds)] * request.video.number_of_videos
+        return self._cost(spec.id, request, seconds, "asked for")
+
+    def cost_of_videos(
+        self, model_id: str, request: GenerateRequest, seconds: Sequence[float]
+    ) -> Cost:
+        """What the videos a provider delivered for ``request`` cost (``seconds``: each
+        video's length)."""
+        return self._cost(self.resolve(model_id).spec.id, request, seconds, "delivered")
+
+    def _cost(
+        self, model_id: str, request: GenerateRequest, seconds: Sequence[float], what: str
+    ) -> Cost:
+        spec = self.resolve(model_id).spec
+        resolution = request.video.resolution or spec.default_resolution
+        audio = bool(request.video.generate_audio)
+        return cost_of(spec.id, self.price_of(spec.id), seconds, resolution, audio, what)
 
     def load_configured(self) -> list[str]:
         """Import now what the plugins of configured providers defer to their first call
@@ -216,7 +245,8 @@ def build_runtime(
     ``plugins`` is the allow-list (comma list; None: every plugin; empty: none) and
     ``default_model`` the model of requests that name none; when not given they are read from
     ``REELGATE_PLUGINS``/``REELGATE_DEFAULT_MODEL`` in ``environ``. ``environ`` (default
-    ``os.environ``) also supplies each provider's declared variables."""
+    ``os.environ``) also supplies each provider's declared variables, and
+    ``REELGATE_PRICES_FILE`` the operator's prices (:class:`~reelgate.pricing.PriceBook`)."""
     env = os.environ if environ is None else environ
     allow = plugins if plugins is not None else env.get("REELGATE_PLUGINS")
     loaded = load_plugins(parse_allow_list(allow), extra_plugins)
@@ -226,7 +256,7 @@ def build_runtime(
         default_model=default_model or env.get("REELGATE_DEFAULT_MODEL") or DEFAULT_MODEL,
         environ=env,
     )
-    return Runtime(loaded, registry)
+    return Runtime(loaded, registry, PriceBook.from_file(env.get("REELGATE_PRICES_FILE")))
 
 
 _runtime: Runtime | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reelgate.jobs import JobKind
+from reelgate.pricing import Price
 
 
 class SettingSpec(BaseModel):
@@ -81,3 +82,6 @@ class ModelSpec(BaseModel):
     default_resolution: str | None = None
     default_fps: int | None = None
     description: str = ""
+    price: Price | None = None
+    """USD per second of output (:mod:`reelgate.pricing`); None: no verified price, the cost
+    is unknown."""

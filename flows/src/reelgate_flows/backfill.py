@@ -62,7 +62,10 @@ async def _run_item(item: Item, name: str, slots: asyncio.Semaphore) -> dict[str
     job_id = str(state.state_details.flow_run_id)
     if state.is_completed():
         data = (await state.aresult()).get("data", {})
-        return outcome(item, "succeeded", job_id=job_id, video_url=data.get("video_url"))
+        cost = (data.get("cost") or {}).get("amount")
+        return outcome(
+            item, "succeeded", job_id=job_id, video_url=data.get("video_url"), cost_usd=cost
+        )
     error = await state.aresult(raise_on_failure=False)
     message = error.message if isinstance(error, ReelgateError) else (state.message or "failed")
     return outcome(item, "failed", job_id=job_id, error=message)
@@ -79,8 +82,10 @@ async def backfill(
     path, ``file://`` or ``s3://bucket/key``), at most ``max_concurrent`` at a time.
 
     ``name`` scopes the items' idempotency keys: re-run with the same name to resume.
-    Returns ``{"name", "counts": {status: n}, "items": [outcome, ...]}``; an outcome's status
-    is ``succeeded``, ``skipped`` (succeeded in an earlier run), ``failed`` or ``invalid``.
+    Returns ``{"name", "counts": {status: n}, "cost_usd", "unknown_cost_items", "items":
+    [outcome, ...]}``; an outcome's status is ``succeeded`` (with its ``cost_usd``, None when
+    unknown), ``skipped`` (succeeded in an earlier run, not counted again), ``failed`` or
+    ``invalid``; ``cost_usd`` is what this run's succeeded items cost.
     """
     if max_concurrent < 1:
         raise ValidationError("max_concurrent must be at least 1")
@@ -92,8 +97,13 @@ async def backfill(
     counts: dict[str, int] = {}
     for line in outcomes:
         counts[line["status"]] = counts.get(line["status"], 0) + 1
+    paid = [line for line in outcomes if line["status"] == "succeeded"]
+    spent = {
+        "cost_usd": round(sum(line["cost_usd"] or 0.0 for line in paid), 6),
+        "unknown_cost_items": sum(1 for line in paid if line["cost_usd"] is None),
+    }
     await acreate_table_artifact(
         table=[{k: ("" if v is None else v) for k, v in o.items()} for o in outcomes],
-        description=f"backfill {name}: {counts}",
+        description=f"backfill {name}: {counts}, ${spent['cost_usd']:g} spent in this run",
     )
-    return {"name": name, "counts": counts, "items": list(outcomes)}
+    return {"name": name, "counts": counts, **spent, "items": list(outcomes)}

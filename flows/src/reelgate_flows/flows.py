@@ -38,6 +38,8 @@ from reelgate_flows.sources import resolve_video
 from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject
 
+COST_TAG = "cost-usd:"
+
 
 @dataclass
 class _Reached:
@@ -112,8 +114,9 @@ async def _steps(
             exc.message += f"; drain-spool will store it and complete job {job_id}"
             exc.details["pending_record"] = str(path)
             raise
-    await _tag_videos(refs)
-    return metadata(request, job, job_id, refs, stored)
+    envelope = metadata(request, job, job_id, refs, stored)
+    await _tag_run(refs, envelope["data"]["cost"])
+    return envelope
 
 
 def _job_id() -> str:
@@ -123,9 +126,13 @@ def _job_id() -> str:
     return job_id_of(context.flow_run)
 
 
-async def _tag_videos(refs: list[VideoRef]) -> None:
-    """Mark the run with the provider videos it made (see ``idempotency.video_tag``)."""
-    tags = sorted({*flow_run.get_tags(), *(video_tag(ref.provider_video_id) for ref in refs)})
+async def _tag_run(refs: list[VideoRef], cost: dict[str, Any] | None) -> None:
+    """Mark the run with the provider videos it made (see ``idempotency.video_tag``) and
+    what they cost (``cost-usd:0.8``, or ``cost-usd:unknown``), in one update."""
+    amount = cost.get("amount") if cost else None
+    spent = f"{COST_TAG}{'unknown' if amount is None else f'{amount:g}'}"
+    videos = (video_tag(ref.provider_video_id) for ref in refs)
+    tags = sorted({*flow_run.get_tags(), *videos, spent})
     async with get_client() as client:
         await client.update_flow_run(uuid.UUID(flow_run.get_id()), tags=tags)
 

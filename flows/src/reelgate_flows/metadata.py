@@ -8,6 +8,7 @@ from typing import Any
 from reelgate.envelope import StoredVideo, SuccessEnvelope, VideoResult
 from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.runtime import get_runtime
 from reelgate_flows.storage import StoredObject
 
 
@@ -36,6 +37,7 @@ def metadata(
     if isinstance(request, ExtendRequest):
         settings["extended_video_id"] = request.video_id
     first = items[0]
+    delivered = [ref.duration_seconds or float(request.video.duration_seconds) for ref in videos]
     result = VideoResult(
         video_url=first.video_url,
         provider=job.provider,
@@ -48,5 +50,6 @@ def metadata(
         customer_id=request.customer_id,
         storage_key=first.storage_key,
         videos=items if len(items) > 1 else [],
+        cost=get_runtime().cost_of_videos(job.model, request, delivered),
     )
     return SuccessEnvelope(data=result).model_dump(mode="json")

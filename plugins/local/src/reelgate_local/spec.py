@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reelgate import Capabilities, JobKind, ModelSpec, ProviderSpec, SettingSpec
+from reelgate.pricing import per_second
 
 PROVIDER = ProviderSpec(
     name="local",
@@ -46,4 +47,5 @@ LOCAL_MODEL = ModelSpec(
     default_resolution="720p",
     default_fps=24,
     description="offline renderer (PyAV): an animated scene from the prompt, no network",
+    price=per_second({None: 0.0}, "2026-11-01", "rendered on this machine: no charge"),
 )

@@ -7,6 +7,9 @@ speaks it (``OPENAI_BASE_URL``).
 from __future__ import annotations
 
 from reelgate import Capabilities, JobKind, ModelSpec, ProviderSpec, SettingSpec
+from reelgate.pricing import per_second
+
+PRICE_SOURCE = "OpenAI API price list, openai.com/api/pricing (the Videos API, retired 2026-09-24)"
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RETIRED_ON = "2026-09-24"
@@ -73,6 +76,7 @@ MODELS: tuple[ModelSpec, ...] = (
         ),
         default_resolution="720p",
         description="Sora 2 (Videos API); extend = remix of a finished video",
+        price=per_second({None: 0.10}, "2026-11-01", PRICE_SOURCE),
     ),
     ModelSpec(
         id="sora-2-pro",
@@ -87,5 +91,6 @@ MODELS: tuple[ModelSpec, ...] = (
         ),
         default_resolution="720p",
         description="Sora 2 Pro; 720p or 1080p",
+        price=per_second({None: 0.30}, "2026-11-01", PRICE_SOURCE),
     ),
 )

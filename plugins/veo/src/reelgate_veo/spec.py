@@ -8,6 +8,9 @@ configured by ``GOOGLE_API_KEY`` (Vertex express mode) or by ``GOOGLE_CLOUD_PROJ
 from __future__ import annotations
 
 from reelgate import Capabilities, JobKind, ModelSpec, ProviderSpec, SettingSpec
+from reelgate.pricing import per_second
+
+PRICE_SOURCE = "Vertex AI price list, cloud.google.com/vertex-ai/generative-ai/pricing"
 
 PROVIDER = ProviderSpec(
     name="gemini",
@@ -81,6 +84,7 @@ MODELS: tuple[ModelSpec, ...] = (
         default_resolution="720p",
         default_fps=24,
         description="Veo 3.1 Fast on Vertex AI",
+        price=per_second({"720p": 0.10, "1080p": 0.12}, "2026-11-01", PRICE_SOURCE),
     ),
     ModelSpec(
         id="veo-3.1",
@@ -90,5 +94,6 @@ MODELS: tuple[ModelSpec, ...] = (
         default_resolution="720p",
         default_fps=24,
         description="Veo 3.1 on Vertex AI",
+        price=per_second({None: 0.40}, "2026-11-01", PRICE_SOURCE),
     ),
 )

@@ -1,0 +1,82 @@
+"""Prices as data: the most specific rate applies, unknown stays unknown, and an operator's
+price file overrides what a plugin declared."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reelgate.errors import ValidationError
+from reelgate.pricing import PriceBook, Rate, cost_of, per_second
+
+VEO_FAST = per_second({"720p": 0.10, "1080p": 0.12}, "2026-11-01", "cloud.google.com/vertex-ai")
+
+
+def test_the_rate_of_the_resolution_times_seconds_times_videos() -> None:
+    cost = cost_of("veo-3.1-fast", VEO_FAST, [8.0, 8.0], "1080p", False, "asked")
+    assert cost.amount == pytest.approx(1.92)
+    assert cost.currency == "USD"
+    assert "16 s asked (2 videos) x $0.12/s (1080p)" in cost.basis
+    assert "2026-11-01" in cost.basis
+
+
+def test_a_resolution_without_a_rate_is_unknown_not_invented() -> None:
+    cost = cost_of("veo-3.1-fast", VEO_FAST, [4.0], "4k", False, "asked")
+    assert cost.amount is None and not cost.known and "4k" in cost.basis
+    assert cost_of("kling-v2-6", None, [5.0], None, False, "asked").amount is None
+
+
+def test_the_most_specific_rate_wins() -> None:
+    price = VEO_FAST.model_copy(
+        update={
+            "rates": (
+                Rate(usd_per_second=0.10),
+                Rate(usd_per_second=0.15, audio=True),
+                Rate(usd_per_second=0.20, resolution="1080p", audio=True),
+            )
+        }
+    )
+    assert price.rate_for("720p", False).usd_per_second == 0.10  # type: ignore[union-attr]
+    assert price.rate_for("720p", True).usd_per_second == 0.15  # type: ignore[union-attr]
+    assert price.rate_for("1080p", True).usd_per_second == 0.20  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_an_operator_file_overrides_or_unsets_a_price(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"prices{suffix}"
+    if suffix == ".json":
+        path.write_text(
+            json.dumps(
+                {
+                    "veo-3.1-fast": {
+                        "rates": [{"usd_per_second": 0.08}],
+                        "as_of": "2026-11-20",
+                        "source": "our contract",
+                    },
+                    "sora-2": None,
+                }
+            )
+        )
+    else:
+        path.write_text(
+            '"sora-2" = "unknown"\n'
+            '["veo-3.1-fast"]\nas_of = 2026-11-20\nsource = "our contract"\n'
+            "rates = [{usd_per_second = 0.08}]\n"
+        )
+    book = PriceBook.from_file(str(path))
+    negotiated = book.price_of("veo-3.1-fast", VEO_FAST)
+    assert negotiated is not None and negotiated.source == "our contract"
+    assert cost_of("veo-3.1-fast", negotiated, [10.0], "720p", False, "asked").amount == 0.8
+    assert book.price_of("sora-2", VEO_FAST) is None
+    assert book.price_of("veo-3.1", VEO_FAST) is VEO_FAST
+
+
+def test_a_bad_price_file_names_itself(tmp_path: Path) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text('{"veo-3.1": {"rates": [], "as_of": "2026-11-01", "source": "x"}}')
+    with pytest.raises(ValidationError, match=r"veo-3\.1"):
+        PriceBook.from_file(str(path))
+    with pytest.raises(ValidationError, match="cannot read"):
+        PriceBook.from_file(str(tmp_path / "missing.json"))
