@@ -49,7 +49,9 @@ async def test_a_jsonl_backfill_reports_each_item_and_a_rerun_skips_what_succeed
 
     first = await backfill(source=str(source), name="jsonl-demo", max_concurrent=2)
     assert first["counts"] == {"succeeded": 3, "invalid": 1}
+    assert (first["cost_usd"], first["unknown_cost_items"]) == (0.0, 0)  # local: priced at 0
     by_index = {item["index"]: item for item in first["items"]}
+    assert by_index[0]["cost_usd"] == 0.0
     assert by_index[0]["key"] == "fox" and by_index[0]["video_url"].startswith("file://")
     assert "prompt" in by_index[2]["error"]
     assert by_index[1]["job_id"] != by_index[3]["job_id"]
@@ -57,6 +59,7 @@ async def test_a_jsonl_backfill_reports_each_item_and_a_rerun_skips_what_succeed
     state = await backfill(source=str(source), name="jsonl-demo", return_state=True)
     again = await state.aresult()
     assert again["counts"] == {"skipped": 3, "invalid": 1}
+    assert again["cost_usd"] == 0.0  # skipped items were paid for by the earlier run
     assert [i.get("job_id") for i in again["items"]] == [i.get("job_id") for i in first["items"]]
     assert await children_of(state.state_details.flow_run_id) == 0, "no item ran again"
 
