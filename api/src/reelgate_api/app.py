@@ -24,7 +24,7 @@ from starlette.requests import Request as StarletteRequest
 
 from reelgate.errors import NotFoundError
 from reelgate.runtime import get_runtime
-from reelgate_api.admission import check_request, estimate
+from reelgate_api.admission import Admission, check_request, estimate
 from reelgate_api.auth import ANY_CUSTOMER, ApiKeys, Caller, presented_key
 from reelgate_api.bodies import parse_request
 from reelgate_api.deployment_runner import DeploymentRunner
@@ -53,6 +53,7 @@ from reelgate_api.settings import ApiSettings
 from reelgate_api.tools import VideoTools
 from reelgate_api.webhooks import WebhookSender
 from reelgate_flows.job_records import JobRecords
+from reelgate_flows.spend import Budgets
 from reelgate_flows.storage import storage_from_url
 from reelgate_flows.storage.s3 import S3Storage
 
@@ -97,6 +98,7 @@ def runner_for(settings: ApiSettings) -> JobRunner:
 def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = None) -> Litestar:
     settings = settings or ApiSettings.current()
     runner = runner or runner_for(settings)
+    admission = Admission(runner, Budgets.load(settings.budgets, settings.budgets_file))
     keys = ApiKeys.from_settings(settings)
     guard = RequestGuard(settings)
     signer = FileSigner(
@@ -144,10 +146,10 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         key = caller.scoped_idempotency_key(
             parsed.customer_id, request.headers.get("idempotency-key")
         )
-        await check_request(runner, parsed)
         if parsed.webhook_url:
+            await check_request(runner, parsed)  # a bad request is a 400 before the URL's check
             await webhooks.check(parsed.webhook_url)
-        job_id = await runner.start_job(parsed, key)
+        job_id = await admission.start(parsed, key, caller.key_id)
         if parsed.webhook_url:
             webhook_targets[job_id] = (parsed.webhook_url, guard.base_url(request))
         return job_id
@@ -294,7 +296,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         only = next(iter(caller.customers)) if len(caller.customers) == 1 else None
         bound = None if only == ANY_CUSTOMER else only
         backend = InProcessBackend(
-            runner=runner, present=lambda envelope: present(envelope, base_url, signer)
+            admission=admission, present=lambda envelope: present(envelope, base_url, signer)
         )
         return VideoTools(
             VideoGenerationService(backend),
@@ -304,7 +306,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
 
     mcp_endpoint = McpHttpEndpoint(mcp_tools)
     openai_videos = openai_videos_router(
-        runner,
+        admission,
         caller_of,
         lambda request, data: served_url(data, guard.base_url(request), signer),
         settings.storage_url,

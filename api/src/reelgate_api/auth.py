@@ -8,7 +8,6 @@ only.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from reelgate.errors import ForbiddenError, UnauthorizedError, ValidationError
 from reelgate_api.settings import ApiSettings
+from reelgate_flows.spend import key_id_of
 
 ANY_CUSTOMER = "*"
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -102,7 +102,7 @@ class ApiKeys:
         customers = self.customers_for(presented)
         if not self.enabled or presented is None:
             return Caller(customers, "open")
-        return Caller(customers, hashlib.sha256(presented.encode()).hexdigest()[:16])
+        return Caller(customers, key_id_of(presented))
 
 
 def presented_key(authorization: str | None, api_key_header: str | None) -> str | None:

@@ -24,7 +24,7 @@ from litestar.response import File, Redirect
 from reelgate.errors import ConflictError, NotFoundError, ValidationError
 from reelgate.requests import request_from_body
 from reelgate.runtime import get_runtime
-from reelgate_api.admission import check_request
+from reelgate_api.admission import Admission
 from reelgate_api.auth import ANY_CUSTOMER, Caller
 from reelgate_api.errors import handle_openai_exception
 from reelgate_api.openai_shapes import (
@@ -34,7 +34,6 @@ from reelgate_api.openai_shapes import (
     video_object,
 )
 from reelgate_api.presentation import stored_file
-from reelgate_api.runner import JobRunner
 from reelgate_flows.job_records import JobRecord, JobRecords
 
 Json = dict[str, Any]
@@ -86,14 +85,16 @@ async def _fields(request: Request[Any, Any, Any]) -> Json:
 
 
 def openai_videos_router(
-    runner: JobRunner,
+    admission: Admission,
     caller_of: Callable[[Request[Any, Any, Any]], Caller],
     present_url: Callable[[Request[Any, Any, Any], Json], Json],
     storage_url: str,
     max_body_bytes: int,
 ) -> Router:
-    """The ``/v1`` routes over ``runner``; ``present_url`` turns a stored video's envelope
-    data into what this server hands out (signed ``/files`` URLs)."""
+    """The ``/v1`` routes, starting jobs through ``admission``; ``present_url`` turns a
+    stored video's envelope data into what this server hands out (signed ``/files`` URLs)."""
+
+    runner = admission.runner
 
     def records() -> JobRecords:
         if runner.records is None:
@@ -118,8 +119,7 @@ def openai_videos_router(
         caller = caller_of(request)
         parsed = request_from_body(body)
         key = caller.scoped_idempotency_key(customer, request.headers.get("idempotency-key"))
-        await check_request(runner, parsed)
-        job_id = await runner.start_job(parsed, key)
+        job_id = await admission.start(parsed, key, caller.key_id)
         record = await records().get(job_id)
         assert record is not None, "an admitted job has its record"
         return await video_of(record)

@@ -13,13 +13,14 @@ from reelgate.envelope import ErrorEnvelope, SuccessEnvelope
 from reelgate.errors import NotFoundError
 from reelgate.requests import GenerateRequest
 from reelgate.runtime import get_runtime
-from reelgate_api.admission import check_request
+from reelgate_api.admission import Admission
 from reelgate_api.events import view_changes
 from reelgate_api.job_views import JobView
 from reelgate_api.models_report import models_report
 from reelgate_api.runner import JobRunner
 from reelgate_api.service import JobState, JobStatus
 from reelgate_api.settings import ApiSettings
+from reelgate_flows.spend import Budgets
 
 Presenter = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -48,44 +49,50 @@ def status_of(view: JobView, present: Presenter | None = None) -> JobStatus:
 
 
 class InProcessBackend:
-    """Runs jobs here with the runner of ``settings``, started on first use and stopped by
-    :meth:`close`; or with a ``runner`` that already runs (the HTTP app's), left as it is."""
+    """Runs jobs here with the runner of ``settings`` (and its budgets), started on first use
+    and stopped by :meth:`close`; or through the ``admission`` of a runner that already runs
+    (the HTTP app's), left as it is."""
 
     def __init__(
         self,
         settings: ApiSettings | None = None,
-        runner: JobRunner | None = None,
+        admission: Admission | None = None,
         present: Presenter | None = None,
     ) -> None:
         self.settings = settings
-        self._runner = runner
-        self._owns_runner = runner is None
+        self._admission = admission
+        self._owns_runner = admission is None
         self.present = present
 
     @property
-    def runner(self) -> JobRunner:
-        if self._runner is None:
+    def admission(self) -> Admission:
+        if self._admission is None:
             raise RuntimeError("the in-process backend has not started")
-        return self._runner
+        return self._admission
+
+    @property
+    def runner(self) -> JobRunner:
+        return self.admission.runner
 
     async def start(self) -> None:
         if not self._owns_runner:
             return
         from reelgate_api.app import runner_for
 
+        settings = self.settings or ApiSettings.current()
         await asyncio.to_thread(get_runtime().load_configured)
-        self._runner = runner_for(self.settings or ApiSettings.current())
-        self._runner.start()
-        await self._runner.warm_up()
+        runner = runner_for(settings)
+        self._admission = Admission(runner, Budgets.load(settings.budgets, settings.budgets_file))
+        runner.start()
+        await runner.warm_up()
 
     async def close(self) -> None:
-        if self._owns_runner and self._runner is not None:
-            await self._runner.shutdown()
-            self._runner = None
+        if self._owns_runner and self._admission is not None:
+            await self._admission.runner.shutdown()
+            self._admission = None
 
     async def submit(self, request: GenerateRequest, idempotency_key: str | None) -> str:
-        await check_request(self.runner, request)
-        return await self.runner.start_job(request, idempotency_key)
+        return await self.admission.start(request, idempotency_key)
 
     async def _view(self, job_id: str) -> JobView:
         view = await self.runner.view(job_id)

@@ -63,6 +63,12 @@ class ApiSettings(Settings):
     file_url_seconds: int = Field(
         default=7 * 24 * 3600, ge=60, description="how long a signed /files URL stays valid"
     )
+    budgets: str | None = Field(
+        default=None,
+        description='spending limits (JSON): {"customers": {"acme": {"daily_usd": 20, '
+        '"monthly_usd": 300}, "*": {...}}, "api_keys": {"<key>": {"daily_usd": 5}}}',
+    )
+    budgets_file: str | None = Field(default=None, description="a file holding that JSON")
     service_url: str | None = Field(
         default=None,
         description="a reelgate server's URL: VideoGenerationService.from_settings() and the "

@@ -174,6 +174,15 @@ class ConflictError(ReelgateError):
     type = "conflict"
 
 
+class BudgetExceededError(ReelgateError):
+    """The request's estimated cost does not fit what is left of a spending limit; details
+    name the limit (``limit``, ``limit_usd``), what is left (``remaining_usd``) and the
+    estimate (``estimate_usd``). Nothing was submitted."""
+
+    status = 402
+    type = "budget_exceeded"
+
+
 class UnsupportedMediaTypeError(ReelgateError):
     """The request body is not of a type the endpoint reads (JSON endpoints want JSON)."""
 

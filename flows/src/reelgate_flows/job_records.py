@@ -18,7 +18,7 @@ import contextlib
 import datetime
 import threading
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -179,6 +179,15 @@ class JobRecords:
         left them."""
         return await self._run(self._on_loop.unstarted(admitted_by))
 
+    async def of_key(self, idempotency_key: str) -> JobRecord | None:
+        """The record admitted under a scoped Idempotency-Key, if any."""
+        return await self._run(self._on_loop.of_key(idempotency_key))
+
+    async def on_engine(self, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+        """Run ``work`` with the records' engine on their loop: for tables kept beside the
+        records (:mod:`reelgate_flows.spend`)."""
+        return await self._run(self._on_loop.on_engine(work))
+
     async def of_customer(
         self, customer_id: str, after: str | None = None, limit: int = 20, newest_first: bool = True
     ) -> tuple[list[JobRecord], bool]:
@@ -271,6 +280,12 @@ class _RecordsOnLoop:
 
     async def get(self, job_id: str) -> JobRecord | None:
         return await self._one(JOBS.c.job_id == job_id)
+
+    async def of_key(self, idempotency_key: str) -> JobRecord | None:
+        return await self._one(JOBS.c.key_digest == key_digest(idempotency_key))
+
+    async def on_engine(self, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+        return await work(await self._ready())
 
     async def _one(self, where: sa.ColumnElement[bool]) -> JobRecord | None:
         engine = await self._ready()
