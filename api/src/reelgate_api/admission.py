@@ -27,18 +27,27 @@ async def as_it_will_run(runner: JobRunner, request: GenerateRequest) -> Generat
     return request
 
 
+async def checked(
+    runner: JobRunner, request: GenerateRequest
+) -> tuple[GenerateRequest, PreparedRequest]:
+    """The request as it will run and its preparation; raises the core error a run of it
+    would fail with before it reaches a provider (unknown model, unsupported setting, someone
+    else's source video)."""
+    runnable = await as_it_will_run(runner, request)
+    return runnable, get_runtime().prepare(runnable)
+
+
 async def check_request(runner: JobRunner, request: GenerateRequest) -> PreparedRequest:
-    """Raise the core error a run of ``request`` would fail with before it reaches a
-    provider (unknown model, unsupported setting, someone else's source video); else the
-    request as it will run."""
-    return get_runtime().prepare(await as_it_will_run(runner, request))
+    """:func:`checked`'s preparation."""
+    return (await checked(runner, request))[1]
 
 
 async def estimate(runner: JobRunner, request: GenerateRequest) -> dict[str, Any]:
     """What ``request`` would cost, checked as if it were started: ``{"model", "provider",
-    "cost": {"amount", "currency", "basis"}}`` (``amount`` null when the price is unknown)."""
-    prepared = await check_request(runner, request)
-    cost = get_runtime().estimate(prepared.request, prepared.model)
+    "cost": {"amount", "currency", "basis"}}`` (``amount`` null when the price is unknown;
+    with fallbacks, the most any of its models would cost)."""
+    runnable, prepared = await checked(runner, request)
+    cost = get_runtime().most_it_may_cost(runnable)
     return {
         "model": prepared.model,
         "provider": prepared.entry.spec.provider.name,
@@ -64,10 +73,10 @@ class Admission:
         """The job id of ``request`` (a new job, or the key's earlier one). Raises the core
         error of a request that cannot run, BudgetExceededError when its estimate does not fit
         a limit."""
-        prepared = await check_request(self.runner, request)
+        runnable, _ = await checked(self.runner, request)
         reservation = None
         if self.ledger is not None and not await self._admitted_before(idempotency_key):
-            cost = get_runtime().estimate(prepared.request, prepared.model)
+            cost = get_runtime().most_it_may_cost(runnable)
             reservation = await self.ledger.reserve(request.customer_id, key_id, cost)
         try:
             job_id = await self.runner.start_job(request, idempotency_key)

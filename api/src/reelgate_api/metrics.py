@@ -48,6 +48,13 @@ class JobMetrics:
             registry=self.registry,
         )
 
+        self.fallbacks = Counter(
+            "reelgate_fallbacks",
+            "Jobs served by a later model after an earlier one provably took nothing",
+            ["from_model", "to_model"],
+            registry=self.registry,
+        )
+
     def job_started(self, provider: str) -> None:
         self.started.labels(provider).inc()
 
@@ -56,8 +63,11 @@ class JobMetrics:
         self.duration.labels(provider, outcome).observe(seconds)
 
     def spent(self, envelope: dict[str, Any]) -> None:
-        """Count what a succeeded job's envelope says it cost."""
+        """Count what a succeeded job's envelope says it cost, and the models it fell back
+        from."""
         data = envelope.get("data") or {}
+        for tried in (data.get("fallback") or {}).get("tried", []):
+            self.fallbacks.labels(str(tried.get("model")), str(data.get("model"))).inc()
         cost = data.get("cost") or {}
         provider, model = str(data.get("provider")), str(data.get("model"))
         if cost.get("amount") is None:

@@ -29,6 +29,16 @@ class StoredVideo(BaseModel):
     height: int | None = None
 
 
+class Fallback(BaseModel):
+    """Which of a request's models served it, and each one tried before, with why it was
+    passed over (its error ``type`` and message)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    served_by: str
+    tried: list[dict[str, str]] = Field(default_factory=list)
+
+
 class VideoResult(BaseModel):
     """``data`` of a success envelope. ``video_url``/``provider_video_id`` are the first video's;
     ``videos`` lists every video when ``number_of_videos`` > 1."""
@@ -46,6 +56,8 @@ class VideoResult(BaseModel):
     customer_id: str
     storage_key: str | None = None
     videos: list[StoredVideo] = Field(default_factory=list)
+    fallback: Fallback | None = None
+    """Set when the request had fallback models: which served it and which were tried."""
     cost: Cost | None = None
     """What the delivered videos cost (their seconds at the model's price); ``amount`` None
     when the model has no verified price."""

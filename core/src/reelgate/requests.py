@@ -88,6 +88,12 @@ class VideoSettings(_Strict):
     provider_options: dict[str, JsonValue] = Field(
         default_factory=dict, description="options passed to the provider as they are"
     )
+    fallback_models: Annotated[list[str], Field(max_length=4)] = Field(
+        default_factory=list,
+        description="models to try in order when the model provably did not take the job "
+        "(not configured, refused before acceptance, rate limited); never after an unclear "
+        "submission",
+    )
 
     @field_validator("model")
     @classmethod
@@ -173,6 +179,14 @@ class GenerateRequest(_Strict):
     @property
     def video(self) -> VideoSettings:
         return self.settings.video
+
+    def only_model(self, model: str) -> Self:
+        """A copy of this request naming ``model`` with no fallbacks (one attempt of a
+        request that has some)."""
+        video = self.video.model_copy(update={"model": model, "fallback_models": []})
+        return self.model_copy(
+            update={"settings": self.settings.model_copy(update={"video": video})}
+        )
 
     def with_model(self, model: str) -> Self:
         """A copy of this request naming ``model`` (other fields, and which were set, kept)."""

@@ -9,6 +9,7 @@ called on the one plugin that serves the model or created the job, plus any wrap
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -18,7 +19,12 @@ from typing import Any
 
 from reelgate.capabilities import check_image_type, check_request
 from reelgate.context import ProgressCallback, ProviderContext, _ignore_progress
-from reelgate.errors import CapabilityNotSupportedError, PluginError, ValidationError
+from reelgate.errors import (
+    CapabilityNotSupportedError,
+    PluginError,
+    ReelgateError,
+    ValidationError,
+)
 from reelgate.hookspecs import SUBMIT_HOOKS
 from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
 from reelgate.loader import LoadResult, load_plugins, parse_allow_list
@@ -48,12 +54,18 @@ class Runtime:
     """Registry plus dispatch. Safe to share between threads and event loops."""
 
     def __init__(
-        self, loaded: LoadResult, registry: Registry, prices: PriceBook | None = None
+        self,
+        loaded: LoadResult,
+        registry: Registry,
+        prices: PriceBook | None = None,
+        routes: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.plugin_manager = loaded.plugin_manager
         self.loaded = loaded
         self.registry = registry
         self.prices = prices or PriceBook()
+        self.routes = {name.lower(): list(models) for name, models in (routes or {}).items()}
+        """Operator-defined route aliases: a name → the models to try, in order."""
         provider_plugins = {p.name for p in loaded.plugins if p.models}
         self._others = {
             name: [loaded.plugin_manager.get_plugin(o) for o in provider_plugins if o != name]
@@ -65,6 +77,15 @@ class Runtime:
     def resolve(self, model: str | None) -> RegisteredModel:
         return self.registry.resolve(model)
 
+    def candidates(self, request: GenerateRequest) -> list[str]:
+        """The models ``request`` may run on, in order: its model (or the models of the route
+        it names), then its ``fallback_models``. An extension runs on its model only."""
+        model = request.video.model
+        if isinstance(request, ExtendRequest):
+            return [model]
+        names = [*self.routes.get(model.lower(), [model]), *request.video.fallback_models]
+        return list(dict.fromkeys(names))
+
     def price_of(self, model_id: str) -> Price | None:
         """The price in force for a model: the operator's, else the plugin's."""
         return self.prices.price_of(model_id, self.resolve(model_id).spec.price)
@@ -74,6 +95,23 @@ class Runtime:
         spec = self.resolve(model_id or request.video.model).spec
         seconds = [float(request.video.duration_seconds)] * request.video.number_of_videos
         return self._cost(spec.id, request, seconds, "asked for")
+
+    def most_it_may_cost(self, request: GenerateRequest) -> Cost:
+        """The highest estimate among the candidates ``request`` may run on (those that pass
+        :meth:`prepare`): what a budget must hold for it, whichever model serves it. Unknown
+        when any of them has no known price."""
+        costs = []
+        for model in self.candidates(request):
+            try:
+                prepared = self._prepare_one(request.only_model(model), None, None)
+            except ReelgateError:
+                continue
+            costs.append(self.estimate(prepared.request, prepared.model))
+        if not costs:
+            prepared = self.prepare(request)  # raises why none can run
+            return self.estimate(prepared.request, prepared.model)
+        unknown = [cost for cost in costs if cost.amount is None]
+        return unknown[0] if unknown else max(costs, key=lambda cost: cost.amount or 0.0)
 
     def cost_of_videos(
         self, model_id: str, request: GenerateRequest, seconds: Sequence[float]
@@ -112,7 +150,26 @@ class Runtime:
 
         Resolves the model, requires its provider to be configured, checks the request's kind
         and settings against the model's capabilities (and the image's type, when given), and
-        picks the submit hook. Raises the core error a caller should answer with."""
+        picks the submit hook. Raises the core error a caller should answer with.
+
+        A request with fallbacks (or naming a route) prepares on the first of its
+        :meth:`candidates` that passes these checks, and raises the first one's error when
+        none does."""
+        candidates = self.candidates(request)
+        if len(candidates) == 1 and not request.video.fallback_models:
+            return self._prepare_one(request, image, video)
+        first: ReelgateError | None = None
+        for model in candidates:
+            try:
+                return self._prepare_one(request.only_model(model), image, video)
+            except ReelgateError as exc:
+                first = first or exc
+        assert first is not None
+        raise first
+
+    def _prepare_one(
+        self, request: GenerateRequest, image: ImageInput | None, video: VideoInput | None
+    ) -> PreparedRequest:
         entry = self.resolve(request.video.model)
         self.registry.provider_settings(entry.spec.provider.name)
         kind = job_kind(request, image=image, video=video)
@@ -256,7 +313,26 @@ def build_runtime(
         default_model=default_model or env.get("REELGATE_DEFAULT_MODEL") or DEFAULT_MODEL,
         environ=env,
     )
-    return Runtime(loaded, registry, PriceBook.from_file(env.get("REELGATE_PRICES_FILE")))
+    prices = PriceBook.from_file(env.get("REELGATE_PRICES_FILE"))
+    return Runtime(loaded, registry, prices, parse_routes(env.get("REELGATE_ROUTES")))
+
+
+def parse_routes(text: str | None) -> dict[str, list[str]]:
+    """``REELGATE_ROUTES``: a JSON object of route names to the models they try, in order,
+    e.g. ``{"fast-video": ["kling-v2-6", "veo-3.1-fast"]}``."""
+    if not text:
+        return {}
+    try:
+        routes = json.loads(text)
+    except ValueError as exc:
+        raise ValidationError(f"REELGATE_ROUTES is not JSON: {exc}") from exc
+    valid = isinstance(routes, dict) and all(
+        isinstance(models, list) and models and all(isinstance(m, str) for m in models)
+        for models in routes.values()
+    )
+    if not valid:
+        raise ValidationError("REELGATE_ROUTES must map route names to lists of model names")
+    return {str(name): list(models) for name, models in routes.items()}
 
 
 _runtime: Runtime | None = None

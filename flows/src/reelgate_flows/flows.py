@@ -8,6 +8,7 @@ marked ``retryable`` when a re-run of the same run resumes it (:mod:`reelgate_fl
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,14 @@ from prefect.client.orchestration import get_client
 from prefect.context import FlowRunContext
 from prefect.runtime import flow_run
 
-from reelgate.errors import ReelgateError, StorageError
+from reelgate.envelope import Fallback
+from reelgate.errors import (
+    CapabilityNotSupportedError,
+    ContentRejectedError,
+    ReelgateError,
+    StorageError,
+    ValidationError,
+)
 from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.media import VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
@@ -81,13 +89,32 @@ async def _steps(
     def step(name: str, message: str) -> None:
         emit(ProgressEvent(job_id, name, None, message))
 
-    step("validate", "checking the request")
-    prepared = await validate(request, video, allow_local_inputs)
-    cache_key = steps.submission_key(request, prepared, idempotency_key or f"run:{job_id}")
-    step("submit", f"submitting to {prepared.model}")
-    async with provider_slot(get_runtime().resolve(prepared.model).spec.provider.name):
-        reached.submitted = True
-        job = reached.job = await submit(request, prepared, job_id, cache_key)
+    candidates = get_runtime().candidates(request)
+    tried: list[dict[str, str]] = []
+    async with contextlib.AsyncExitStack() as held:
+        for index, model in enumerate(candidates):
+            attempt = request if len(candidates) == 1 else request.only_model(model)
+            slot = contextlib.AsyncExitStack()
+            try:
+                step("validate", "checking the request")
+                prepared = await validate(attempt, video, allow_local_inputs)
+                scope = idempotency_key or f"run:{job_id}"
+                cache_key = steps.submission_key(attempt, prepared, scope)
+                step("submit", f"submitting to {prepared.model}")
+                provider = get_runtime().resolve(prepared.model).spec.provider.name
+                await slot.enter_async_context(provider_slot(provider))
+                reached.submitted = True
+                job = reached.job = await submit(attempt, prepared, job_id, cache_key)
+            except ReelgateError as exc:
+                await slot.aclose()
+                if index == len(candidates) - 1 or not proves_nothing_taken(exc):
+                    raise
+                tried.append({"model": model, "reason": exc.type, "message": exc.message})
+                reached.submitted = False
+                continue
+            held.push_async_exit(slot)  # the provider's slot is held until the wait ends
+            break
+        request = attempt
         emit(
             ProgressEvent(
                 job_id,
@@ -114,9 +141,22 @@ async def _steps(
             exc.message += f"; drain-spool will store it and complete job {job_id}"
             exc.details["pending_record"] = str(path)
             raise
-    envelope = metadata(request, job, job_id, refs, stored)
+    fallback = Fallback(served_by=job.model, tried=tried) if len(candidates) > 1 else None
+    envelope = metadata(request, job, job_id, refs, stored, fallback)
     await _tag_run(refs, envelope["data"]["cost"])
     return envelope
+
+
+def proves_nothing_taken(error: ReelgateError) -> bool:
+    """Whether a failed attempt on one model proves that model took nothing, so the next may
+    be tried without paying twice: it was refused before submission (not configured, not
+    able to do the request) or refused the submission itself (rate limited, proven not
+    accepted). An unclear submission never moves on."""
+    if error.safe_to_resubmit:
+        return True
+    return isinstance(error, ValidationError | CapabilityNotSupportedError) and not isinstance(
+        error, ContentRejectedError
+    )
 
 
 def _job_id() -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelgate.envelope import StoredVideo, SuccessEnvelope, VideoResult
+from reelgate.envelope import Fallback, StoredVideo, SuccessEnvelope, VideoResult
 from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
@@ -18,6 +18,7 @@ def metadata(
     job_id: str,
     videos: list[VideoRef],
     stored: list[StoredObject],
+    fallback: Fallback | None = None,
 ) -> dict[str, Any]:
     """The success envelope of ``job`` (flow run ``job_id``) whose ``videos`` are ``stored``."""
     items = [
@@ -51,5 +52,6 @@ def metadata(
         storage_key=first.storage_key,
         videos=items if len(items) > 1 else [],
         cost=get_runtime().cost_of_videos(job.model, request, delivered),
+        fallback=fallback,
     )
     return SuccessEnvelope(data=result).model_dump(mode="json")
