@@ -145,3 +145,20 @@ def test_fifty_concurrent_requests_to_two_api_processes_fit_a_budget_of_ten(
         for process in [*apis, *workers]:
             process.stop()
         server.stop()
+
+
+async def test_an_api_keys_budget_bounds_what_the_key_spends(sora: SoraEmulator) -> None:
+    budgets = {"api_keys": {"key-intern": {"daily_usd": 0.4}}}
+    keys = {"key-intern": ["interns"], "key-lead": ["interns"]}
+    app = create_app(ApiSettings(budgets=json.dumps(budgets), api_keys=json.dumps(keys)))
+    async with AsyncTestClient(app=app, timeout=120) as client:
+        intern = {"Authorization": "Bearer key-intern"}
+        first = await client.post("/video/generate", json=body("one", "interns"), headers=intern)
+        assert first.status_code == 200, first.text
+        second = await client.post("/video/generate", json=body("two", "interns"), headers=intern)
+        assert second.status_code == 402 and second.json()["error"]["limit"] == "daily API key"
+        assert "this API key" in second.json()["error"]["message"]
+        lead = {"Authorization": "Bearer key-lead"}  # the same customer through another key
+        third = await client.post("/video/generate", json=body("three", "interns"), headers=lead)
+        assert third.status_code == 200, third.text
+    assert sora.submissions == 2

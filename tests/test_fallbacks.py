@@ -62,6 +62,18 @@ async def test_a_rate_limited_model_falls_back_and_one_create_is_paid(
     assert data["cost"]["amount"] == pytest.approx(0.8)  # veo-3.1-fast at 720p, 8 s
 
 
+async def test_a_503_proven_not_accepted_falls_back(
+    sora: SoraEmulator, vertex: VertexEmulator, no_submit_retries: None
+) -> None:
+    unavailable = {"error": {"message": "overloaded", "type": "server_error", "code": None}}
+    sora.faults.add("create", Fault("status", 503, unavailable, {"x-should-retry": "false"}))
+    envelope = await generate_video(sora_first())
+    data = envelope["data"]
+    assert data["model"] == "veo-3.1-fast", envelope
+    assert [t["model"] for t in data["fallback"]["tried"]] == ["sora-2"]
+    assert (sora.submissions, vertex.submissions) == (0, 1)  # sora's lookup proved it took none
+
+
 async def test_a_lost_answer_after_billing_never_falls_back(
     sora: SoraEmulator, vertex: VertexEmulator, no_submit_retries: None
 ) -> None:
