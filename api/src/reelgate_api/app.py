@@ -19,6 +19,7 @@ from litestar import HttpMethod, Litestar, Request, Response, asgi, get, post, r
 from litestar.config.cors import CORSConfig
 from litestar.params import FromPath
 from litestar.response import File, ServerSentEvent
+from litestar.static_files import create_static_files_router
 from litestar.types import HTTPScope, Receive, Scope, Send
 from starlette.requests import Request as StarletteRequest
 
@@ -59,6 +60,12 @@ from reelgate_flows.storage.s3 import S3Storage
 
 Json = dict[str, Any]
 MCP_PATH = "/mcp"
+PLAYGROUND = Path(__file__).parent / "playground"
+PLAYGROUND_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' https: blob:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+"""The page talks to this server only; videos may come from the storage's https URLs."""
 logger = logging.getLogger("reelgate.api")
 
 
@@ -250,6 +257,16 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
 
     warnings: list[str] = []
 
+    @get("/", media_type="text/html", include_in_schema=False)
+    async def playground() -> File:
+        """The web playground (static files of this package; no build step, no CDN)."""
+        return File(
+            PLAYGROUND / "index.html",
+            media_type="text/html",
+            content_disposition_type="inline",
+            headers={"Content-Security-Policy": PLAYGROUND_POLICY},
+        )
+
     @get("/healthz")
     async def healthz() -> Json:
         """``ok``, with ``warnings`` about the configuration found at start (e.g. S3 URLs that
@@ -341,6 +358,10 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
             files,
             mcp,
             openai_videos,
+            playground,
+            create_static_files_router(
+                path="/playground", directories=[PLAYGROUND], include_in_schema=False
+            ),
         ],
         lifespan=[mcp_endpoint.lifespan],
         before_request=guard.before_request,
