@@ -157,3 +157,27 @@ def test_a_keyed_server_needs_the_key(browser: Any, fake: FakeProvider) -> None:
         page.on("request", lambda request: requests.append(request.url))
         page.reload()
         assert all("key-play" not in url for url in requests)  # never in a URL
+
+
+def test_every_control_is_labelled_and_the_page_works_from_the_keyboard(
+    browser: Any, fake: FakeProvider
+) -> None:
+    with serve() as server:
+        page = open_page(browser, server.url)
+        unlabelled = page.evaluate(
+            "[...document.querySelectorAll('input, select, textarea')]"
+            ".filter((e) => e.labels.length === 0).map((e) => e.id)"
+        )
+        assert unlabelled == []
+        page.get_by_label("Prompt").focus()
+        page.keyboard.type("typed, never clicked")
+        page.get_by_label("Model").focus()
+        page.keyboard.type("local")  # a select's type-ahead picks the option
+        assert page.get_by_label("Model").input_value() == "local"
+        for _ in range(30):  # Tab to the Generate button
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == "submit":
+                break
+        assert page.evaluate("document.activeElement.id") == "submit"
+        page.keyboard.press("Enter")
+        assert job_ended(page) == "succeeded", page.locator("#error").text_content()
