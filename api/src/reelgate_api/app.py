@@ -313,7 +313,9 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         only = next(iter(caller.customers)) if len(caller.customers) == 1 else None
         bound = None if only == ANY_CUSTOMER else only
         backend = InProcessBackend(
-            admission=admission, present=lambda envelope: present(envelope, base_url, signer)
+            admission=admission,
+            present=lambda envelope: present(envelope, base_url, signer),
+            key_id=caller.key_id,
         )
         return VideoTools(
             VideoGenerationService(backend),

@@ -58,8 +58,11 @@ class InProcessBackend:
         settings: ApiSettings | None = None,
         admission: Admission | None = None,
         present: Presenter | None = None,
+        key_id: str | None = None,
     ) -> None:
+        """``key_id``: the API key its jobs are admitted for (its budget applies)."""
         self.settings = settings
+        self.key_id = key_id
         self._admission = admission
         self._owns_runner = admission is None
         self.present = present
@@ -92,7 +95,7 @@ class InProcessBackend:
             self._admission = None
 
     async def submit(self, request: GenerateRequest, idempotency_key: str | None) -> str:
-        return await self.admission.start(request, idempotency_key)
+        return await self.admission.start(request, idempotency_key, self.key_id)
 
     async def _view(self, job_id: str) -> JobView:
         view = await self.runner.view(job_id)
