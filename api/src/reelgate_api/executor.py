@@ -11,17 +11,25 @@ Runs execute on a :class:`~reelgate_api.runner.LoopThread`, never on the caller'
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
+import logging
 import time
 import uuid
 from typing import Any
 
 from prefect import Flow
 from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+)
 from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.flow_engine import run_flow_async
-from prefect.states import Cancelled, Pending, Scheduled
+from prefect.states import Cancelled, Cancelling, Pending, Scheduled
 
 from reelgate.errors import CapabilityNotSupportedError
 from reelgate.jobs import ProviderJob
@@ -37,11 +45,13 @@ from reelgate_api.job_views import (
 from reelgate_api.metrics import JobMetrics, count_spend
 from reelgate_api.runner import EndHook, LoopThread, ThreadedRunner, create_until_done
 from reelgate_flows import busy
-from reelgate_flows.catalog import flow_for, flow_named, owner_tag, unfinished_runs
+from reelgate_flows.catalog import PAGE_SIZE, flow_for, flow_named, owner_tag, unfinished_runs
 from reelgate_flows.job_ids import create_job_run, find_job_run, job_id_of
 from reelgate_flows.job_records import JobRecord, JobRecords
 from reelgate_flows.progress import ProgressEvent, subscribe
 from reelgate_flows.sources import customer_of
+
+logger = logging.getLogger("reelgate.api")
 
 
 def _ran_elsewhere(local: _LocalRun) -> bool:
@@ -92,7 +102,10 @@ class InProcessExecutor(ThreadedRunner):
         metrics: JobMetrics | None = None,
         owner: str | None = None,
         records: JobRecords | None = None,
+        cancel_check_seconds: float | None = 2.0,
     ) -> None:
+        """``cancel_check_seconds``: how often to look for this process's runs cancelled
+        elsewhere (None: never; a worker checks on its own schedule)."""
         self._init_admissions(owner or f"executor-{uuid.uuid4()}", records)
         self.max_running = max_running
         self.metrics = metrics or JobMetrics()
@@ -104,6 +117,8 @@ class InProcessExecutor(ThreadedRunner):
         self._runs: dict[str, _LocalRun] = {}
         self._unsubscribe: Any = None
         self._slots: asyncio.Semaphore | None = None
+        self.cancel_check_seconds = cancel_check_seconds
+        self._watcher: concurrent.futures.Future[None] | None = None
         self._admissions: asyncio.Semaphore | None = None
         """One flow-run creation at a time: concurrent creations collide on the embedded
         SQLite (bench/peers.py: 20 jobs x 5 s took 8.7-10.4 s without, 7.9 s with)."""
@@ -132,8 +147,13 @@ class InProcessExecutor(ThreadedRunner):
             self._provider_jobs[event.job_id] = event.provider_job
 
     async def warm_up(self) -> None:
-        """Reach (or start) the Prefect API, then resume this owner's unfinished runs."""
+        """Reach (or start) the Prefect API, then resume this owner's unfinished runs, and
+        start honouring cancellations made elsewhere (when ``cancel_check_seconds``)."""
         await self._thread.ping_prefect()
+        if self.cancel_check_seconds is not None and self._watcher is None:
+            self._watcher = asyncio.run_coroutine_threadsafe(
+                self._watch_cancellations(), self._thread.loop
+            )
         if self.owner:
             await self.resume()
         await self._thread.run(self._resume_admitted())
@@ -329,6 +349,9 @@ class InProcessExecutor(ThreadedRunner):
                 return "cancelled"
             if local is None and self.records is not None and await self.records.withdraw(job_id):
                 return "cancelled"  # admitted by another process, its run not created yet
+            if local is None:
+                await self._ask_owner_to_stop(job_id)
+                return "cancelled"
             await self.stop_run(job_id, "cancelled through the API")
             return "cancelled"
 
@@ -364,6 +387,53 @@ class InProcessExecutor(ThreadedRunner):
     async def stop_run_from_elsewhere(self, job_id: str, message: str) -> None:
         """:meth:`stop_run`, from another loop."""
         await self._thread.run(self.stop_run(job_id, message))
+
+    async def _ask_owner_to_stop(self, job_id: str) -> None:
+        """Cancel a job that runs in another process: its run goes Cancelling, which the
+        process running it honours (:meth:`honour_cancellations`: at the provider too, then
+        Cancelled); an owner that died marks it Cancelled when it resumes. Call on the loop."""
+        async with get_client() as client:
+            run = await find_job_run(client, job_id, self.records)
+            if run is not None:
+                message = f"cancelled through the API of {self.name}"
+                await client.set_flow_run_state(run.id, Cancelling(message=message), force=True)
+
+    async def honour_cancellations(self, who: str) -> list[str]:
+        """Stop the runs of this process that were moved to Cancelling elsewhere (another API
+        process, the Prefect UI); returns their job ids. From any loop."""
+
+        async def here() -> list[str]:
+            jobs_of_runs = self.active_runs()
+            active, stopped = list(jobs_of_runs), []
+            async with get_client() as client:
+                for start in range(0, len(active), PAGE_SIZE):
+                    cancelling = await client.read_flow_runs(
+                        flow_run_filter=FlowRunFilter(
+                            id=FlowRunFilterId(any_=active[start : start + PAGE_SIZE]),
+                            state=FlowRunFilterState(
+                                type=FlowRunFilterStateType(any_=[StateType.CANCELLING])
+                            ),
+                        ),
+                        limit=PAGE_SIZE,
+                    )
+                    for run in cancelling:
+                        await self.stop_run(jobs_of_runs[run.id], f"cancelled on {who}")
+                        stopped.append(jobs_of_runs[run.id])
+            return stopped
+
+        return await self._thread.run(here())
+
+    async def _watch_cancellations(self) -> None:
+        """Every ``cancel_check_seconds``, :meth:`honour_cancellations` (on the loop)."""
+        assert self.cancel_check_seconds is not None
+        while True:
+            await asyncio.sleep(self.cancel_check_seconds)
+            if not self.active_runs():
+                continue
+            try:
+                await self.honour_cancellations(self.name)
+            except Exception:  # the Prefect API may be restarting: try again next round
+                logger.exception("checking for cancelled runs failed")
 
     async def hand_back(self, message: str) -> list[str]:
         """Stop every run of this process and reschedule it for any executor to resume (its

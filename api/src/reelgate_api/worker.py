@@ -20,19 +20,13 @@ import datetime
 import logging
 
 from prefect.client.orchestration import PrefectClient, get_client
-from prefect.client.schemas.filters import (
-    FlowRunFilter,
-    FlowRunFilterId,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
-)
-from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import Abort
 from prefect.states import Failed, Pending
 from prefect.utilities.engine import propose_state
 
 from reelgate_api.executor import InProcessExecutor
-from reelgate_flows.catalog import OWNER_TAG_PREFIX, PAGE_SIZE, owner_tag
+from reelgate_flows.catalog import OWNER_TAG_PREFIX, owner_tag
 from reelgate_flows.deployments import ensure_work_pool
 
 logger = logging.getLogger("reelgate.worker")
@@ -58,7 +52,7 @@ class Worker:
         self.poll_seconds = poll_seconds
         self.heartbeat_seconds = heartbeat_seconds
         self.cancel_check_seconds = cancel_check_seconds
-        self.runner = InProcessExecutor(max_running, owner=name)
+        self.runner = InProcessExecutor(max_running, owner=name, cancel_check_seconds=None)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then hand running runs back to the pool."""
@@ -140,19 +134,4 @@ class Worker:
         return True
 
     async def _honour_cancellations(self, client: PrefectClient) -> None:
-        jobs_of_runs = self.runner.active_runs()
-        active = list(jobs_of_runs)
-        for start in range(0, len(active), PAGE_SIZE):
-            cancelling = await client.read_flow_runs(
-                flow_run_filter=FlowRunFilter(
-                    id=FlowRunFilterId(any_=active[start : start + PAGE_SIZE]),
-                    state=FlowRunFilterState(
-                        type=FlowRunFilterStateType(any_=[StateType.CANCELLING])
-                    ),
-                ),
-                limit=PAGE_SIZE,
-            )
-            for run in cancelling:
-                await self.runner.stop_run_from_elsewhere(
-                    jobs_of_runs[run.id], f"cancelled on {self.name}"
-                )
+        await self.runner.honour_cancellations(self.name)
