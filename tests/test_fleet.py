@@ -117,3 +117,63 @@ def test_a_cancel_through_one_process_stops_the_job_running_in_the_other(
                 break
         assert task.queries == polls, "process A stopped polling the provider"
         assert b.delete(f"/video/jobs/{job_id}").status_code == 409
+
+
+def test_a_webhook_due_after_its_api_process_died_is_delivered_once_by_another(
+    kling: KlingEmulator, tmp_path: Path
+) -> None:
+    """Deployment mode: A admits a job with a webhook and is killed -9 while a worker runs
+    the job; B delivers the webhook once the job ends, with the job's event id."""
+    from reelgate.testing.emulator import BackgroundServer
+    from tests.processes import run_cli, worker
+    from tests.test_api_server import SECRET, Receiver, verify
+
+    server = PrefectServer(tmp_path / "prefect-server")
+    server.start()
+    pool = f"pool-{uuid.uuid4().hex[:8]}"
+    env = {
+        **server.environ(),
+        **kling.environ(),
+        "REELGATE_DATABASE_URL": server.database_url,
+        "REELGATE_PLUGINS": "kling",
+        "REELGATE_EXECUTION": "deployment",
+        "REELGATE_WORK_POOL": pool,
+        "REELGATE_WEBHOOK_SECRET": SECRET,
+        "REELGATE_ALLOW_PRIVATE_URLS": "true",
+    }
+    receiver = Receiver(failures=0)
+    runner = worker(f"w-{pool}", pool, env, tmp_path)
+    a, b = (
+        ApiProcess({**env, "REELGATE_EXECUTOR_NAME": f"api-{n}"}, tmp_path / f"{n}.log")
+        for n in ("a", "b")
+    )
+    kling.queries_to_finish = 10**9
+    try:
+        run_cli("deploy", "--pool", pool, "--drain-every", "0", env=env)
+        with BackgroundServer(receiver.app()) as hooks:
+            for process in (runner, a, b):
+                process.start()
+            with a.client() as http:
+                body = {**kling_request("call me back"), "webhook_url": f"{hooks.url}/hook"}
+                answer = http.post("/video/jobs", json=body)
+                assert answer.status_code == 202, answer.text
+                job_id = answer.json()["data"]["job_id"]
+            eventually(
+                lambda: kling.submissions == 1 and next(iter(kling.tasks.values())).queries > 0,
+                60,
+                "the job to wait on the provider",
+            )
+            a.kill()
+            kling.queries_to_finish = 1
+            eventually(lambda: len(receiver.deliveries) >= 1, 90, "the webhook", poll=0.25)
+            time.sleep(3)  # a second delivery would come within B's next rounds
+        assert len(receiver.deliveries) == 1, receiver.deliveries
+        headers, delivered = receiver.deliveries[0]
+        assert headers["webhook-id"] == f"msg_{job_id.replace('-', '')}"
+        assert verify(headers, delivered)
+        payload = __import__("json").loads(delivered)
+        assert payload["job_id"] == job_id and payload["status"] == "succeeded"
+    finally:
+        for process in (a, b, runner):
+            process.stop()
+        server.stop()

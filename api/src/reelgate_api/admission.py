@@ -68,7 +68,11 @@ class Admission:
             runner.on_end.append(self._settle)
 
     async def start(
-        self, request: GenerateRequest, idempotency_key: str | None, key_id: str | None = None
+        self,
+        request: GenerateRequest,
+        idempotency_key: str | None,
+        key_id: str | None = None,
+        notify_base_url: str | None = None,
     ) -> str:
         """The job id of ``request`` (a new job, or the key's earlier one). Raises the core
         error of a request that cannot run, BudgetExceededError when its estimate does not fit
@@ -79,7 +83,7 @@ class Admission:
             cost = get_runtime().most_it_may_cost(runnable)
             reservation = await self.ledger.reserve(request.customer_id, key_id, cost)
         try:
-            job_id = await self.runner.start_job(request, idempotency_key)
+            job_id = await self.runner.start_job(request, idempotency_key, notify_base_url)
         except BaseException:
             if self.ledger is not None and reservation is not None:
                 await self.ledger.release(reservation)

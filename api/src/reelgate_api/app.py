@@ -52,8 +52,10 @@ from reelgate_api.service import VideoGenerationService
 from reelgate_api.service_local import InProcessBackend
 from reelgate_api.settings import ApiSettings
 from reelgate_api.tools import VideoTools
+from reelgate_api.webhook_delivery import WebhookDeliverer
 from reelgate_api.webhooks import WebhookSender
 from reelgate_flows.job_records import JobRecords
+from reelgate_flows.outbox import Outbox
 from reelgate_flows.spend import Budgets
 from reelgate_flows.storage import storage_from_url
 from reelgate_flows.storage.s3 import S3Storage
@@ -118,19 +120,26 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         settings.webhook_retry_base_seconds,
         settings.private_allowance(),
     )
-    webhook_targets: dict[str, tuple[str, str]] = {}
 
-    async def notify(job_id: str) -> None:
-        """Runs on the runner's loop when a job of this process ends."""
-        target = webhook_targets.pop(job_id, None)
-        view = await runner.view_here(job_id) if target else None
-        if target is None or view is None:
-            return
-        answer = answer_of(view, target[1], signer)
-        content = answer.content if isinstance(answer.content, dict) else {}
-        await webhooks.deliver(target[0], {**content, "job_id": job_id, "status": view.status})
+    def webhook_payload(view: JobView, base_url: str) -> Json:
+        answer = answer_of(view, base_url, signer)
+        return answer.content if isinstance(answer.content, dict) else {}
 
-    runner.on_end.append(notify)
+    deliverer = (
+        WebhookDeliverer(
+            Outbox(runner.records, settings.executor_name), webhooks, runner.view, webhook_payload
+        )
+        if runner.records is not None and settings.webhook_secret
+        else None
+    )
+    delivering: list[asyncio.Task[None]] = []
+
+    async def job_ended(job_id: str) -> None:
+        """Runs on the runner's loop when a job of this process ends: deliver now."""
+        if deliverer is not None:
+            deliverer.wake()
+
+    runner.on_end.append(job_ended)
 
     def caller_of(request: Request[Any, Any, Any]) -> Caller:
         headers = request.headers
@@ -153,13 +162,12 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         key = caller.scoped_idempotency_key(
             parsed.customer_id, request.headers.get("idempotency-key")
         )
+        notify = None
         if parsed.webhook_url:
             await check_request(runner, parsed)  # a bad request is a 400 before the URL's check
             await webhooks.check(parsed.webhook_url)
-        job_id = await admission.start(parsed, key, caller.key_id)
-        if parsed.webhook_url:
-            webhook_targets[job_id] = (parsed.webhook_url, guard.base_url(request))
-        return job_id
+            notify = guard.base_url(request)
+        return await admission.start(parsed, key, caller.key_id, notify)
 
     async def run_sync(request: Request[Any, Any, Any], extend: bool) -> Response[Json]:
         job_id = await admitted(request, extend)
@@ -303,6 +311,14 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
             logger.warning("reelgate: %s", warning)
         runner.start()
         await runner.warm_up()
+        if deliverer is not None:
+            delivering.append(asyncio.create_task(deliverer.run()))
+
+    async def stop() -> None:
+        for task in delivering:
+            task.cancel()
+        await asyncio.gather(*delivering, return_exceptions=True)
+        await runner.shutdown()
 
     def mcp_tools(request: StarletteRequest | None) -> VideoTools:
         """The tools of one MCP request: acting for its key's customers, answering signed
@@ -370,7 +386,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         cors_config=CORSConfig(allow_origins=cors, allow_headers=["*"]) if cors else None,
         exception_handlers={Exception: handle_exception},
         on_startup=[start],
-        on_shutdown=[runner.shutdown],
+        on_shutdown=[stop],
         request_max_body_size=settings.max_body_bytes,
     )
 

@@ -99,13 +99,18 @@ class DeploymentRunner(ThreadedRunner):
         await self._thread.ping_prefect()
         await self._thread.run(self._resume_admitted())
 
-    async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+    async def start_job(
+        self,
+        request: GenerateRequest,
+        idempotency_key: str | None,
+        notify_base_url: str | None = None,
+    ) -> str:
         """:meth:`ThreadedRunner.start_job`, once the request's deployment is known to exist
         (looked up once per flow): a job is never admitted that no worker could run."""
         flow_name = flow_for(request).name
         if flow_name not in self._deployment_ids:
             await self._thread.run(self._deployment_id(flow_name))
-        return await super().start_job(request, idempotency_key)
+        return await super().start_job(request, idempotency_key, notify_base_url)
 
     async def _deployment_id(self, flow_name: str) -> uuid.UUID:
         if flow_name not in self._deployment_ids:

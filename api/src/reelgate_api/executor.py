@@ -135,6 +135,11 @@ class InProcessExecutor(ThreadedRunner):
         self._admissions = asyncio.Semaphore(1)
 
     def stop(self) -> None:
+        if self._watcher is not None:
+            watcher, self._watcher = self._watcher, None
+            watcher.cancel()
+            with contextlib.suppress(Exception):  # let the loop finish the watcher first
+                self._thread.run_now(asyncio.sleep(0.01))
         if self._unsubscribe is not None:
             self._unsubscribe()
         self._thread.stop()

@@ -10,6 +10,7 @@ through its :class:`LoopThread`; the API's own loop only awaits futures (DESIGN 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from abc import ABC, abstractmethod
@@ -47,8 +48,14 @@ class JobRunner(Protocol):
     async def warm_up(self) -> None:
         """Reach the Prefect API (and resume what this process owns)."""
 
-    async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
-        """Create the job (once per idempotency key) and return its id."""
+    async def start_job(
+        self,
+        request: GenerateRequest,
+        idempotency_key: str | None,
+        notify_base_url: str | None = None,
+    ) -> str:
+        """Create the job (once per idempotency key) and return its id; with
+        ``notify_base_url``, its ``webhook_url`` delivery enters the outbox with it."""
 
     async def wait(self, job_id: str, timeout_seconds: float) -> bool:
         """Wait until a job of this process ended; False once ``timeout_seconds`` passed."""
@@ -145,7 +152,12 @@ class ThreadedRunner(ABC):
         async with get_client() as client:
             return await read_view(client, job_id, self.records)
 
-    async def start_job(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+    async def start_job(
+        self,
+        request: GenerateRequest,
+        idempotency_key: str | None,
+        notify_base_url: str | None = None,
+    ) -> str:
         """Admit the job and return its id: the job of ``idempotency_key`` if one exists
         (ConflictError if it was made from another body; one that failed in a way a re-run
         resumes, ``JobView.retryable``, is run again first), else a new job once its record is
@@ -153,6 +165,7 @@ class ThreadedRunner(ABC):
         which only hears of the new job."""
         records = self._records()
         record = JobRecord.admit(request, idempotency_key, provider_of(request), self.name)
+        record = dataclasses.replace(record, notify_base_url=notify_base_url)
         if idempotency_key is None:
             await records.add(record)
             self._thread.loop.call_soon_threadsafe(self._launch_admitted, record, request)

@@ -1,18 +1,16 @@
 """Webhook deliveries signed per the Standard Webhooks spec: ``webhook-id``,
 ``webhook-timestamp`` and ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``.
-Failed deliveries (no answer or not 2xx) are retried with exponential backoff; the target is
-checked with the same address rules as input images at every attempt."""
+One attempt at a time: the outbox (:mod:`reelgate_api.webhook_delivery`) decides when to try
+again; the target is checked with the same address rules as input images at every attempt."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,46 +51,33 @@ class WebhookSender:
             )
         await check_url(url, "webhook_url", self.allow_private)
 
-    async def deliver(self, url: str, payload: dict[str, Any]) -> bool:
-        """POST ``payload`` until a 2xx answer or the attempts run out; True when delivered."""
+    async def send_once(self, url: str, payload: dict[str, Any], message_id: str) -> bool:
+        """POST ``payload`` once, as event ``message_id``; True on a 2xx answer. The target
+        is checked against the address rules again (DNS may have changed)."""
         assert self.secret is not None
         body = json.dumps(payload).encode()
-        message_id = f"msg_{uuid.uuid4().hex}"
-        async with httpx.AsyncClient(
-            timeout=self.timeout_seconds, follow_redirects=False
-        ) as client:
-            for attempt in range(self.attempts):
-                if attempt:
-                    await asyncio.sleep(self.retry_base_seconds * 2 ** (attempt - 1))
-                timestamp = int(time.time())
-                headers = {
-                    "content-type": "application/json",
-                    "webhook-id": message_id,
-                    "webhook-timestamp": str(timestamp),
-                    "webhook-signature": sign(self.secret, message_id, timestamp, body),
-                }
-                try:
-                    checked = await check_url(url, "webhook_url", self.allow_private)
-                    response = await client.post(
-                        checked.url,
-                        content=body,
-                        headers={**headers, **checked.headers},
-                        extensions=checked.extensions,
-                    )
-                except (httpx.HTTPError, ValidationError) as exc:
-                    logger.warning(
-                        "webhook %s attempt %d failed: %s",
-                        message_id,
-                        attempt + 1,
-                        type(exc).__name__,
-                    )
-                    continue
-                if 200 <= response.status_code < 300:
-                    return True
-                logger.warning(
-                    "webhook %s attempt %d answered %d",
-                    message_id,
-                    attempt + 1,
-                    response.status_code,
+        timestamp = int(time.time())
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(self.secret, message_id, timestamp, body),
+        }
+        try:
+            checked = await check_url(url, "webhook_url", self.allow_private)
+            async with httpx.AsyncClient(
+                timeout=self.timeout_seconds, follow_redirects=False
+            ) as client:
+                response = await client.post(
+                    checked.url,
+                    content=body,
+                    headers={**headers, **checked.headers},
+                    extensions=checked.extensions,
                 )
+        except (httpx.HTTPError, ValidationError) as exc:
+            logger.warning("webhook %s failed: %s", message_id, type(exc).__name__)
+            return False
+        if 200 <= response.status_code < 300:
+            return True
+        logger.warning("webhook %s answered %d", message_id, response.status_code)
         return False

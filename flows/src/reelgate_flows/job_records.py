@@ -50,6 +50,22 @@ JOBS = sa.Table(
     sa.Index("ix_reelgate_jobs_unstarted", "admitted_by", "flow_run_id"),
     sa.Index("ix_reelgate_jobs_customer", "customer_id", "admitted_at"),
 )
+WEBHOOKS = sa.Table(
+    "reelgate_webhooks",
+    _METADATA,
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("job_id", sa.String(36), nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("base_url", sa.Text, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("claimed_by", sa.String(255)),
+    sa.Column("claimed_until", sa.DateTime(timezone=True)),
+    sa.Index("ix_reelgate_webhooks_due", "state", "next_at"),
+)
+"""The webhook outbox (:mod:`reelgate_flows.outbox`): one delivery per job that named a
+``webhook_url``, written in the transaction that admits the job."""
 DELETED = sa.Table(
     "reelgate_deleted_jobs",
     _METADATA,
@@ -77,6 +93,8 @@ class JobRecord:
     withdrawn: bool = False
     """Cancelled before its run was created: it never runs."""
     admitted_at: datetime.datetime | None = None
+    notify_base_url: str | None = None
+    """Where the job's ``webhook_url`` delivery builds its URLs from (admission only)."""
     deleted: bool = False
     """Deleted by its customer: listed and served no more."""
 
@@ -272,7 +290,15 @@ class _RecordsOnLoop:
                 if digests
                 else []
             )
-        by_digest = {row["key_digest"]: JobRecord._of_row(row) for row in found}
+            by_digest = {row["key_digest"]: JobRecord._of_row(row) for row in found}
+            written = [
+                record
+                for record, row in zip(batch, rows, strict=True)
+                if not row["key_digest"] or by_digest[row["key_digest"]].job_id == record.job_id
+            ]
+            deliveries = [_delivery_of(record, now) for record in written if _notifies(record)]
+            if deliveries:
+                await conn.execute(WEBHOOKS.insert(), deliveries)
         return {
             record.job_id: by_digest[row["key_digest"]] if row["key_digest"] else record
             for record, row in zip(batch, rows, strict=True)
@@ -376,6 +402,24 @@ def _aware(moment: datetime.datetime | None) -> datetime.datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=datetime.UTC)
+
+
+def _notifies(record: JobRecord) -> bool:
+    return bool(record.body.get("webhook_url")) and record.notify_base_url is not None
+
+
+def _delivery_of(record: JobRecord, now: datetime.datetime) -> dict[str, Any]:
+    return {
+        "event_id": f"msg_{record.job_id.replace('-', '')}",
+        "job_id": record.job_id,
+        "url": record.body["webhook_url"],
+        "base_url": record.notify_base_url,
+        "state": "waiting",
+        "attempts": 0,
+        "next_at": now,
+        "claimed_by": None,
+        "claimed_until": None,
+    }
 
 
 def _row_of(record: JobRecord, now: datetime.datetime) -> dict[str, Any]:
