@@ -17,12 +17,6 @@ import uuid
 from typing import Any
 
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import (
-    FlowRunFilter,
-    FlowRunFilterId,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
-)
 from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelled, Cancelling, Scheduled
 
@@ -36,7 +30,7 @@ from reelgate_api.job_views import (
 )
 from reelgate_api.metrics import JobMetrics, count_spend
 from reelgate_api.runner import EndHook, LoopThread, ThreadedRunner, create_until_done
-from reelgate_flows.catalog import PAGE_SIZE, flow_for
+from reelgate_flows.catalog import flow_for, runs_in_states
 from reelgate_flows.job_ids import find_job_run, run_key
 from reelgate_flows.job_records import JobRecord, JobRecords
 
@@ -188,22 +182,12 @@ class DeploymentRunner(ThreadedRunner):
             ids = list(jobs_of_runs)
             try:
                 async with get_client() as client:
-                    for start in range(0, len(ids), PAGE_SIZE):
-                        ended = await client.read_flow_runs(
-                            flow_run_filter=FlowRunFilter(
-                                id=FlowRunFilterId(any_=ids[start : start + PAGE_SIZE]),
-                                state=FlowRunFilterState(
-                                    type=FlowRunFilterStateType(any_=FINAL_STATE_TYPES)
-                                ),
-                            ),
-                            limit=PAGE_SIZE,
-                        )
-                        for run in ended:
-                            job_id = jobs_of_runs.get(run.id)
-                            if job_id is not None and job_id in self._watched:
-                                self._ended(job_id, run.state_type or StateType.FAILED)
-                                if run.state is not None and run.state.is_completed():
-                                    await count_spend(self.metrics, run.state)
+                    for run in await runs_in_states(client, ids, FINAL_STATE_TYPES):
+                        job_id = jobs_of_runs.get(run.id)
+                        if job_id is not None and job_id in self._watched:
+                            self._ended(job_id, run.state_type or StateType.FAILED)
+                            if run.state is not None and run.state.is_completed():
+                                await count_spend(self.metrics, run.state)
             except Exception:
                 logger.exception("reading the states of running jobs failed")
 

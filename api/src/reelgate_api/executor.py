@@ -21,12 +21,6 @@ from typing import Any
 
 from prefect import Flow
 from prefect.client.orchestration import PrefectClient, get_client
-from prefect.client.schemas.filters import (
-    FlowRunFilter,
-    FlowRunFilterId,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
-)
 from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.flow_engine import run_flow_async
 from prefect.states import Cancelled, Cancelling, Pending, Scheduled
@@ -45,7 +39,13 @@ from reelgate_api.job_views import (
 from reelgate_api.metrics import JobMetrics, count_spend
 from reelgate_api.runner import EndHook, LoopThread, ThreadedRunner, create_until_done
 from reelgate_flows import busy
-from reelgate_flows.catalog import PAGE_SIZE, flow_for, flow_named, owner_tag, unfinished_runs
+from reelgate_flows.catalog import (
+    flow_for,
+    flow_named,
+    owner_tag,
+    runs_in_states,
+    unfinished_runs,
+)
 from reelgate_flows.job_ids import create_job_run, find_job_run, job_id_of
 from reelgate_flows.job_records import JobRecord, JobRecords
 from reelgate_flows.progress import ProgressEvent, subscribe
@@ -411,19 +411,10 @@ class InProcessExecutor(ThreadedRunner):
             jobs_of_runs = self.active_runs()
             active, stopped = list(jobs_of_runs), []
             async with get_client() as client:
-                for start in range(0, len(active), PAGE_SIZE):
-                    cancelling = await client.read_flow_runs(
-                        flow_run_filter=FlowRunFilter(
-                            id=FlowRunFilterId(any_=active[start : start + PAGE_SIZE]),
-                            state=FlowRunFilterState(
-                                type=FlowRunFilterStateType(any_=[StateType.CANCELLING])
-                            ),
-                        ),
-                        limit=PAGE_SIZE,
-                    )
-                    for run in cancelling:
-                        await self.stop_run(jobs_of_runs[run.id], f"cancelled on {who}")
-                        stopped.append(jobs_of_runs[run.id])
+                cancelling = await runs_in_states(client, active, [StateType.CANCELLING])
+                for run in cancelling:
+                    await self.stop_run(jobs_of_runs[run.id], f"cancelled on {who}")
+                    stopped.append(jobs_of_runs[run.id])
             return stopped
 
         return await self._thread.run(here())

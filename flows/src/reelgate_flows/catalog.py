@@ -14,6 +14,7 @@ from prefect import Flow
 from prefect.client.orchestration import PrefectClient
 from prefect.client.schemas.filters import (
     FlowRunFilter,
+    FlowRunFilterId,
     FlowRunFilterState,
     FlowRunFilterStateType,
     FlowRunFilterTags,
@@ -75,3 +76,19 @@ async def unfinished_runs(
         runs.extend(page)
         if len(page) < PAGE_SIZE:
             return runs
+
+
+async def runs_in_states(
+    client: PrefectClient, run_ids: list[uuid.UUID], states: list[StateType]
+) -> list[FlowRun]:
+    """Those of ``run_ids`` whose state is one of ``states`` (read a page at a time)."""
+    found: list[FlowRun] = []
+    for start in range(0, len(run_ids), PAGE_SIZE):
+        found += await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(any_=run_ids[start : start + PAGE_SIZE]),
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=states)),
+            ),
+            limit=PAGE_SIZE,
+        )
+    return found
