@@ -106,7 +106,8 @@ async def routed(
     vertex: VertexEmulator, monkeypatch: pytest.MonkeyPatch, use_runtime: Any
 ) -> AsyncIterator[AsyncTestClient[Any]]:
     monkeypatch.setenv(
-        "REELGATE_ROUTES", json.dumps({"fast-video": ["kling-v2-6", "veo-3.1-fast"]})
+        "REELGATE_ROUTES",
+        json.dumps({"fast-video": ["kling-v2-6", "veo-3.1-fast"], "house-video": ["veo-3.1-fast"]}),
     )
     use_runtime()  # kling is installed but not configured here
     async with AsyncTestClient(app=create_app(ApiSettings()), timeout=120) as client:
@@ -135,3 +136,13 @@ async def test_a_route_alias_passes_over_an_unconfigured_provider(
         "/video/generate", json={**body, "settings": {"video": {"model": "slow-video"}}}
     )
     assert unknown.status_code == 400 and unknown.json()["error"]["type"] == "unknown_model"
+
+
+async def test_a_route_of_one_model_is_that_model(
+    routed: AsyncTestClient[Any], vertex: VertexEmulator
+) -> None:
+    body = request_body("a heron", customer_id="fallbacks", model="house-video", duration_seconds=8)
+    answer = await routed.post("/video/generate", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["data"]["model"] == "veo-3.1-fast"
+    assert vertex.submissions == 1

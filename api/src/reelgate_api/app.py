@@ -25,7 +25,7 @@ from starlette.requests import Request as StarletteRequest
 
 from reelgate.errors import NotFoundError
 from reelgate.runtime import get_runtime
-from reelgate_api.admission import Admission, check_request, estimate
+from reelgate_api.admission import Admission, estimate
 from reelgate_api.auth import ANY_CUSTOMER, ApiKeys, Caller, presented_key
 from reelgate_api.bodies import parse_request
 from reelgate_api.deployment_runner import DeploymentRunner
@@ -164,7 +164,6 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         )
         notify = None
         if parsed.webhook_url:
-            await check_request(runner, parsed)  # a bad request is a 400 before the URL's check
             await webhooks.check(parsed.webhook_url)
             notify = guard.base_url(request)
         return await admission.start(parsed, key, caller.key_id, notify)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from reelgate.errors import ForbiddenError, UnauthorizedError, ValidationError
 from reelgate_api.settings import ApiSettings
-from reelgate_flows.spend import key_id_of
+from reelgate_flows.idempotency import key_id_of
 
 ANY_CUSTOMER = "*"
 IDEMPOTENCY_KEY_MAX_LENGTH = 255

@@ -62,7 +62,7 @@ class JobMetrics:
         self.jobs.labels(provider, outcome).inc()
         self.duration.labels(provider, outcome).observe(seconds)
 
-    def spent(self, envelope: dict[str, Any]) -> None:
+    def succeeded(self, envelope: dict[str, Any]) -> None:
         """Count what a succeeded job's envelope says it cost, and the models it fell back
         from."""
         data = envelope.get("data") or {}
@@ -88,4 +88,4 @@ async def count_spend(metrics: JobMetrics, completed: State) -> None:
         logger.exception("reading a finished job's result for its cost failed")
         return
     if isinstance(envelope, dict):
-        metrics.spent(envelope)
+        metrics.succeeded(envelope)

@@ -270,7 +270,6 @@ def as_request(
 __all__ = [
     "JobState",
     "JobStatus",
-    "ReelgateError",
     "ServiceBackend",
     "VideoGenerationService",
     "VideoJob",

@@ -156,7 +156,7 @@ class Runtime:
         :meth:`candidates` that passes these checks, and raises the first one's error when
         none does."""
         candidates = self.candidates(request)
-        if len(candidates) == 1 and not request.video.fallback_models:
+        if candidates == [request.video.model]:
             return self._prepare_one(request, image, video)
         first: ReelgateError | None = None
         for model in candidates:

@@ -21,7 +21,6 @@ from prefect.runtime import flow_run
 from reelgate.envelope import Fallback
 from reelgate.errors import (
     CapabilityNotSupportedError,
-    ContentRejectedError,
     ReelgateError,
     StorageError,
     ValidationError,
@@ -93,7 +92,7 @@ async def _steps(
     tried: list[dict[str, str]] = []
     async with contextlib.AsyncExitStack() as held:
         for index, model in enumerate(candidates):
-            attempt = request if len(candidates) == 1 else request.only_model(model)
+            attempt = request if candidates == [request.video.model] else request.only_model(model)
             slot = contextlib.AsyncExitStack()
             try:
                 step("validate", "checking the request")
@@ -152,10 +151,8 @@ def proves_nothing_taken(error: ReelgateError) -> bool:
     be tried without paying twice: it was refused before submission (not configured, not
     able to do the request) or refused the submission itself (rate limited, proven not
     accepted). An unclear submission never moves on."""
-    if error.safe_to_resubmit:
-        return True
-    return isinstance(error, ValidationError | CapabilityNotSupportedError) and not isinstance(
-        error, ContentRejectedError
+    return error.safe_to_resubmit or isinstance(
+        error, ValidationError | CapabilityNotSupportedError
     )
 
 

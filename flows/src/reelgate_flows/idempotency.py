@@ -39,3 +39,8 @@ def body_tag(request: GenerateRequest) -> str:
 
 def video_tag(provider_video_id: str) -> str:
     return f"reelgate-video:{_digest(provider_video_id)}"
+
+
+def key_id_of(api_key: str) -> str:
+    """The stable id of an API key (what a caller carries and budgets name, never the key)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]

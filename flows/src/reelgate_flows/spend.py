@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import hashlib
 import json
 import uuid
 import weakref
@@ -34,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from reelgate.errors import BudgetExceededError, ValidationError
 from reelgate.pricing import Cost
+from reelgate_flows.idempotency import key_id_of
 from reelgate_flows.job_records import JobRecords
 
 _METADATA = sa.MetaData()
@@ -95,11 +95,6 @@ class Budgets(BaseModel):
         if key_id is None:
             return None
         return next((b for key, b in self.api_keys.items() if key_id_of(key) == key_id), None)
-
-
-def key_id_of(api_key: str) -> str:
-    """The stable id of an API key (what a caller carries, never the key itself)."""
-    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
