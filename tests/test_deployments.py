@@ -211,6 +211,35 @@ async def test_api_spreads_jobs_over_two_workers_within_the_provider_limit(
             await client.delete_global_concurrency_limit_by_name("reelgate_klingai")
 
 
+async def test_jobs_waiting_for_a_provider_slot_never_block_the_busy_slots(
+    server: PrefectServer, kling: KlingEmulator, pool: str, logs: Path
+) -> None:
+    """One worker, one busy slot, a provider limit of 1, three jobs: a job waiting for the
+    provider's slot must not hold the busy slot the job at the provider needs after its wait."""
+    kling.queries_to_finish = 3
+    env = client_env(server, kling)
+    run_cli("deploy", "--pool", pool, "--drain-every", "0", env=env)
+    run_cli("limit", "klingai", "1", env=env)
+    only = worker(f"w-{pool}", pool, env, logs, "--max-running", "1")
+    api = ApiProcess(
+        {**env, "REELGATE_EXECUTION": "deployment", "REELGATE_WORK_POOL": pool}, logs / "api.log"
+    )
+    try:
+        only.start()
+        api.start()
+        with api.client() as http:
+            job_ids = post_jobs(http, [kling_request(f"one at a time {n}") for n in range(3)])
+            eventually(lambda: jobs_ended(http, job_ids), 120, "three jobs to end", poll=0.5)
+            statuses = [http.get(f"/video/jobs/{j}").json()["status"] for j in job_ids]
+        assert statuses == ["succeeded"] * 3, only.tail()
+        assert kling.submissions == 3 and kling.peak_in_flight == 1
+    finally:
+        api.stop()
+        only.stop()
+        async with prefect_client(server) as client:
+            await client.delete_global_concurrency_limit_by_name("reelgate_klingai")
+
+
 def queried_all(kling: KlingEmulator, count: int) -> bool:
     """``count`` tasks accepted, and each polled at least once (so its submission was
     recorded: the wait step runs only after the submit step's result is persisted)."""

@@ -85,6 +85,8 @@ class _LocalRun:
     flow_run_id: uuid.UUID | None = None
     started: bool = False
     withdrawn: bool = False
+    stopping: bool = False
+    """Being cancelled here: it reads as cancelled while its run is stopped."""
 
 
 class InProcessExecutor(ThreadedRunner):
@@ -322,7 +324,7 @@ class InProcessExecutor(ThreadedRunner):
 
     async def view_here(self, job_id: str) -> JobView | None:
         local = self._runs.get(job_id)
-        if local is not None and local.withdrawn:
+        if local is not None and (local.withdrawn or local.stopping):
             return JobView(job_id, "cancelled", local.customer, local.provider)
         if local is None or local.task.cancelled() or _ran_elsewhere(local):
             return await self.read_view(job_id)
@@ -378,16 +380,17 @@ class InProcessExecutor(ThreadedRunner):
                 if run is None:
                     return
                 run_id = run.id
-            # Cancelled first: the engine, stopped next, would otherwise record the run as
-            # Crashed for a moment (and a terminal state refuses that proposal).
             await client.set_flow_run_state(run_id, Cancelled(message=message), force=True)
-            local = self._runs.pop(job_id, None)
             if local is not None:
-                # The run may also have ended on its own meanwhile (the provider's cancel seen
-                # by a poll): either way its final state is Cancelled, read from the API.
+                # Stopped, the engine forces its run Crashed (it never saw the Cancelled
+                # above); the run is made Cancelled again after, and reads as cancelled here
+                # meanwhile. It may also have ended on its own (the provider's cancel seen by a
+                # poll): either way its final state is Cancelled.
+                local.stopping = True
                 local.task.cancel()
                 await asyncio.wait({local.task})
                 await client.set_flow_run_state(run_id, Cancelled(message=message), force=True)
+                self._runs.pop(job_id, None)
 
     async def stop_run_from_elsewhere(self, job_id: str, message: str) -> None:
         """:meth:`stop_run`, from another loop."""

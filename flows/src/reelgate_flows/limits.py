@@ -8,12 +8,14 @@ changes one. Slots are leased: a crashed holder's slot returns after the lease (
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from prefect.client.orchestration import PrefectClient
 from prefect.concurrency.asyncio import concurrency
 
+from reelgate_flows.busy import released_while_waiting
 from reelgate_flows.settings import Settings
 
 
@@ -23,11 +25,17 @@ def limit_name(provider: str) -> str:
 
 @asynccontextmanager
 async def provider_slot(provider: str) -> AsyncIterator[None]:
-    """Hold a slot of the provider's limit (when provider limits are on)."""
+    """Hold a slot of the provider's limit (when provider limits are on). The run's busy slot
+    is given back while it waits for one: waiting is not work, and a run holding a busy slot
+    while it waits for a provider slot would block the runs holding provider slots from taking
+    a busy slot back after their wait (a deadlock seen with one worker, 3 busy slots, a limit
+    of 2)."""
     if not Settings.current().provider_limits:
         yield
         return
-    async with concurrency(limit_name(provider), occupy=1):
+    async with contextlib.AsyncExitStack() as held:
+        async with released_while_waiting():
+            await held.enter_async_context(concurrency(limit_name(provider), occupy=1))
         yield
 
 
