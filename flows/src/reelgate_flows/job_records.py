@@ -276,6 +276,9 @@ class _RecordsOnLoop:
         the earlier record of its key)."""
         engine = await self._ready()
         now = datetime.datetime.now(datetime.UTC)
+        # One order of unique keys for every process: two batches inserting the same keys in
+        # different orders would each wait on the other (PostgreSQL: deadlock detected).
+        batch = sorted(batch, key=lambda record: (record.idempotency_key or "", record.job_id))
         rows = [_row_of(record, now) for record in batch]
         insert = (
             postgresql.insert(JOBS) if engine.dialect.name == "postgresql" else sqlite.insert(JOBS)
