@@ -97,7 +97,7 @@ async def test_save_to_db_false_answers_a_playable_data_uri(tmp_path: Path) -> N
     body["save_to_db"] = False
     envelope = await generate_video(GenerateRequest.model_validate(body))
     url = envelope["data"]["video_url"]
-    assert url.startswith("data:video/mp4;base64,") and envelope["data"]["storage_key"] is None
+    assert url.startswith("data:video/mp4;base64,") and envelope["data"]["storage_key"]
     path = tmp_path / "inline.mp4"
     path.write_bytes(base64.b64decode(url.split(",", 1)[1]))
     assert probe_mp4(path)["frames"] == 48

@@ -6,6 +6,7 @@ another disk without a second paid submission."""
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from pathlib import Path
@@ -43,6 +44,7 @@ def _s3_environ(moto_server: MotoServer, bucket: str) -> dict[str, str]:
 
 
 def _request(prompt: str) -> dict[str, object]:
+    """A Kling job of customer acme."""
     return {
         "prompt": prompt,
         "customer_id": "acme",
@@ -91,7 +93,9 @@ async def test_workers_on_separate_disks_share_results_through_the_object_store(
         other.start()
         api.start()
         with api.client() as http:
-            job_ids = post_jobs(http, [_request(f"lanterns, take {n}") for n in range(6)])
+            bodies = [_request(f"lanterns, take {n}") for n in range(6)]
+            bodies[5]["save_to_db"] = False  # answered inline: a data: URI
+            job_ids = post_jobs(http, bodies)
 
             def polled() -> bool:
                 tasks = list(kling.tasks.values())
@@ -107,13 +111,21 @@ async def test_workers_on_separate_disks_share_results_through_the_object_store(
         assert [v["status"] for v in views] == ["succeeded"] * 6, (views, successor.tail())
         creates = sum(1 for operation, _ in kling.requests if operation == "create")
         assert kling.submissions == 6 and creates == 6, "nothing was submitted again"
-        for view in views:
+        for view in views[:5]:
             url = view["data"]["video_url"]
             assert f"/{bucket}/media/customers/acme/assets/video/" in url, view
+        inline = views[5]["data"]
+        assert inline["video_url"].startswith("data:video/mp4;base64,")
+        video = base64.b64decode(inline["video_url"].partition(",")[2])
+        assert video[4:8] == b"ftyp" and inline["storage_key"].startswith(
+            "media/customers/acme/inline/"
+        )
         for name, disk in disks.items():
             assert _files_under(disk) == [], f"{name} kept results on its own disk"
         results = client.list_objects_v2(Bucket=bucket, Prefix="media/prefect-results/")
         assert results.get("KeyCount", 0) >= 12, "envelopes and submissions are in S3"
+        largest = max(item["Size"] for item in results["Contents"])
+        assert largest < len(video), f"a persisted result of {largest} bytes holds the video"
     finally:
         api.stop()
         for started in (first, other, successor):

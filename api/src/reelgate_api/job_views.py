@@ -19,6 +19,7 @@ from prefect.client.schemas.sorting import TaskRunSort
 from reelgate.errors import ConflictError, NotFoundError, ReelgateError
 from reelgate.requests import GenerateRequest, is_job_id
 from reelgate.runtime import get_runtime
+from reelgate_flows.inline_videos import inflated
 from reelgate_flows.job_ids import find_job_run
 from reelgate_flows.job_records import JobRecords
 from reelgate_flows.sources import customer_of
@@ -135,7 +136,7 @@ async def view_of_state(
     """The view of a job whose run is in ``state`` (its result or error read when ended)."""
     status = STATUS_OF_STATE.get(state.type, "queued")
     if status == "succeeded":
-        result = await state.aresult()
+        result = await inflated(await state.aresult())
         return JobView(
             job_id,
             status,

@@ -2,7 +2,8 @@
 
 One flow run per request; its job id is the flow run id, or the id the API admitted it under
 (:mod:`reelgate_flows.job_ids`). The flow returns the seed's success envelope
-as a dict (persisted, so a later extend can find the video by job id) or raises a core error
+as a dict (persisted, so a later extend can find the video by job id; an inline video by
+reference, :mod:`reelgate_flows.inline_videos`) or raises a core error
 marked ``retryable`` when a re-run of the same run resumes it (:mod:`reelgate_flows.rerun`).
 """
 
@@ -34,6 +35,7 @@ from reelgate_flows import (
     steps,
 )
 from reelgate_flows.idempotency import video_tag
+from reelgate_flows.inline_videos import EnvelopeSerializer
 from reelgate_flows.job_ids import job_id_of
 from reelgate_flows.limits import provider_slot
 from reelgate_flows.metadata import metadata
@@ -174,7 +176,13 @@ async def _tag_run(refs: list[VideoRef], cost: dict[str, Any] | None) -> None:
         await client.update_flow_run(uuid.UUID(flow_run.get_id()), tags=tags)
 
 
-@flow(name="generate-video", persist_result=True, validate_parameters=True, log_prints=False)
+@flow(
+    name="generate-video",
+    persist_result=True,
+    result_serializer=EnvelopeSerializer(),
+    validate_parameters=True,
+    log_prints=False,
+)
 async def generate_video(
     request: GenerateRequest,
     idempotency_key: str | None = None,
@@ -188,7 +196,13 @@ async def generate_video(
     return await _run(request, None, idempotency_key, allow_local_inputs)
 
 
-@flow(name="extend-video", persist_result=True, validate_parameters=True, log_prints=False)
+@flow(
+    name="extend-video",
+    persist_result=True,
+    result_serializer=EnvelopeSerializer(),
+    validate_parameters=True,
+    log_prints=False,
+)
 async def extend_video(
     request: ExtendRequest,
     idempotency_key: str | None = None,

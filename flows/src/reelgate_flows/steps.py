@@ -36,6 +36,7 @@ from reelgate.requests import GenerateRequest
 from reelgate.runtime import get_runtime
 from reelgate_flows.busy import released_while_waiting
 from reelgate_flows.http import shared_client
+from reelgate_flows.inline_videos import put_inline
 from reelgate_flows.inputs import fetch, sniff_image_type
 from reelgate_flows.media_check import UnplayableVideo, VideoFacts, inspect_video
 from reelgate_flows.progress import ProgressEvent, emit
@@ -43,7 +44,6 @@ from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit
 from reelgate_flows.settings import Settings
 from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject, storage_from_url, video_key
-from reelgate_flows.storage.data_uri import DataUriStorage
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -273,18 +273,18 @@ async def download(
 
 @task(name="store", cache_policy=NO_CACHE)
 async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredObject:
-    """Store a spooled video; it leaves the spool only once the storage has it."""
+    """Store a spooled video; it leaves the spool only once the storage has it. Without
+    ``save_to_db`` the answer is a data URI and the bytes are kept once
+    (:func:`~reelgate_flows.inline_videos.put_inline`)."""
     settings = Settings.current()
     path = Path(spool_path)
     spool = Spool(settings.spool_dir)
-    storage = (
-        storage_from_url(settings.storage_url, settings)
-        if save_to_db
-        else DataUriStorage(settings.data_uri_max_bytes)
-    )
-    key = video_key(customer_id)
     try:
-        stored = await asyncio.to_thread(storage.put, path, key)
+        if save_to_db:
+            storage = storage_from_url(settings.storage_url, settings)
+            stored = await asyncio.to_thread(storage.put, path, video_key(customer_id))
+        else:
+            stored = await asyncio.to_thread(put_inline, path, customer_id, settings)
     except ReelgateError as exc:
         exc.details.setdefault("spool_path", str(path))
         if isinstance(exc, StorageError):

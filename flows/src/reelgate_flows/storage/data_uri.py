@@ -8,6 +8,8 @@ from pathlib import Path
 from reelgate.errors import TooLargeError
 from reelgate_flows.storage.base import StoredObject
 
+VIDEO_URI_PREFIX = "data:video/mp4;base64,"
+
 
 class DataUriStorage:
     def __init__(self, max_bytes: int) -> None:
@@ -23,10 +25,9 @@ class DataUriStorage:
                 limit_bytes=self.max_bytes,
             )
         encoded = base64.b64encode(source.read_bytes()).decode("ascii")
-        return StoredObject(url=f"data:video/mp4;base64,{encoded}", key=None, size_bytes=size)
+        return StoredObject(url=f"{VIDEO_URI_PREFIX}{encoded}", key=None, size_bytes=size)
 
     def open(self, key: str) -> bytes:
-        prefix = "data:video/mp4;base64,"
-        if not key.startswith(prefix):
+        if not key.startswith(VIDEO_URI_PREFIX):
             raise ValueError("not a video data URI")
-        return base64.b64decode(key[len(prefix) :], validate=True)
+        return base64.b64decode(key[len(VIDEO_URI_PREFIX) :], validate=True)

@@ -1,0 +1,113 @@
+"""Videos answered inline (``save_to_db`` false) are stored once; job results reference them.
+
+A job asked for ``save_to_db`` false answers its video as a ``data:video/mp4;base64,...`` URI
+of up to ``data_uri_max_bytes``. The store step also keeps the bytes once in the configured
+storage, under :func:`inline_key` (``customers/{id}/inline/{timestamp}_{uuid}.mp4``), and sets
+the video's ``storage_key`` to where they are kept. The persisted flow result
+(:class:`EnvelopeSerializer`) holds ``reelgate-inline:<storage_key>`` in place of the URI, so
+Prefect's result storage and database carry a few hundred bytes per job, and
+:func:`inflated` turns a result read back from storage into the answer again.
+
+With ``REELGATE_STORAGE_URL=data:`` there is no storage to keep the bytes in: the result then
+holds the URI itself, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from prefect.serializers import PickleSerializer, Serializer
+from pydantic import Field
+
+from reelgate_flows.settings import Settings
+from reelgate_flows.storage.base import StoredObject
+from reelgate_flows.storage.data_uri import VIDEO_URI_PREFIX, DataUriStorage
+from reelgate_flows.storage.factory import storage_from_url
+from reelgate_flows.storage.keys import video_key
+
+INLINE_SCHEME = "reelgate-inline:"
+
+
+def inline_key(customer_id: str) -> str:
+    """A new key for the kept copy of a customer's inline video."""
+    return video_key(customer_id).replace("/assets/video/", "/inline/", 1)
+
+
+def put_inline(source: Path, customer_id: str, settings: Settings) -> StoredObject:
+    """The video at ``source`` as a data URI, its bytes kept once in the configured storage
+    (``key`` = where), unless that storage is ``data:`` itself (``key`` None). Raises
+    ``TooLargeError`` over the inline limit, ``StorageError`` when the copy cannot be kept."""
+    answer = DataUriStorage(settings.data_uri_max_bytes).put(source, inline_key(customer_id))
+    if settings.storage_url == "data:":
+        return answer
+    kept = storage_from_url(settings.storage_url, settings).put(source, inline_key(customer_id))
+    return StoredObject(url=answer.url, key=kept.key, size_bytes=answer.size_bytes)
+
+
+def _videos(envelope: Any) -> Iterator[dict[str, Any]]:
+    """The video items of a success envelope (``data`` and each of ``data.videos``)."""
+    if not isinstance(envelope, dict) or envelope.get("success") is not True:
+        return
+    data = envelope.get("data")
+    if not isinstance(data, dict):
+        return
+    yield data
+    for item in data.get("videos") or []:
+        if isinstance(item, dict):
+            yield item
+
+
+def referenced(envelope: Any) -> Any:
+    """``envelope`` with each kept inline video's URI replaced by its reference."""
+    if not any(_is_kept_inline(item) for item in _videos(envelope)):
+        return envelope
+    small = copy.deepcopy(envelope)  # the strings themselves are shared, not copied
+    for item in _videos(small):
+        if _is_kept_inline(item):
+            item["video_url"] = INLINE_SCHEME + item["storage_key"]
+    return small
+
+
+def _is_kept_inline(item: dict[str, Any]) -> bool:
+    url = item.get("video_url")
+    return isinstance(url, str) and url.startswith("data:") and bool(item.get("storage_key"))
+
+
+async def inflated(envelope: Any, settings: Settings | None = None) -> Any:
+    """``envelope`` with each reference to a kept inline video replaced by its data URI
+    (read from the configured storage); anything else is returned as it is."""
+    items = [item for item in _videos(envelope) if _is_reference(item)]
+    if not items:
+        return envelope
+    settings = settings or Settings.current()
+    storage = storage_from_url(settings.storage_url, settings)
+    answer = copy.deepcopy(envelope)
+    for item in _videos(answer):
+        if _is_reference(item):
+            data = await asyncio.to_thread(storage.open, item["storage_key"])
+            item["video_url"] = VIDEO_URI_PREFIX + base64.b64encode(data).decode("ascii")
+    return answer
+
+
+def _is_reference(item: dict[str, Any]) -> bool:
+    url = item.get("video_url")
+    return isinstance(url, str) and url.startswith(INLINE_SCHEME) and bool(item.get("storage_key"))
+
+
+class EnvelopeSerializer(Serializer):
+    """Pickle, with success envelopes :func:`referenced` first: the flows' result serializer.
+    Reading gives the referenced envelope back (see :func:`inflated`). Not ``Serializer[Any]``:
+    Prefect's registry of serializer types refuses a parametrised base."""
+
+    type: str = Field(default="reelgate/envelope", frozen=True)
+
+    def dumps(self, obj: Any) -> bytes:
+        return PickleSerializer().dumps(referenced(obj))
+
+    def loads(self, blob: bytes) -> Any:
+        return PickleSerializer().loads(blob)
