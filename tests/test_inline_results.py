@@ -1,5 +1,6 @@
-"""A job answered inline (save_to_db false) persists a small result: the video's bytes are kept
-once in the storage and the result references them; every reader gets the data URI back."""
+"""Jobs stay small: a video answered inline (save_to_db false) is kept once in the storage and
+the persisted result references it (every reader gets the data URI back); an image sent inline
+is kept once and the job's parameters reference it, readable only under its customer."""
 
 from __future__ import annotations
 
@@ -14,11 +15,15 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.serializers import PickleSerializer
 
+from reelgate.errors import ValidationError
 from reelgate.requests import ExtendRequest, GenerateRequest
-from reelgate.testing import make_request
+from reelgate.testing import FakeProvider, make_request
+from reelgate.testing.media import make_png
 from reelgate_api.job_views import read_view
 from reelgate_flows.flows import extend_video, generate_video
 from reelgate_flows.inline_videos import INLINE_SCHEME
+from reelgate_flows.settings import Settings
+from reelgate_flows.uploads import UPLOAD_SCHEME, with_kept_upload
 from tests.support import probe_mp4
 
 INLINE_KEY = re.compile(r"^media/customers/acme-1/inline/\d{14}_[0-9a-f-]{36}\.mp4$")
@@ -89,3 +94,36 @@ async def test_without_a_storage_the_result_keeps_the_uri(
         view = await read_view(client, data["job_id"])
     assert view is not None and view.result is not None
     assert view.result["data"]["video_url"] == data["video_url"]
+
+
+async def test_an_inline_image_is_kept_once_and_read_only_under_its_customer(
+    fake: FakeProvider,
+) -> None:
+    png = make_png(64, 36)
+    uri = "data:image/png;base64," + base64.b64encode(png).decode()
+    settings = Settings.current()
+    body = make_request(customer_id="acme-1", model="fake", duration_seconds=1)
+    kept = await with_kept_upload(body.model_copy(update={"input_image_url": uri}), settings)
+    again = await with_kept_upload(body.model_copy(update={"input_image_url": uri}), settings)
+    reference = kept.input_image_url or ""
+    assert reference == again.input_image_url, "the same image is the same reference"
+    assert reference.startswith(UPLOAD_SCHEME) and len(reference) < 100
+
+    other = kept.model_copy(update={"customer_id": "globex"})
+    for refused in (other, kept.model_copy(update={"input_image_url": "reelgate-upload:../x"})):
+        with pytest.raises(ValidationError) as caught:
+            await generate_video(refused)
+        assert caught.value.details.get("field") == "input_image_url", caught.value.message
+    assert fake.submissions == 0, "another customer's upload is never sent"
+
+    await generate_video(kept)
+    assert fake.images == [png], "the provider got the kept image"
+
+
+async def test_an_inline_image_that_is_no_image_is_refused_before_any_job() -> None:
+    body = make_request(customer_id="acme-1", model="fake", duration_seconds=1)
+    text = "data:image/png;base64," + base64.b64encode(b"not an image").decode()
+    with pytest.raises(ValidationError, match="not a PNG"):
+        await with_kept_upload(
+            body.model_copy(update={"input_image_url": text}), Settings.current()
+        )

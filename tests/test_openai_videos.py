@@ -4,6 +4,7 @@ remix, delete, and errors raised as the SDK's own exception classes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import warnings
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Any
 
 import openai
 import pytest
+from prefect.client.orchestration import get_client
 
 from reelgate.jobs import Running
 from reelgate.testing import FakeProvider
@@ -19,6 +21,7 @@ from reelgate.testing.emulator import BackgroundServer
 from reelgate.testing.media import make_png
 from reelgate_api.app import create_app
 from reelgate_api.settings import ApiSettings
+from reelgate_flows.job_ids import find_job_run
 from tests.support import probe_mp4
 
 KEYS = {
@@ -63,6 +66,14 @@ def test_create_and_poll_then_download_a_video_that_decodes(server: Any, tmp_pat
     assert client.videos.retrieve(video.id).status == "completed"
 
 
+async def _image_parameter(job_id: str) -> str:
+    """The input_image_url the job's run was created with."""
+    async with get_client() as prefect:
+        run = await find_job_run(prefect, job_id, None)
+    assert run is not None
+    return str(run.parameters["request"]["input_image_url"])
+
+
 def test_an_uploaded_first_frame_and_the_idempotency_key(server: Any, fake: FakeProvider) -> None:
     client = client_for(server)
     image = ("first.png", make_png(64, 36), "image/png")
@@ -76,7 +87,9 @@ def test_an_uploaded_first_frame_and_the_idempotency_key(server: Any, fake: Fake
     assert again.id == first.id
     assert client.videos.poll(first.id, poll_interval_ms=100).status == "completed"
     assert fake.submissions == 1
-    assert fake.submitted_jobs[0].provider_job_id
+    assert fake.images == [image[1]], "the provider got the uploaded frame"
+    reference = asyncio.run(_image_parameter(first.id))
+    assert reference.startswith("reelgate-upload:") and len(reference) < 100, reference
 
 
 @pytest.mark.parametrize(

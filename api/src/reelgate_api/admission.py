@@ -11,8 +11,10 @@ from reelgate.pricing import Cost
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import PreparedRequest, get_runtime
 from reelgate_api.runner import JobRunner
+from reelgate_flows.settings import Settings
 from reelgate_flows.sources import source_job
 from reelgate_flows.spend import Budgets, SpendLedger
+from reelgate_flows.uploads import with_kept_upload
 
 
 async def as_it_will_run(runner: JobRunner, request: GenerateRequest) -> GenerateRequest:
@@ -76,8 +78,10 @@ class Admission:
     ) -> str:
         """The job id of ``request`` (a new job, or the key's earlier one). Raises the core
         error of a request that cannot run, BudgetExceededError when its estimate does not fit
-        a limit."""
+        a limit. An inline input image is kept and the job refers to it
+        (:mod:`reelgate_flows.uploads`)."""
         runnable, _ = await checked(self.runner, request)
+        request = await with_kept_upload(request, Settings.current())
         reservation = None
         if self.ledger is not None and not await self._admitted_before(idempotency_key):
             cost = get_runtime().most_it_may_cost(runnable)

@@ -65,13 +65,13 @@ async def fetch(
     if scheme in ("http", "https"):
         return await _fetch_url(location, field, max_bytes, timeout_seconds, allow_private)
     if scheme == "data":
-        return _data_uri_bytes(location, field, max_bytes)
+        return data_uri_bytes(location, field, max_bytes)
     if allow_local_files and scheme in ("", "file"):
         return await asyncio.to_thread(_read_local, location, field, max_bytes)
     raise ValidationError(f"{field} must be an http(s) URL or a data: URI", field=field)
 
 
-def _data_uri_bytes(location: str, field: str, max_bytes: int) -> bytes:
+def data_uri_bytes(location: str, field: str, max_bytes: int) -> bytes:
     """The bytes of a ``data:<type>;base64,<data>`` URI."""
     header, comma, payload = location.partition(",")
     if not comma or not header.lower().endswith(";base64"):

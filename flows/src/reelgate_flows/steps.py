@@ -44,6 +44,7 @@ from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit
 from reelgate_flows.settings import Settings
 from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject, storage_from_url, video_key
+from reelgate_flows.uploads import UPLOAD_SCHEME, upload_bytes
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -91,14 +92,7 @@ async def validate(
     prepared = runtime.prepare(request, video=video)
     image: ImageInput | None = None
     if prepared.kind is JobKind.IMAGE and request.input_image_url:
-        data = await fetch(
-            request.input_image_url,
-            field="input_image_url",
-            max_bytes=settings.image_max_bytes,
-            timeout_seconds=settings.fetch_timeout_seconds,
-            allow_private=settings.private_allowance(),
-            allow_local_files=allow_local_inputs,
-        )
+        data = await _image_bytes(request, settings, allow_local_inputs)
         mime = sniff_image_type(data)
         if mime is None:
             raise ValidationError(
@@ -107,6 +101,23 @@ async def validate(
         image = ImageInput(data=data, mime_type=mime)
         runtime.prepare(request, image=image)
     return Prepared(model=prepared.model, image=image, video=video)
+
+
+async def _image_bytes(
+    request: GenerateRequest, settings: Settings, allow_local_inputs: bool
+) -> bytes:
+    """The input image: an upload kept at admission, or fetched from its URL."""
+    url = request.input_image_url or ""
+    if url.startswith(UPLOAD_SCHEME):
+        return await upload_bytes(url, request.customer_id, settings)
+    return await fetch(
+        url,
+        field="input_image_url",
+        max_bytes=settings.image_max_bytes,
+        timeout_seconds=settings.fetch_timeout_seconds,
+        allow_private=settings.private_allowance(),
+        allow_local_files=allow_local_inputs,
+    )
 
 
 def submission_key(request: GenerateRequest, prepared: Prepared, scope: str) -> str:

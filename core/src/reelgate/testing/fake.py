@@ -77,6 +77,8 @@ class FakeProvider:
     polls: int = 0
     cancelled: set[str] = field(default_factory=set)
     submitted_jobs: list[Submission] = field(default_factory=list)
+    images: list[bytes] = field(default_factory=list)
+    """The first frames of image-to-video submissions, as received."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @hookimpl
@@ -115,7 +117,9 @@ class FakeProvider:
     async def reelgate_generate_from_image(
         self, model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
     ) -> Submission:
-        return await self._accept(model, request, JobKind.IMAGE)
+        submission = await self._accept(model, request, JobKind.IMAGE)
+        self.images.append(image.data)
+        return submission
 
     @hookimpl
     async def reelgate_extend(

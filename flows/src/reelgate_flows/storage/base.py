@@ -22,6 +22,10 @@ class Storage(Protocol):
 
     def put(self, source: Path, key: str) -> StoredObject: ...
 
+    def full_key(self, key: str) -> str:
+        """The key :meth:`put` stores ``key`` under (what :meth:`open` takes)."""
+        ...
+
     def open(self, key: str) -> bytes:
         """The stored bytes of ``key`` (used to extend an earlier result)."""
         ...

@@ -15,6 +15,9 @@ class DataUriStorage:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
 
+    def full_key(self, key: str) -> str:
+        return key
+
     def put(self, source: Path, key: str) -> StoredObject:
         size = source.stat().st_size
         if size > self.max_bytes:

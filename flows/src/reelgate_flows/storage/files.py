@@ -22,6 +22,9 @@ class FileStorage:
             raise StorageError(f"key {key!r} leaves the storage folder")
         return path
 
+    def full_key(self, key: str) -> str:
+        return key
+
     def put(self, source: Path, key: str) -> StoredObject:
         target = self.path(key)
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
