@@ -9,6 +9,7 @@ marked ``retryable`` when a re-run of the same run resumes it (:mod:`reelgate_fl
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import uuid
 from dataclasses import dataclass
@@ -30,15 +31,12 @@ from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.media import VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
-from reelgate_flows import (
-    result_storage,  # noqa: F401  (its block type, for reading results)
-    steps,
-)
+from reelgate_flows import result_storage, steps
 from reelgate_flows.idempotency import video_tag
 from reelgate_flows.inline_videos import EnvelopeSerializer
 from reelgate_flows.job_ids import job_id_of
 from reelgate_flows.limits import provider_slot
-from reelgate_flows.metadata import metadata
+from reelgate_flows.metadata import cost_of_delivery, metadata
 from reelgate_flows.pending import PendingJob
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.rerun import annotate
@@ -48,6 +46,7 @@ from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject
 
 COST_TAG = "cost-usd:"
+result_storage.remember_server_default_storage()
 
 
 @dataclass
@@ -85,7 +84,6 @@ async def _steps(
     validate = steps.retrying(steps.validate, settings.step_retries, settings)
     submit = steps.retrying(steps.submit, settings.submit_retries, settings)
     wait = steps.retrying(steps.wait, settings.step_retries, settings)
-    download = steps.retrying(steps.download, settings.step_retries, settings)
 
     def step(name: str, message: str) -> None:
         emit(ProgressEvent(job_id, name, None, message))
@@ -98,7 +96,8 @@ async def _steps(
             slot = contextlib.AsyncExitStack()
             try:
                 step("validate", "checking the request")
-                prepared = await validate(attempt, video, allow_local_inputs)
+                checks = validate if attempt.input_image_url else steps.validate.fn
+                prepared = await checks(attempt, video, allow_local_inputs)
                 scope = idempotency_key or f"run:{job_id}"
                 cache_key = steps.submission_key(attempt, prepared, scope)
                 step("submit", f"submitting to {prepared.model}")
@@ -126,6 +125,33 @@ async def _steps(
             )
         )
         refs = await wait(job, job_id)
+    fallback = Fallback(served_by=job.model, tried=tried) if len(candidates) > 1 else None
+    cost = cost_of_delivery(request, job, refs)
+    tagged = asyncio.ensure_future(_tag_run(refs, cost.amount))  # while the videos come
+    try:
+        stored = await _deliver(request, job, job_id, refs, settings)
+    except BaseException:
+        await asyncio.wait([tagged])
+        if not tagged.cancelled():
+            tagged.exception()  # the delivery's error is the one to tell
+        raise
+    await tagged
+    return metadata(request, job, job_id, refs, stored, fallback)
+
+
+async def _deliver(
+    request: GenerateRequest,
+    job: ProviderJob,
+    job_id: str,
+    refs: list[VideoRef],
+    settings: Settings,
+) -> list[StoredObject]:
+    """Download, check and store every video of the finished ``job``."""
+    download = steps.retrying(steps.download, settings.step_retries, settings)
+
+    def step(name: str, message: str) -> None:
+        emit(ProgressEvent(job_id, name, None, message))
+
     spooled = []
     for ref in refs:
         step("download", ref.provider_video_id)
@@ -142,10 +168,7 @@ async def _steps(
             exc.message += f"; drain-spool will store it and complete job {job_id}"
             exc.details["pending_record"] = str(path)
             raise
-    fallback = Fallback(served_by=job.model, tried=tried) if len(candidates) > 1 else None
-    envelope = metadata(request, job, job_id, refs, stored, fallback)
-    await _tag_run(refs, envelope["data"]["cost"])
-    return envelope
+    return stored
 
 
 def proves_nothing_taken(error: ReelgateError) -> bool:
@@ -165,10 +188,9 @@ def _job_id() -> str:
     return job_id_of(context.flow_run)
 
 
-async def _tag_run(refs: list[VideoRef], cost: dict[str, Any] | None) -> None:
+async def _tag_run(refs: list[VideoRef], amount: float | None) -> None:
     """Mark the run with the provider videos it made (see ``idempotency.video_tag``) and
     what they cost (``cost-usd:0.8``, or ``cost-usd:unknown``), in one update."""
-    amount = cost.get("amount") if cost else None
     spent = f"{COST_TAG}{'unknown' if amount is None else f'{amount:g}'}"
     videos = (video_tag(ref.provider_video_id) for ref in refs)
     tags = sorted({*flow_run.get_tags(), *videos, spent})

@@ -7,9 +7,16 @@ from typing import Any
 
 from reelgate.envelope import Fallback, StoredVideo, SuccessEnvelope, VideoResult
 from reelgate.jobs import ProviderJob, VideoRef
+from reelgate.pricing import Cost
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
 from reelgate_flows.storage import StoredObject
+
+
+def cost_of_delivery(request: GenerateRequest, job: ProviderJob, videos: list[VideoRef]) -> Cost:
+    """What ``videos`` cost: each one's length as the provider reported it, else as asked."""
+    delivered = [ref.duration_seconds or float(request.video.duration_seconds) for ref in videos]
+    return get_runtime().cost_of_videos(job.model, request, delivered)
 
 
 def metadata(
@@ -38,7 +45,6 @@ def metadata(
     if isinstance(request, ExtendRequest):
         settings["extended_video_id"] = request.video_id
     first = items[0]
-    delivered = [ref.duration_seconds or float(request.video.duration_seconds) for ref in videos]
     result = VideoResult(
         video_url=first.video_url,
         provider=job.provider,
@@ -51,7 +57,7 @@ def metadata(
         customer_id=request.customer_id,
         storage_key=first.storage_key,
         videos=items if len(items) > 1 else [],
-        cost=get_runtime().cost_of_videos(job.model, request, delivered),
+        cost=cost_of_delivery(request, job, videos),
         fallback=fallback,
     )
     return SuccessEnvelope(data=result).model_dump(mode="json")

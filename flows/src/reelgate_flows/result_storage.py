@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
 import boto3
+import prefect.results
 from botocore.exceptions import ClientError
 from prefect.client.orchestration import PrefectClient
 from prefect.filesystems import WritableFileSystem
+from prefect.settings import get_current_settings
 from pydantic import Field
 
 RESULTS_FOLDER = "prefect-results"
@@ -79,3 +83,47 @@ async def use_object_store_for_results(client: PrefectClient, storage_url: str) 
     block_id: UUID = await block.save(BLOCK_NAME, overwrite=True, client=client)
     await client.update_server_default_result_storage(block_id)
     return block_id
+
+
+SERVER_DEFAULT_TTL_SECONDS = 30.0
+_server_defaults: dict[str, tuple[float, UUID | None]] = {}
+
+
+def _cached(lookup: Callable[[], UUID | None]) -> Callable[[], UUID | None]:
+    def cached() -> UUID | None:
+        api = str(get_current_settings().api.url)
+        now = time.monotonic()
+        hit = _server_defaults.get(api)
+        if hit is None or now - hit[0] > SERVER_DEFAULT_TTL_SECONDS:
+            hit = _server_defaults[api] = (now, lookup())
+        return hit[1]
+
+    return cached
+
+
+def _acached(
+    lookup: Callable[[], Awaitable[UUID | None]],
+) -> Callable[[], Awaitable[UUID | None]]:
+    async def cached() -> UUID | None:
+        api = str(get_current_settings().api.url)
+        now = time.monotonic()
+        hit = _server_defaults.get(api)
+        if hit is None or now - hit[0] > SERVER_DEFAULT_TTL_SECONDS:
+            hit = _server_defaults[api] = (now, await lookup())
+        return hit[1]
+
+    return cached
+
+
+def remember_server_default_storage() -> None:
+    """Read the Prefect server's default result storage once per ``SERVER_DEFAULT_TTL_SECONDS``
+    per API instead of at the start of every flow run (Prefect asks the server each time, with
+    a blocking request: 7 ms per run on the embedded API, holding the event loop). A default
+    set by ``reelgate deploy`` reaches running processes within that time."""
+    if getattr(prefect.results, "_reelgate_remembers", False):
+        return
+    sync_name = "_read_server_default_result_storage_block_id"
+    async_name = "_aread_server_default_result_storage_block_id"
+    setattr(prefect.results, sync_name, _cached(getattr(prefect.results, sync_name)))
+    setattr(prefect.results, async_name, _acached(getattr(prefect.results, async_name)))
+    prefect.results._reelgate_remembers = True  # type: ignore[attr-defined]

@@ -1,5 +1,7 @@
-"""The steps of a generation, as Prefect tasks: validate → submit → wait → download → store →
-metadata (DESIGN §2).
+"""The steps of a generation: validate → submit → wait → download → store → metadata (DESIGN
+§2). Steps that buy something from Prefect are tasks: ``submit`` (its cached result), ``wait``
+and ``download`` (retries), ``validate`` when it fetches an input image (retries); the others
+are plain functions, each task run costing the engine and its API a few milliseconds.
 
 ``download`` checks every video before it is kept (:mod:`reelgate_flows.media_check`).
 
@@ -282,11 +284,11 @@ async def download(
     return str(path)
 
 
-@task(name="store", cache_policy=NO_CACHE)
 async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredObject:
     """Store a spooled video; it leaves the spool only once the storage has it. Without
     ``save_to_db`` the answer is a data URI and the bytes are kept once
-    (:func:`~reelgate_flows.inline_videos.put_inline`)."""
+    (:func:`~reelgate_flows.inline_videos.put_inline`). A plain step, not a task: it is
+    never retried (a failed store leaves a pending record for drain-spool) nor cached."""
     settings = Settings.current()
     path = Path(spool_path)
     spool = Spool(settings.spool_dir)

@@ -30,7 +30,10 @@ class FileStorage:
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, tmp)
+            try:
+                os.link(source, tmp)  # same file system: no copy of the bytes
+            except OSError:
+                shutil.copyfile(source, tmp)
             os.replace(tmp, target)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
