@@ -83,6 +83,27 @@ async def outcomes(url: str, job_ids: list[str]) -> dict[str, int]:
     return counts
 
 
+async def run_timeline(api_url: str, began_at: float) -> tuple[float, float]:
+    """Seconds from the burst to the last flow run's creation and to its start (Running)."""
+    from prefect.client.orchestration import PrefectClient
+
+    created: list[float] = []
+    started: list[float] = []
+    async with PrefectClient(api_url) as client:
+        offset = 0
+        while True:
+            page = await client.read_flow_runs(limit=200, offset=offset)
+            if not page:
+                break
+            offset += len(page)
+            for run in page:
+                if run.created is not None:
+                    created.append(run.created.timestamp() - began_at)
+                if run.start_time is not None:
+                    started.append(run.start_time.timestamp() - began_at)
+    return max(created, default=0.0), max(started, default=0.0)
+
+
 def main() -> None:
     emulator = KlingEmulator(
         seconds_to_finish=PROVIDER_SECONDS, queries_to_finish=1, max_concurrent=JOBS + 1
@@ -108,7 +129,7 @@ def main() -> None:
             every = [*ours, server.process.pid]  # type: ignore[union-attr]
             idle = cpu_share(every, 5)
             idle_rss = sum(rss_of_tree(pid) for pid in ours)
-            began = time.monotonic()
+            began, began_at = time.monotonic(), time.time()
             job_ids = asyncio.run(burst(api.url))
             accepted_in = time.monotonic() - began
             peak_rss = 0
@@ -116,6 +137,7 @@ def main() -> None:
                 peak_rss = max(peak_rss, sum(rss_of_tree(pid) for pid in ours))
                 time.sleep(1)
             all_in_flight = time.monotonic() - began
+            last_created, last_running = asyncio.run(run_timeline(server.api_url, began_at))
             before = {pid: tree_cpu_seconds(pid) for pid in every}
             in_flight = []
             for _ in range(20):
@@ -139,6 +161,10 @@ def main() -> None:
     print(
         f"  accepted (202) in {accepted_in:.1f} s; all submitted to the provider after "
         f"{all_in_flight:.1f} s; all ended after {total:.1f} s"
+    )
+    print(
+        f"  flow runs: the last created {last_created:.1f} s after the burst began, the last "
+        f"Running {last_running:.1f} s after"
     )
     print(
         f"  peak RSS API + workers {peak_rss / mib:.0f} MiB (idle {idle_rss / mib:.0f} MiB); "

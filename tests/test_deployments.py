@@ -175,6 +175,18 @@ async def test_deploy_then_run_from_the_ui_on_a_worker(
             started.stop()
 
 
+async def polling(server: PrefectServer, pool: str, names: set[str]) -> None:
+    """Wait until every named worker has polled ``pool`` (its first heartbeat)."""
+    deadline = time.monotonic() + 120
+    async with prefect_client(server) as client:
+        while time.monotonic() < deadline:
+            workers = await client.read_workers_for_work_pool(pool)
+            if names <= {w.name for w in workers}:
+                return
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"workers {names} never polled {pool}")
+
+
 async def test_api_spreads_jobs_over_two_workers_within_the_provider_limit(
     server: PrefectServer, kling: KlingEmulator, pool: str, logs: Path
 ) -> None:
@@ -190,6 +202,7 @@ async def test_api_spreads_jobs_over_two_workers_within_the_provider_limit(
         for started in workers:
             started.start()
         api.start()
+        await polling(server, pool, {f"w1-{pool}", f"w2-{pool}"})
         with api.client() as http:
             bodies = [kling_request(f"paper boats, take {n}") for n in range(6)]
             job_ids = post_jobs(http, bodies)

@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelled, Cancelling, Scheduled
 
@@ -31,7 +31,7 @@ from reelgate_api.job_views import (
 from reelgate_api.metrics import JobMetrics, count_spend
 from reelgate_api.runner import EndHook, LoopThread, ThreadedRunner, create_until_done
 from reelgate_flows.catalog import flow_for, runs_in_states
-from reelgate_flows.job_ids import find_job_run, run_key
+from reelgate_flows.job_ids import create_deployment_job_run, find_job_run
 from reelgate_flows.job_records import JobRecord, JobRecords
 
 logger = logging.getLogger("reelgate.api")
@@ -73,6 +73,7 @@ class DeploymentRunner(ThreadedRunner):
         self._watcher: asyncio.Task[None] | None = None
         self._creations: asyncio.Semaphore | None = None
         self._creating: set[asyncio.Task[None]] = set()
+        self._prefect: PrefectClient | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -82,9 +83,24 @@ class DeploymentRunner(ThreadedRunner):
         self._watcher = self._thread.loop.create_task(self._watch())
         self._creations = asyncio.Semaphore(self.CREATIONS_AT_ONCE)
 
+    async def _client(self) -> PrefectClient:
+        """One Prefect client for the runner's loop (its connections reused by every
+        creation), opened at first use."""
+        if self._prefect is None:
+            self._prefect = await get_client().__aenter__()
+        return self._prefect
+
+    async def _close_client(self) -> None:
+        if self._prefect is not None:
+            client, self._prefect = self._prefect, None
+            await client.__aexit__(None, None, None)
+
     def stop(self) -> None:
         if self._watcher is not None:
             self._thread.loop.call_soon_threadsafe(self._watcher.cancel)
+        if self._prefect is not None:
+            with contextlib.suppress(Exception):
+                self._thread.run_now(self._close_client())
         self._thread.stop()
         if self.records is not None:
             self.records.close()
@@ -134,10 +150,9 @@ class DeploymentRunner(ThreadedRunner):
 
         async def create() -> uuid.UUID:
             deployment_id = await self._deployment_id(flow_name)
-            async with get_client() as client:
-                flow_run = await client.create_flow_run_from_deployment(
-                    deployment_id, parameters=parameters, idempotency_key=run_key(record.job_id)
-                )
+            flow_run = await create_deployment_job_run(
+                await self._client(), deployment_id, record.job_id, parameters
+            )
             return flow_run.id
 
         assert self._creations is not None

@@ -2,14 +2,14 @@
 in-process.
 
 It polls the pool every ``poll_seconds`` (so a run starts within about that long of its
-request), claims a run by moving it to Pending (Prefect's orchestration lets only one worker
-win), tags it with its own name and runs it on an :class:`InProcessExecutor`, at most
-``max_running`` at once. It heartbeats so the Prefect UI lists it, cancels runs moved to
-Cancelling (at the provider too), and on start resumes the runs a crash of the same-named
-worker left
-unfinished. On a graceful stop it hands its running runs back to the pool (Scheduled) for any
-worker to resume. No run is ever submitted to its provider twice: resumed runs reuse their
-provider job (the submit step's persisted cache).
+request) and claims its share of the runs offered (1/N of them with N workers polling; several
+at once, each worker in its own order) by moving each to Pending (Prefect's orchestration lets
+only one worker win). It tags each with its own name and runs it on an
+:class:`InProcessExecutor`, at most ``max_running`` at once. It heartbeats so the Prefect UI
+lists it, cancels runs moved to Cancelling (at the provider too), and on start resumes the
+runs a crash of the same-named worker left unfinished. On a graceful stop it hands its running
+runs back to the pool (Scheduled) for any worker to resume. No run is ever submitted to its
+provider twice: resumed runs reuse their provider job (the submit step's persisted cache).
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import asyncio
 import contextlib
 import datetime
 import logging
+import math
+import random
+import time
 
 from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.objects import FlowRun
@@ -33,6 +36,10 @@ logger = logging.getLogger("reelgate.worker")
 
 
 class Worker:
+    CLAIMS_AT_ONCE = 8
+    """Runs claimed concurrently (each claim is two requests to the Prefect API)."""
+    PEERS_TTL_SECONDS = 2.0
+
     def __init__(
         self,
         pool: str,
@@ -53,6 +60,9 @@ class Worker:
         self.heartbeat_seconds = heartbeat_seconds
         self.cancel_check_seconds = cancel_check_seconds
         self.runner = InProcessExecutor(max_running, owner=name, cancel_check_seconds=None)
+        self.peers = 1
+        """Workers of the pool seen polling lately."""
+        self._peers_read_at = -self.PEERS_TTL_SECONDS
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then hand running runs back to the pool."""
@@ -101,7 +111,28 @@ class Worker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.poll_seconds)
 
+    async def _count_peers(self, client: PrefectClient) -> None:
+        """How many workers (this one included) polled the pool lately; read again when runs
+        are offered and the last count is over ``PEERS_TTL_SECONDS`` old."""
+        if time.monotonic() - self._peers_read_at < self.PEERS_TTL_SECONDS:
+            return
+        self._peers_read_at = time.monotonic()
+        now = datetime.datetime.now(datetime.UTC)
+        recent = 3 * self.heartbeat_seconds
+        workers = await client.read_workers_for_work_pool(self.pool)
+        self.peers = max(
+            1,
+            sum(
+                1
+                for w in workers
+                if w.last_heartbeat_time is not None
+                and (now - w.last_heartbeat_time).total_seconds() <= recent
+            ),
+        )
+
     async def _claim(self, client: PrefectClient) -> None:
+        """Claim this worker's share of the runs offered now: at most 1/``peers`` of them
+        (so a burst spreads over the pool's workers), within ``max_in_flight``."""
         free = self.max_in_flight - len(self.runner.active_jobs())
         if free <= 0:
             return
@@ -109,11 +140,24 @@ class Worker:
         offered = await client.get_scheduled_flow_runs_for_work_pool(
             self.pool, scheduled_before=horizon
         )
-        for response in offered:
-            if free <= 0:
-                return
-            if await self._claim_one(client, response.flow_run):
+        runs = [response.flow_run for response in offered]
+        if not runs:
+            return
+        await self._count_peers(client)
+        random.shuffle(runs)  # workers offered the same runs try different ones first
+        free = min(free, math.ceil(len(runs) / self.peers))
+        claims = asyncio.Semaphore(self.CLAIMS_AT_ONCE)
+
+        async def claim(flow_run: FlowRun) -> None:
+            nonlocal free
+            async with claims:
+                if free <= 0:
+                    return
                 free -= 1
+                if not await self._claim_one(client, flow_run):
+                    free += 1
+
+        await asyncio.gather(*(claim(run) for run in runs))
 
     async def _claim_one(self, client: PrefectClient, flow_run: FlowRun) -> bool:
         try:

