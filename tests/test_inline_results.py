@@ -59,7 +59,7 @@ async def test_an_inline_video_is_kept_once_and_its_result_holds_a_reference(
         record_size = _persisted_bytes(run.state.data.storage_key)  # type: ignore[union-attr]
         persisted = await run.state.aresult()
         view = await read_view(client, data["job_id"])
-    whole = len(PickleSerializer().dumps(answer))
+    whole = len(PickleSerializer().dumps(dict(answer)))
     print(f"video {len(video)} B, URI {len(uri)} B, persisted {record_size} B (whole: {whole} B)")
     assert record_size < 4096 < len(video), "the persisted result holds no video bytes"
     assert persisted["data"]["video_url"] == INLINE_SCHEME + data["storage_key"]

@@ -33,7 +33,6 @@ from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
 from reelgate_flows import result_storage, steps
 from reelgate_flows.idempotency import video_tag
-from reelgate_flows.inline_videos import EnvelopeSerializer
 from reelgate_flows.job_ids import job_id_of
 from reelgate_flows.limits import provider_slot
 from reelgate_flows.metadata import cost_of_delivery, metadata
@@ -198,13 +197,7 @@ async def _tag_run(refs: list[VideoRef], amount: float | None) -> None:
         await client.update_flow_run(uuid.UUID(flow_run.get_id()), tags=tags)
 
 
-@flow(
-    name="generate-video",
-    persist_result=True,
-    result_serializer=EnvelopeSerializer(),
-    validate_parameters=True,
-    log_prints=False,
-)
+@flow(name="generate-video", persist_result=True, validate_parameters=True, log_prints=False)
 async def generate_video(
     request: GenerateRequest,
     idempotency_key: str | None = None,
@@ -218,13 +211,7 @@ async def generate_video(
     return await _run(request, None, idempotency_key, allow_local_inputs)
 
 
-@flow(
-    name="extend-video",
-    persist_result=True,
-    result_serializer=EnvelopeSerializer(),
-    validate_parameters=True,
-    log_prints=False,
-)
+@flow(name="extend-video", persist_result=True, validate_parameters=True, log_prints=False)
 async def extend_video(
     request: ExtendRequest,
     idempotency_key: str | None = None,

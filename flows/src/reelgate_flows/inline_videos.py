@@ -3,10 +3,10 @@
 A job asked for ``save_to_db`` false answers its video as a ``data:video/mp4;base64,...`` URI
 of up to ``data_uri_max_bytes``. The store step also keeps the bytes once in the configured
 storage, under :func:`inline_key` (``customers/{id}/inline/{timestamp}_{uuid}.mp4``), and sets
-the video's ``storage_key`` to where they are kept. The persisted flow result
-(:class:`EnvelopeSerializer`) holds ``reelgate-inline:<storage_key>`` in place of the URI, so
-Prefect's result storage and database carry a few hundred bytes per job, and
-:func:`inflated` turns a result read back from storage into the answer again.
+the video's ``storage_key`` to where they are kept. The envelope is a :class:`KeptInline`,
+which Prefect persists (pickles) with ``reelgate-inline:<storage_key>`` in place of the URI, so
+the result storage carries about a kilobyte per job, and :func:`inflated` turns a result read
+back from storage into the answer again.
 
 With ``REELGATE_STORAGE_URL=data:`` there is no storage to keep the bytes in: the result then
 holds the URI itself, as before.
@@ -20,9 +20,6 @@ import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-from prefect.serializers import PickleSerializer, Serializer
-from pydantic import Field
 
 from reelgate_flows.settings import Settings
 from reelgate_flows.storage.base import StoredObject
@@ -62,20 +59,42 @@ def _videos(envelope: Any) -> Iterator[dict[str, Any]]:
             yield item
 
 
-def referenced(envelope: Any) -> Any:
-    """``envelope`` with each kept inline video's URI replaced by its reference."""
-    if not any(_is_kept_inline(item) for item in _videos(envelope)):
-        return envelope
-    small = copy.deepcopy(envelope)  # the strings themselves are shared, not copied
-    for item in _videos(small):
-        if _is_kept_inline(item):
-            item["video_url"] = INLINE_SCHEME + item["storage_key"]
-    return small
-
-
 def _is_kept_inline(item: dict[str, Any]) -> bool:
     url = item.get("video_url")
     return isinstance(url, str) and url.startswith("data:") and bool(item.get("storage_key"))
+
+
+def _referenced_item(item: dict[str, Any]) -> dict[str, Any]:
+    if not _is_kept_inline(item):
+        return item
+    return {**item, "video_url": INLINE_SCHEME + item["storage_key"]}
+
+
+def referenced(envelope: dict[str, Any]) -> dict[str, Any]:
+    """A plain copy of ``envelope`` with each kept inline video's URI replaced by its
+    reference (the envelope itself is not changed)."""
+    data = _referenced_item(dict(envelope["data"]))
+    data["videos"] = [_referenced_item(dict(item)) for item in envelope["data"].get("videos") or []]
+    return {**envelope, "data": data}
+
+
+class KeptInline(dict[str, Any]):
+    """A success envelope whose inline videos are kept in the storage. It is the whole
+    envelope to whoever holds it, and pickles (how Prefect persists a flow's result) as
+    :func:`referenced`: a plain dict any process reads back, the URIs left out."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (referenced(self),))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> KeptInline:
+        return KeptInline(copy.deepcopy(dict(self), memo))
+
+
+def kept_small(envelope: dict[str, Any]) -> dict[str, Any]:
+    """``envelope`` as a :class:`KeptInline` when it answers a kept inline video."""
+    if any(_is_kept_inline(item) for item in _videos(envelope)):
+        return KeptInline(envelope)
+    return envelope
 
 
 async def inflated(envelope: Any, settings: Settings | None = None) -> Any:
@@ -97,17 +116,3 @@ async def inflated(envelope: Any, settings: Settings | None = None) -> Any:
 def _is_reference(item: dict[str, Any]) -> bool:
     url = item.get("video_url")
     return isinstance(url, str) and url.startswith(INLINE_SCHEME) and bool(item.get("storage_key"))
-
-
-class EnvelopeSerializer(Serializer):
-    """Pickle, with success envelopes :func:`referenced` first: the flows' result serializer.
-    Reading gives the referenced envelope back (see :func:`inflated`). Not ``Serializer[Any]``:
-    Prefect's registry of serializer types refuses a parametrised base."""
-
-    type: str = Field(default="reelgate/envelope", frozen=True)
-
-    def dumps(self, obj: Any) -> bytes:
-        return PickleSerializer().dumps(referenced(obj))
-
-    def loads(self, blob: bytes) -> Any:
-        return PickleSerializer().loads(blob)

@@ -10,6 +10,7 @@ from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.pricing import Cost
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import get_runtime
+from reelgate_flows.inline_videos import kept_small
 from reelgate_flows.storage import StoredObject
 
 
@@ -27,7 +28,8 @@ def metadata(
     stored: list[StoredObject],
     fallback: Fallback | None = None,
 ) -> dict[str, Any]:
-    """The success envelope of ``job`` (flow run ``job_id``) whose ``videos`` are ``stored``."""
+    """The success envelope of ``job`` (flow run ``job_id``) whose ``videos`` are ``stored``
+    (persisted small: :func:`~reelgate_flows.inline_videos.kept_small`)."""
     items = [
         StoredVideo(
             video_url=obj.url,
@@ -60,4 +62,4 @@ def metadata(
         cost=cost_of_delivery(request, job, videos),
         fallback=fallback,
     )
-    return SuccessEnvelope(data=result).model_dump(mode="json")
+    return kept_small(SuccessEnvelope(data=result).model_dump(mode="json"))
