@@ -16,7 +16,7 @@ import time
 import uuid
 from typing import Any
 
-from prefect.client.orchestration import PrefectClient, get_client
+from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelled, Cancelling, Scheduled
 
@@ -73,7 +73,6 @@ class DeploymentRunner(ThreadedRunner):
         self._watcher: asyncio.Task[None] | None = None
         self._creations: asyncio.Semaphore | None = None
         self._creating: set[asyncio.Task[None]] = set()
-        self._prefect: PrefectClient | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -83,24 +82,9 @@ class DeploymentRunner(ThreadedRunner):
         self._watcher = self._thread.loop.create_task(self._watch())
         self._creations = asyncio.Semaphore(self.CREATIONS_AT_ONCE)
 
-    async def _client(self) -> PrefectClient:
-        """One Prefect client for the runner's loop (its connections reused by every
-        creation), opened at first use."""
-        if self._prefect is None:
-            self._prefect = await get_client().__aenter__()
-        return self._prefect
-
-    async def _close_client(self) -> None:
-        if self._prefect is not None:
-            client, self._prefect = self._prefect, None
-            await client.__aexit__(None, None, None)
-
     def stop(self) -> None:
         if self._watcher is not None:
             self._thread.loop.call_soon_threadsafe(self._watcher.cancel)
-        if self._prefect is not None:
-            with contextlib.suppress(Exception):
-                self._thread.run_now(self._close_client())
         self._thread.stop()
         if self.records is not None:
             self.records.close()
@@ -151,7 +135,7 @@ class DeploymentRunner(ThreadedRunner):
         async def create() -> uuid.UUID:
             deployment_id = await self._deployment_id(flow_name)
             flow_run = await create_deployment_job_run(
-                await self._client(), deployment_id, record.job_id, parameters
+                await self._thread.prefect(), deployment_id, record.job_id, parameters
             )
             return flow_run.id
 

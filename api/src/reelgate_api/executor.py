@@ -241,8 +241,8 @@ class InProcessExecutor(ThreadedRunner):
         tags = [owner_tag(self.owner)] if self.owner else []
 
         async def create() -> tuple[FlowRun, bool]:
-            async with get_client() as client:
-                return await create_job_run(client, flow, record.job_id, parameters, tags)
+            client = await self._thread.prefect()
+            return await create_job_run(client, flow, record.job_id, parameters, tags)
 
         assert self._admissions is not None
         async with self._admissions:

@@ -10,6 +10,7 @@ through its :class:`LoopThread`; the API's own loop only awaits futures (DESIGN 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -17,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import PrefectClient, get_client
 
 from reelgate.errors import ConflictError
 from reelgate.requests import GenerateRequest
@@ -81,6 +82,7 @@ class LoopThread:
         self.on_end: list[EndHook] = []
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name=name)
         self._hook_tasks: set[asyncio.Task[None]] = set()
+        self._prefect: PrefectClient | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -88,8 +90,25 @@ class LoopThread:
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
+        if self._prefect is not None:
+            closing = asyncio.run_coroutine_threadsafe(self._close_prefect(), self.loop)
+            with contextlib.suppress(Exception):
+                closing.result(timeout=5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
+
+    async def prefect(self) -> PrefectClient:
+        """One Prefect client for this loop, its connections reused by every call that takes
+        it (run creations: a client per creation cost a TLS context and a connection each);
+        opened at first use, closed by :meth:`stop`. Call on the loop."""
+        if self._prefect is None:
+            self._prefect = await get_client().__aenter__()
+        return self._prefect
+
+    async def _close_prefect(self) -> None:
+        if self._prefect is not None:
+            client, self._prefect = self._prefect, None
+            await client.__aexit__(None, None, None)
 
     def run_now(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the loop and block until it is done (from another thread)."""

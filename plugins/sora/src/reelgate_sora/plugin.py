@@ -292,7 +292,7 @@ async def reelgate_download(
                 video.provider_video_id, variant="video"
             )
         async with streamed as response:
-            async for chunk in response.iter_bytes(1 << 20):
+            async for chunk in response.iter_bytes():  # as received: no re-chunking copies
                 yield chunk
     except (openai.OpenAIError, ValueError) as exc:
         raise translate(exc, "download") from exc
