@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,23 +32,34 @@ class BurstOutcome:
     total_seconds: float
 
 
+Answer = tuple[int, str | None, float]
+"""A burst request's status code, job id (of a 202) and seconds to its answer."""
+
+
 async def run_burst(
     client: AsyncTestClient[Any] | httpx.AsyncClient,
     jobs: int,
     deadline_seconds: float,
     payload: dict[str, Any] | None = None,
+    send: Callable[[int, dict[str, Any]], Awaitable[list[Answer]]] | None = None,
 ) -> BurstOutcome:
-    """Send ``jobs`` requests at once, then poll every job until it ended or the deadline."""
+    """Send ``jobs`` requests at once (through ``client``, or ``send`` when given: another
+    HTTP client whose own cost does not hide the server's), then poll every job through
+    ``client`` until it ended or the deadline."""
     began = time.monotonic()
 
-    async def post() -> tuple[Any, float]:
+    async def post() -> Answer:
         sent = time.monotonic()
         answer = await client.post("/video/jobs", json=payload or PAYLOAD)
-        return answer, time.monotonic() - sent
+        job_id = answer.json()["data"]["job_id"] if answer.status_code == 202 else None
+        return answer.status_code, job_id, time.monotonic() - sent
 
-    answers = await asyncio.gather(*(post() for _ in range(jobs)))
+    if send is not None:
+        answers = await send(jobs, payload or PAYLOAD)
+    else:
+        answers = list(await asyncio.gather(*(post() for _ in range(jobs))))
     accepted = time.monotonic() - began
-    job_ids = {a.json()["data"]["job_id"] for a, _ in answers if a.status_code == 202}
+    job_ids = {job_id for _, job_id, _ in answers if job_id is not None}
     pending, deadline = set(job_ids), time.monotonic() + deadline_seconds
     statuses: Counter[str] = Counter()
     while pending and time.monotonic() < deadline:
@@ -57,14 +69,15 @@ async def run_burst(
                 statuses[status] += 1
                 pending.discard(job_id)
         await asyncio.sleep(0.3)
+    seconds = [taken for _, _, taken in answers]
     return BurstOutcome(
-        answer_codes=Counter(a.status_code for a, _ in answers),
+        answer_codes=Counter(code for code, _, _ in answers),
         statuses=statuses,
         unfinished=len(pending) + (jobs - len(job_ids)),
         accept_seconds=accepted,
-        slowest_accept_seconds=max(seconds for _, seconds in answers),
-        accept_p50_seconds=_quantile([seconds for _, seconds in answers], 0.5),
-        accept_p99_seconds=_quantile([seconds for _, seconds in answers], 0.99),
+        slowest_accept_seconds=max(seconds),
+        accept_p50_seconds=_quantile(seconds, 0.5),
+        accept_p99_seconds=_quantile(seconds, 0.99),
         total_seconds=time.monotonic() - began,
     )
 
