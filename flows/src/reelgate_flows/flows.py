@@ -85,7 +85,7 @@ async def _steps(
     wait = steps.retrying(steps.wait, settings.step_retries, settings)
 
     def step(name: str, message: str) -> None:
-        emit(ProgressEvent(job_id, name, None, message))
+        _step(job_id, name, message)
 
     candidates = get_runtime().candidates(request)
     tried: list[dict[str, str]] = []
@@ -147,18 +147,14 @@ async def _deliver(
 ) -> list[StoredObject]:
     """Download, check and store every video of the finished ``job``."""
     download = steps.retrying(steps.download, settings.step_retries, settings)
-
-    def step(name: str, message: str) -> None:
-        emit(ProgressEvent(job_id, name, None, message))
-
     spooled = []
     for ref in refs:
-        step("download", ref.provider_video_id)
+        _step(job_id, "download", ref.provider_video_id)
         expected = steps.expected_seconds(job, ref, request)
         spooled.append(await download(job, ref, job_id, request.customer_id, expected))
     stored: list[StoredObject] = []
     for ref, spool_path in zip(refs, spooled, strict=True):
-        step("store", ref.provider_video_id)
+        _step(job_id, "store", ref.provider_video_id)
         try:
             stored.append(await steps.store(spool_path, request.customer_id, request.save_to_db))
         except StorageError as exc:
@@ -168,6 +164,11 @@ async def _deliver(
             exc.details["pending_record"] = str(path)
             raise
     return stored
+
+
+def _step(job_id: str, name: str, message: str) -> None:
+    """Tell the job's watchers which step it entered."""
+    emit(ProgressEvent(job_id, name, None, message))
 
 
 def proves_nothing_taken(error: ReelgateError) -> bool:
