@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,7 @@ from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject
 
 COST_TAG = "cost-usd:"
+logger = logging.getLogger("reelgate.flows")
 result_storage.remember_server_default_storage()
 
 
@@ -131,8 +133,9 @@ async def _steps(
         stored = await _deliver(request, job, job_id, refs, settings)
     except BaseException:
         await asyncio.wait([tagged])
-        if not tagged.cancelled():
-            tagged.exception()  # the delivery's error is the one to tell
+        failed = None if tagged.cancelled() else tagged.exception()
+        if failed is not None:  # the delivery's error is the one raised
+            logger.warning("tagging the run of job %s failed too: %s", job_id, failed)
         raise
     await tagged
     return metadata(request, job, job_id, refs, stored, fallback)
