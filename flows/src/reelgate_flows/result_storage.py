@@ -120,10 +120,12 @@ def remember_server_default_storage() -> None:
     per API instead of at the start of every flow run (Prefect asks the server each time, with
     a blocking request: 7 ms per run on the embedded API, holding the event loop). A default
     set by ``reelgate deploy`` reaches running processes within that time."""
-    if getattr(prefect.results, "_reelgate_remembers", False):
-        return
     sync_name = "_read_server_default_result_storage_block_id"
     async_name = "_aread_server_default_result_storage_block_id"
+    if getattr(prefect.results, "_reelgate_remembers", False) or not all(
+        hasattr(prefect.results, name) for name in (sync_name, async_name)
+    ):
+        return  # already done, or a Prefect that reads it otherwise: nothing to change
     setattr(prefect.results, sync_name, _cached(getattr(prefect.results, sync_name)))
     setattr(prefect.results, async_name, _acached(getattr(prefect.results, async_name)))
     prefect.results._reelgate_remembers = True  # type: ignore[attr-defined]
