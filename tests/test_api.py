@@ -4,6 +4,7 @@ jobs, models and health, with flows running on the job runner's own loop."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -303,3 +304,18 @@ async def test_the_openapi_schema_documents_the_seed_bodies(client: AsyncTestCli
     extend = schema["paths"]["/video/extend"]["post"]["requestBody"]["content"]
     ExtendRequest.model_validate(extend["application/json"]["example"])
     assert "/video/jobs/{job_id}/events" in schema["paths"]
+
+
+async def test_an_inline_answer_over_http_is_the_playable_data_uri(
+    client: AsyncTestClient[Any], tmp_path: Any
+) -> None:
+    answer = await client.post("/video/generate", json={**body(), "save_to_db": False})
+    assert answer.status_code == 200, answer.text
+    data = answer.json()["data"]
+    uri = data["video_url"]
+    assert uri.startswith("data:video/mp4;base64,") and "/inline/" in data["storage_key"]
+    path = tmp_path / "inline.mp4"
+    path.write_bytes(base64.b64decode(uri.partition(",")[2]))
+    assert probe_mp4(path)["frames"] == 24
+    status = (await client.get(f"/video/jobs/{data['job_id']}")).json()
+    assert status["data"]["video_url"] == uri

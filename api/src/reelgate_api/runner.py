@@ -83,6 +83,7 @@ class LoopThread:
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True, name=name)
         self._hook_tasks: set[asyncio.Task[None]] = set()
         self._prefect: PrefectClient | None = None
+        self._opening = asyncio.Lock()
 
     def start(self) -> None:
         self._thread.start()
@@ -101,8 +102,9 @@ class LoopThread:
         """One Prefect client for this loop, its connections reused by every call that takes
         it (run creations: a client per creation cost a TLS context and a connection each);
         opened at first use, closed by :meth:`stop`. Call on the loop."""
-        if self._prefect is None:
-            self._prefect = await get_client().__aenter__()
+        async with self._opening:  # concurrent first callers share one client
+            if self._prefect is None:
+                self._prefect = await get_client().__aenter__()
         return self._prefect
 
     async def _close_prefect(self) -> None:

@@ -39,10 +39,11 @@ def put_inline(source: Path, customer_id: str, settings: Settings) -> StoredObje
     """The video at ``source`` as a data URI, its bytes kept once in the configured storage
     (``key`` = where), unless that storage is ``data:`` itself (``key`` None). Raises
     ``TooLargeError`` over the inline limit, ``StorageError`` when the copy cannot be kept."""
-    answer = DataUriStorage(settings.data_uri_max_bytes).put(source, inline_key(customer_id))
+    key = inline_key(customer_id)
+    answer = DataUriStorage(settings.data_uri_max_bytes).put(source, key)
     if settings.storage_url == "data:":
         return answer
-    kept = storage_from_url(settings.storage_url, settings).put(source, inline_key(customer_id))
+    kept = storage_from_url(settings.storage_url, settings).put(source, key)
     return StoredObject(url=answer.url, key=kept.key, size_bytes=answer.size_bytes)
 
 
