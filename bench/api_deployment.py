@@ -4,7 +4,12 @@ PostgreSQL (127.0.0.1:5432, fresh database), and the Kling emulator taking 60 s 
 (in this process, not counted). Prints how long accepting the burst took, peak RSS of API +
 workers, CPU of API + workers + Prefect server while every job waits on the provider, and
 how many jobs were lost. Goals: RSS ≤ 1.5 GB, CPU ≤ 25 % of a core while waiting, none lost.
-Baseline in the same run: the same processes idle before the burst."""
+Baseline in the same run: the same processes idle before the burst. Also prints how busy the
+machine's cores were while the jobs were being submitted, and each process's share.
+
+BENCH_SERVER_PROCESSES=2 runs Prefect's multi-process server (``--workers 2`` plus a services
+process, messages in the machine's Redis at 127.0.0.1:6379 through ``prefect-redis``, bench
+group)."""
 
 from __future__ import annotations
 
@@ -42,6 +47,7 @@ from tests.processes import ApiProcess, run_cli, worker  # noqa: E402
 
 JOBS = int(os.environ.get("BENCH_JOBS", "1000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+SERVER_PROCESSES = int(os.environ.get("BENCH_SERVER_PROCESSES", "1"))
 PROVIDER_SECONDS = 60.0
 PAYLOAD = {
     "prompt": "slow",
@@ -50,14 +56,11 @@ PAYLOAD = {
 }
 
 
-def cpu_of(pids: list[int]) -> float:
-    return sum(tree_cpu_seconds(pid) for pid in pids)
-
-
-def cpu_share(pids: list[int], seconds: float) -> float:
-    before = cpu_of(pids)
-    time.sleep(seconds)
-    return (cpu_of(pids) - before) / seconds
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of this machine spent busy since boot (/proc/stat)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 async def burst(url: str) -> list[str]:
@@ -116,7 +119,7 @@ def main() -> None:
     emulator = KlingEmulator(
         seconds_to_finish=PROVIDER_SECONDS, queries_to_finish=1, max_concurrent=JOBS + 1
     )
-    server = PrefectServer(ROOT / "server", fast_scheduler=False)
+    server = PrefectServer(ROOT / "server", fast_scheduler=False, api_processes=SERVER_PROCESSES)
     server.start()
     with BackgroundServer(emulator.app()) as kling:
         emulator.base_url = kling.url
@@ -134,9 +137,14 @@ def main() -> None:
             api.start()
             time.sleep(5)
             ours = [api.process.pid] + [w.process.pid for w in workers]  # type: ignore[union-attr]
-            every = [*ours, server.process.pid]  # type: ignore[union-attr]
-            idle = cpu_share(every, 5)
+            every = [*ours, *server.pids]
+            idle_before = {pid: tree_cpu_seconds(pid) for pid in every}
+            time.sleep(10)
+            idle_parts = {pid: (tree_cpu_seconds(pid) - idle_before[pid]) / 10 for pid in every}
+            idle = sum(idle_parts.values())
             idle_rss = sum(rss_of_tree(pid) for pid in ours)
+            busy_before = machine_busy_seconds()
+            ours_before = {pid: tree_cpu_seconds(pid) for pid in every}
             began, began_at = time.monotonic(), time.time()
             job_ids = asyncio.run(burst(api.url))
             accepted_in = time.monotonic() - began
@@ -145,6 +153,10 @@ def main() -> None:
                 peak_rss = max(peak_rss, sum(rss_of_tree(pid) for pid in ours))
                 time.sleep(1)
             all_in_flight = time.monotonic() - began
+            machine_busy = (machine_busy_seconds() - busy_before) / all_in_flight
+            submitting = {
+                pid: (tree_cpu_seconds(pid) - ours_before[pid]) / all_in_flight for pid in every
+            }
             last_created, last_running = asyncio.run(run_timeline(server.api_url, began_at))
             before = {pid: tree_cpu_seconds(pid) for pid in every}
             in_flight = []
@@ -183,8 +195,16 @@ def main() -> None:
         f"of a core (idle {idle * 100:.1f} %); goal <= 25 %; jobs in flight at the provider "
         f"meanwhile {min(in_flight)}-{max(in_flight)}"
     )
-    shares = [f"{parts[pid] * 100:.1f} %" for pid in every]
-    print(f"    of which API {shares[0]}, workers {', '.join(shares[1:-1])}, server {shares[-1]}")
+    print(
+        f"  while submitting, the machine's cores were busy {machine_busy * 100:.0f} % of one "
+        f"core (of {os.cpu_count()} cores)"
+    )
+    for label, share in (("submitting", submitting), ("waiting", parts), ("idle", idle_parts)):
+        shares = [f"{share[pid] * 100:.1f} %" for pid in every]
+        print(
+            f"    {label}: API {shares[0]}, workers {', '.join(shares[1 : 1 + WORKERS])}, "
+            f"Prefect server {', '.join(shares[1 + WORKERS :])}"
+        )
     print(f"  outcomes {counts}; provider submissions {emulator.submissions}")
 
 

@@ -55,15 +55,45 @@ def postgres_reachable() -> bool:
     return True
 
 
-class PrefectServer:
-    """``prefect server start`` in its own process, on a database of its own."""
+REDIS_HOST = os.environ.get("REELGATE_TEST_REDIS_HOST", "127.0.0.1")
 
-    def __init__(self, home: Path, fast_scheduler: bool = True) -> None:
+
+def _redis_settings(db: int) -> dict[str, str]:
+    """Prefect's settings for a multi-process server: messaging, ordering and leases in Redis
+    (``prefect-redis``)."""
+    return {
+        "PREFECT_MESSAGING_BROKER": "prefect_redis.messaging",
+        "PREFECT_MESSAGING_CACHE": "prefect_redis.messaging",
+        "PREFECT_SERVER_EVENTS_CAUSAL_ORDERING": "prefect_redis.ordering",
+        "PREFECT_SERVER_CONCURRENCY_LEASE_STORAGE": "prefect_redis.lease_storage",
+        "PREFECT_REDIS_MESSAGING_HOST": REDIS_HOST,
+        "PREFECT_REDIS_MESSAGING_PORT": "6379",
+        "PREFECT_REDIS_MESSAGING_DB": str(db),
+    }
+
+
+class PrefectServer:
+    """``prefect server start`` in its own process, on a database of its own.
+
+    With ``api_processes`` > 1 the server runs Prefect's multi-process shape: that many API
+    processes (``--workers``) and one ``prefect server services start`` process, sharing
+    messages through Redis (database ``redis_db``, flushed at start and stop)."""
+
+    def __init__(
+        self,
+        home: Path,
+        fast_scheduler: bool = True,
+        api_processes: int = 1,
+        redis_db: int = 7,
+    ) -> None:
         self.home = home
         self.fast_scheduler = fast_scheduler
+        self.api_processes = api_processes
+        self.redis_db = redis_db
         self.port = free_port()
         self.database = f"reelgate_{uuid.uuid4().hex[:12]}"
         self.process: subprocess.Popen[bytes] | None = None
+        self.services: subprocess.Popen[bytes] | None = None
         self.log = home / "server.log"
 
     @property
@@ -92,23 +122,29 @@ class PrefectServer:
             del env["PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS"]
         env["PREFECT_HOME"] = str(self.home)
         env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
+        command = [sys.executable, "-m", "prefect", "server"]
+        address = ["--host", "127.0.0.1", "--port", str(self.port)]
+        if self.api_processes > 1:
+            env.update(_redis_settings(self.redis_db))
+            self._flush_redis()
+            # Migrate once, before the processes start: each would race to create the schema.
+            subprocess.run(
+                [*command, "database", "upgrade", "-y"],
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=timeout,
+            )
+            env["PREFECT_API_DATABASE_MIGRATE_ON_START"] = "false"
+            address += ["--workers", str(self.api_processes)]
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "prefect",
-                    "server",
-                    "start",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                ],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                [*command, "start", *address], env=env, stdout=log, stderr=subprocess.STDOUT
             )
+            if self.api_processes > 1:
+                self.services = subprocess.Popen(
+                    [*command, "services", "start"], env=env, stdout=log, stderr=subprocess.STDOUT
+                )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -122,13 +158,27 @@ class PrefectServer:
         self.stop()
         raise TimeoutError(f"prefect server did not answer in {timeout:g} s")
 
+    @property
+    def pids(self) -> list[int]:
+        """The server's processes (API, and services when separate)."""
+        return [p.pid for p in (self.process, self.services) if p is not None]
+
+    def _flush_redis(self) -> None:
+        import redis
+
+        redis.Redis(host=REDIS_HOST, port=6379, db=self.redis_db).flushdb()
+
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
+        for process in (self.services, self.process):
+            if process is None:
+                continue
+            process.terminate()
             try:
-                self.process.wait(timeout=20)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-            self.process = None
+                process.kill()
+                process.wait(timeout=10)
+        self.process = self.services = None
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
+        if self.api_processes > 1:
+            self._flush_redis()

@@ -23,7 +23,15 @@ import random
 import time
 
 from prefect.client.orchestration import PrefectClient, get_client
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterNextScheduledStartTime,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+    WorkPoolFilter,
+    WorkPoolFilterName,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.exceptions import Abort
 from prefect.states import Failed, Pending
 from prefect.utilities.engine import propose_state
@@ -63,6 +71,8 @@ class Worker:
         self.peers = 1
         """Workers of the pool seen polling lately."""
         self._peers_read_at = -self.PEERS_TTL_SECONDS
+        self._polled_at = -heartbeat_seconds
+        """When the pool was last polled (``get_scheduled_flow_runs``)."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until ``stop`` is set, then hand running runs back to the pool."""
@@ -136,11 +146,7 @@ class Worker:
         free = self.max_in_flight - len(self.runner.active_jobs())
         if free <= 0:
             return
-        horizon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)
-        offered = await client.get_scheduled_flow_runs_for_work_pool(
-            self.pool, scheduled_before=horizon
-        )
-        runs = [response.flow_run for response in offered]
+        runs = await self._offered(client)
         if not runs:
             return
         await self._count_peers(client)
@@ -158,6 +164,32 @@ class Worker:
                     free += 1
 
         await asyncio.gather(*(claim(run) for run in runs))
+
+    async def _offered(self, client: PrefectClient) -> list[FlowRun]:
+        """The runs the pool offers now (due within a second).
+
+        The pool's own poll (which also marks its queues as polled, so the Prefect UI shows
+        them ready) costs the server ~13 ms even when nothing is offered; a count of the
+        pool's due Scheduled runs costs ~3 ms. So the worker counts first and polls the pool
+        only when something is due, or when its last poll is ``heartbeat_seconds`` old."""
+        horizon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)
+        if time.monotonic() - self._polled_at < self.heartbeat_seconds:
+            due = await client.count_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(
+                        type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])
+                    ),
+                    next_scheduled_start_time=FlowRunFilterNextScheduledStartTime(before_=horizon),
+                ),
+                work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[self.pool])),
+            )
+            if not due:
+                return []
+        self._polled_at = time.monotonic()
+        offered = await client.get_scheduled_flow_runs_for_work_pool(
+            self.pool, scheduled_before=horizon
+        )
+        return [response.flow_run for response in offered]
 
     async def _claim_one(self, client: PrefectClient, flow_run: FlowRun) -> bool:
         try:
