@@ -15,6 +15,7 @@ from reelgate_api import local_service
 from reelgate_api.app import create_app
 from reelgate_api.auth import ApiKeys
 from reelgate_api.settings import ApiSettings
+from reelgate_flows.heap import freeze_startup_heap
 
 
 def is_loopback(host: str) -> bool:
@@ -54,11 +55,14 @@ class _AnnouncedServer(uvicorn.Server):
 
 
 def _announce_when_started(server: uvicorn.Server, host: str, port: int) -> None:
-    """Record the service for local CLI calls (``local_service``) once it listens."""
+    """Once it listens (its start-up, the runner's warm-up included, is done): freeze the
+    start-up heap (:mod:`reelgate_flows.heap`) and record the service for local CLI calls
+    (``local_service``)."""
     while not server.started:
         if server.should_exit:
             return
         time.sleep(0.05)
+    freeze_startup_heap()
     reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host  # noqa: S104
     if ":" in reachable:
         reachable = f"[{reachable}]"

@@ -39,6 +39,7 @@ from prefect.utilities.engine import propose_state
 from reelgate_api.executor import InProcessExecutor
 from reelgate_flows.catalog import OWNER_TAG_PREFIX, owner_tag
 from reelgate_flows.deployments import ensure_work_pool
+from reelgate_flows.heap import freeze_startup_heap
 
 logger = logging.getLogger("reelgate.worker")
 
@@ -81,6 +82,7 @@ class Worker:
             async with get_client() as client:
                 if not await self._connect(client, stop):
                     return
+                freeze_startup_heap()
                 await self._loop(client, stop)
             await self.runner.hand_back(f"worker {self.name} stopped")
         finally:

@@ -15,6 +15,8 @@ import asyncio
 import random
 from typing import Any
 
+from reelgate_flows.heap import FreezeHeapAfterStartup
+
 Message = dict[str, Any]
 
 ATTEMPTS = 8
@@ -95,7 +97,8 @@ def _status(answer: list[Message]) -> int | None:
 
 def create_app() -> Any:
     """Prefect's API app (configured from the environment, as ``prefect server start`` does)
-    behind :class:`RetryLockedWrites`."""
+    behind :class:`RetryLockedWrites`, its start-up heap frozen once it started
+    (:mod:`reelgate_flows.heap`)."""
     from prefect.server.api.server import create_app as create_prefect_app
 
-    return RetryLockedWrites(create_prefect_app())
+    return FreezeHeapAfterStartup(RetryLockedWrites(create_prefect_app()))
