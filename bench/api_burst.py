@@ -109,7 +109,9 @@ async def main() -> None:
         sampler = asyncio.create_task(sample(api.process.pid, emulator, peaks))
         try:
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
-            async with httpx.AsyncClient(base_url=api.url, timeout=1200, limits=limits) as client:
+            # Following the jobs: one status read never takes a minute; a read that does is a
+            # lost answer, raised rather than waited on (a run once hung here, server idle).
+            async with httpx.AsyncClient(base_url=api.url, timeout=60, limits=limits) as client:
                 await client.get("/healthz")
                 outcome = await run_burst(
                     client, JOBS, 1200, PAYLOAD, send=functools.partial(aiohttp_burst, api.url)
