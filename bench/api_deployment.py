@@ -1,13 +1,15 @@
 """1,000 async jobs in flight in the production shape: `reelgate serve` with
 REELGATE_EXECUTION=deployment, two `reelgate worker` processes, a `prefect server` on
 PostgreSQL (127.0.0.1:5432, fresh database), and the Kling emulator taking 60 s per job
-(BENCH_PROVIDER_SECONDS; in this process, not counted). The CPU "while the jobs wait" is
-measured for 20 s after the last submission: a pure wait only when the provider's time is
-longer than submitting took (300 s for 1,000 jobs here). Prints how long accepting the burst took, peak RSS of API +
-workers, CPU of API + workers + Prefect server while every job waits on the provider, and
-how many jobs were lost. Goals: RSS ≤ 1.5 GB, CPU ≤ 25 % of a core while waiting, none lost.
-Baseline in the same run: the same processes idle before the burst. Also prints how busy the
-machine's cores were while the jobs were being submitted, and each process's share.
+(BENCH_PROVIDER_SECONDS; in this process, not counted).
+
+Prints how long accepting the burst took, peak RSS of API + workers, CPU of API + workers +
+Prefect server while every job waits on the provider, and how many jobs were lost. Goals: RSS
+<= 1.5 GB, CPU <= 25 % of a core while waiting, none lost. Baseline in the same run: the same
+processes idle before the burst. Also prints how busy the machine's cores were while the jobs
+were being submitted, and each process's share. The CPU "while the jobs wait" is measured for
+20 s after the last submission: a pure wait only when the provider's time is longer than
+submitting took (300 s for 1,000 jobs here).
 
 BENCH_SERVER_PROCESSES=2 runs Prefect's multi-process server (``--workers 2`` plus a services
 process, messages in the machine's Redis at 127.0.0.1:6379 through ``prefect-redis``, bench
