@@ -89,13 +89,23 @@ SERVER_DEFAULT_TTL_SECONDS = 30.0
 _server_defaults: dict[str, tuple[float, UUID | None]] = {}
 
 
+def _fresh(api: str) -> tuple[float, UUID | None] | None:
+    """The answer remembered for ``api``, unless it is over ``SERVER_DEFAULT_TTL_SECONDS`` old."""
+    hit = _server_defaults.get(api)
+    if hit is None or time.monotonic() - hit[0] > SERVER_DEFAULT_TTL_SECONDS:
+        return None
+    return hit
+
+
+def _remember(api: str, answer: UUID | None) -> tuple[float, UUID | None]:
+    hit = _server_defaults[api] = (time.monotonic(), answer)
+    return hit
+
+
 def _cached(lookup: Callable[[], UUID | None]) -> Callable[[], UUID | None]:
     def cached() -> UUID | None:
         api = str(get_current_settings().api.url)
-        now = time.monotonic()
-        hit = _server_defaults.get(api)
-        if hit is None or now - hit[0] > SERVER_DEFAULT_TTL_SECONDS:
-            hit = _server_defaults[api] = (now, lookup())
+        hit = _fresh(api) or _remember(api, lookup())
         return hit[1]
 
     return cached
@@ -106,10 +116,7 @@ def _acached(
 ) -> Callable[[], Awaitable[UUID | None]]:
     async def cached() -> UUID | None:
         api = str(get_current_settings().api.url)
-        now = time.monotonic()
-        hit = _server_defaults.get(api)
-        if hit is None or now - hit[0] > SERVER_DEFAULT_TTL_SECONDS:
-            hit = _server_defaults[api] = (now, await lookup())
+        hit = _fresh(api) or _remember(api, await lookup())
         return hit[1]
 
     return cached
