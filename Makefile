@@ -11,16 +11,22 @@ $(UV):
 	$(PYTHON) -m venv .bin/venv
 	.bin/venv/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-.venv/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml plugins/*/pyproject.toml
-	$(UV) sync --locked --compile-bytecode --python $(PYTHON)
+# Two syncs: what running needs (145 packages), and that plus the development tools (192) for
+# the tests and the linters. --inexact keeps what `reelgate install` added (provider plugins).
+.venv/.synced-run: $(UV) uv.lock pyproject.toml */pyproject.toml plugins/*/pyproject.toml
+	$(UV) sync --locked --inexact --no-dev --compile-bytecode --python $(PYTHON)
 	touch $@
+
+.venv/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml plugins/*/pyproject.toml
+	$(UV) sync --locked --inexact --compile-bytecode --python $(PYTHON)
+	touch $@ .venv/.synced-run
 
 sync: .venv/.synced
 
 ## run: the main job - generate a 5 s 720p video with the offline `local` provider into
-## ./reelgate-data/videos and print the response envelope
-run: sync
-	$(UV) run --locked reelgate generate "$(PROMPT)" --model local --duration 5 \
+## $REELGATE_HOME/videos (~/.local/share/reelgate) and print the response envelope
+run: .venv/.synced-run
+	$(UV) run --locked --no-dev --inexact reelgate generate "$(PROMPT)" --model local --duration 5 \
 		--aspect-ratio 16:9 --resolution 720p --audio
 
 ## test: every test of the workspace (pytest starts its own moto S3 server and Prefect API)

@@ -15,6 +15,7 @@ for _name, _value in {
     "PREFECT_HOME": str(_ROOT / "prefect"),
     "PREFECT_LOCAL_STORAGE_PATH": str(_ROOT / "prefect" / "storage"),
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "REELGATE_HOME": str(_ROOT / "home"),  # never the user's own data folder
     "REELGATE_SPOOL_DIR": str(_ROOT / "spool"),
     "REELGATE_STORAGE_URL": f"file://{_ROOT / 'videos'}",
     "REELGATE_LOCAL_DIR": str(_ROOT / "local"),
@@ -31,3 +32,7 @@ os.environ.pop("PREFECT_API_URL", None)
 for _name in list(os.environ):
     if _name.startswith(("KLING_", "OPENAI_", "GOOGLE_", "REELGATE_VEO_", "REELGATE_SORA_")):
         del os.environ[_name]
+
+from reelgate_flows.prefect_env import apply_prefect_defaults  # noqa: E402
+
+apply_prefect_defaults()  # what the reelgate command does first; before Prefect is imported

@@ -35,10 +35,10 @@ from litestar.exceptions import HTTPException  # noqa: E402
 import reelgate_api  # noqa: E402, F401  (lean Prefect defaults first)
 from reelgate.jobs import Running  # noqa: E402
 from reelgate.requests import GenerateRequest  # noqa: E402
-from reelgate.runtime import build_runtime, set_runtime  # noqa: E402
+from reelgate.runtimes import build_runtime, set_runtime  # noqa: E402
 from reelgate.testing import FakeProvider  # noqa: E402
 from reelgate.testing.emulator import BackgroundServer  # noqa: E402
-from reelgate_api.app import create_app  # noqa: E402
+from reelgate_api.http.app import create_app  # noqa: E402
 from reelgate_api.settings import ApiSettings  # noqa: E402
 from reelgate_flows.flows import generate_video  # noqa: E402
 

@@ -131,9 +131,9 @@ def run(server_pid: int) -> None:
     import httpx
 
     import reelgate_api  # noqa: F401  (lean Prefect defaults first)
-    from reelgate.runtime import build_runtime, set_runtime
+    from reelgate.runtimes import build_runtime, set_runtime
     from reelgate.testing.emulator import BackgroundServer
-    from reelgate_api.app import create_app
+    from reelgate_api.http.app import create_app
     from reelgate_api.settings import ApiSettings
 
     provider = SlowProvider()

@@ -39,9 +39,13 @@ if "--server" in sys.argv:
     SERVER.start()
     os.environ["PREFECT_API_URL"] = SERVER.api_url
 
+from reelgate_flows.prefect_env import apply_prefect_defaults  # noqa: E402
+
+apply_prefect_defaults()  # as the reelgate command does, before Prefect is imported
+
 from bench.procstat import tree_cpu_seconds  # noqa: E402
 from reelgate.requests import GenerateRequest  # noqa: E402
-from reelgate.runtime import build_runtime, set_runtime  # noqa: E402
+from reelgate.runtimes import build_runtime, set_runtime  # noqa: E402
 from reelgate.testing import FakeProvider  # noqa: E402
 from reelgate_flows.flows import generate_video  # noqa: E402
 from reelgate_flows.settings import Settings  # noqa: E402

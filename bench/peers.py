@@ -43,6 +43,9 @@ BENCH = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(BENCH), str(BENCH / "plugins" / "sora" / "tests")]
 
 from reelgate_flows.embedded_api import own_prefect_api  # noqa: E402
+from reelgate_flows.prefect_env import apply_prefect_defaults  # noqa: E402
+
+apply_prefect_defaults()  # as the reelgate command does, before Prefect is imported
 
 own_prefect_api()  # the library contender's Prefect API, as `reelgate serve` starts its own
 

@@ -10,15 +10,18 @@ from typing import TypeVar
 import boto3
 import pytest
 from kling_emulator import KlingEmulator, kling_server
+from seedance_emulator import SeedanceEmulator, seedance_server
 from sora_emulator import SoraEmulator, sora_server
 from vertex_emulator import VertexEmulator, vertex_server
+from wan_emulator import WanEmulator, wan_server
 
-from reelgate.runtime import Runtime, build_runtime, set_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime, set_runtime
 from reelgate.testing import FakeProvider
 from reelgate.testing.emulator import ProviderEmulator
 from tests.support import MotoServer
 
-__all__ = ["kling_server", "sora_server", "vertex_server"]
+__all__ = ["kling_server", "seedance_server", "sora_server", "vertex_server", "wan_server"]
 
 
 @pytest.fixture(autouse=True)
@@ -85,6 +88,20 @@ def vertex(
     vertex_server: VertexEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
 ) -> VertexEmulator:
     return _pointed_at(vertex_server, use_runtime, monkeypatch)
+
+
+@pytest.fixture
+def wan(
+    wan_server: WanEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
+) -> WanEmulator:
+    return _pointed_at(wan_server, use_runtime, monkeypatch)
+
+
+@pytest.fixture
+def seedance(
+    seedance_server: SeedanceEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
+) -> SeedanceEmulator:
+    return _pointed_at(seedance_server, use_runtime, monkeypatch)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import httpx
 
 from tests.support import free_port, wait_for_port
 
-CLI = [sys.executable, "-m", "reelgate_api.cli"]
+CLI = [sys.executable, "-m", "reelgate_api.cli.main"]
 
 
 def run_cli(*args: str, env: dict[str, str], timeout: float = 120) -> str:

@@ -16,7 +16,7 @@ from reelgate.jobs import Failed, JobError, JobKind, Running
 from reelgate.specs import Capabilities
 from reelgate.testing import FakeProvider, request_body
 from reelgate.testing.fake import FAKE_MODEL
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 from tests.support import probe_mp4
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from litestar.testing import AsyncTestClient
 
 from reelgate.testing import FakeProvider
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 from tests.burst import run_burst
 

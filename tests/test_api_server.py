@@ -3,18 +3,22 @@ its result, and Prometheus metrics of the jobs run."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from prefect.client.orchestration import get_client
 
 from reelgate.jobs import Running
 from reelgate.testing import FakeProvider
 from reelgate.testing.emulator import BackgroundServer
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
+from reelgate_flows.job_ids import find_run
 
 
 @pytest.fixture
@@ -24,17 +28,22 @@ def api(fake: FakeProvider) -> Iterator[str]:
         yield server.url
 
 
-def events(url: str) -> list[tuple[str, Any]]:
+def events(url: str, last_event_id: str | None = None) -> list[tuple[str, Any]]:
+    """The (event, data) pairs of a stream; each data object also holds its ``id:`` as
+    ``_id``."""
     found: list[tuple[str, Any]] = []
-    event = ""
-    with httpx.stream("GET", url, timeout=120) as response:
+    event, ident = "", ""
+    headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+    with httpx.stream("GET", url, timeout=120, headers=headers) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         for line in response.iter_lines():
             if line.startswith("event:"):
                 event = line.split(":", 1)[1].strip()
+            elif line.startswith("id:"):
+                ident = line.split(":", 1)[1].strip()
             elif line.startswith("data:"):
-                found.append((event, json.loads(line.split(":", 1)[1])))
+                found.append((event, {**json.loads(line.split(":", 1)[1]), "_id": ident}))
     return found
 
 
@@ -56,6 +65,13 @@ def test_events_stream_progress_then_the_result(api: str, fake: FakeProvider) ->
     statuses = [data["status"] for kind, data in stream if kind == "status"]
     assert statuses[-1] == "succeeded" and len(stream) >= 3
     assert stream[-1][1]["success"] is True and stream[-1][1]["data"]["job_id"] == job_id
+    progress = [data["progress"] for kind, data in stream if kind == "status"]
+    assert all(p is None or p == round(p, 2) for p in progress), progress
+    ids = [data["_id"] for _, data in stream]
+    assert all(ids) and len(set(ids)) == len(ids), "every event has its own id"
+    last_status = [data["_id"] for kind, data in stream if kind == "status"][-1]
+    resumed = events(f"{api}/video/jobs/{job_id}/events", last_event_id=last_status)
+    assert [kind for kind, _ in resumed] == ["result"], "the status it had is not sent again"
     missing = httpx.get(f"{api}/video/jobs/00000000-0000-0000-0000-000000000000/events")
     assert missing.status_code == 404
 
@@ -152,3 +168,39 @@ def test_webhook_targets_are_checked_before_the_job(fake: FakeProvider) -> None:
             assert refused.status_code == 400, (target, refused.text)
             assert "webhook_url" in refused.json()["error"]["message"]
     assert fake.submissions == 0
+
+
+def test_a_cancelled_job_counts_as_cancelled_and_its_run_is_named_by_its_job(
+    api: str, fake: FakeProvider
+) -> None:
+    fake.poll_script = [Running(progress=0.1, poll_after_seconds=0.1)] * 10_000
+    accepted = httpx.post(
+        f"{api}/video/jobs",
+        json={
+            "prompt": "stop me",
+            "customer_id": "sse",
+            "settings": {"video": {"model": "fake", "duration_seconds": 1}},
+        },
+        timeout=60,
+    )
+    job_id = accepted.json()["data"]["job_id"]
+    for _ in range(600):
+        if fake.polls >= 1:
+            break
+        time.sleep(0.05)
+    assert httpx.delete(f"{api}/video/jobs/{job_id}", timeout=60).status_code == 200
+    for _ in range(600):
+        metrics = httpx.get(f"{api}/metrics").text
+        if 'outcome="cancelled"' in metrics:
+            break
+        time.sleep(0.05)
+    assert 'reelgate_jobs_total{outcome="cancelled",provider="fake"} 1.0' in metrics
+    assert 'outcome="failed"' not in metrics
+
+    async def run_name() -> str:
+        async with get_client() as prefect:
+            run = await find_run(prefect, job_id)
+        assert run is not None
+        return run.name
+
+    assert asyncio.run(run_name()) == f"job-{job_id}", "the Prefect UI finds it by its job id"

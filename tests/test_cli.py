@@ -17,7 +17,7 @@ def reelgate(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "reelgate_api.cli", *args],
+        [sys.executable, "-m", "reelgate_api.cli.main", *args],
         cwd=cwd,
         capture_output=True,
         text=True,

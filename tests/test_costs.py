@@ -16,7 +16,7 @@ from prefect.client.orchestration import get_client
 from sora_emulator import SoraEmulator
 
 from reelgate.testing import request_body
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 from reelgate_flows.job_ids import find_run
 from tests.processes import run_cli

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -23,10 +25,12 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.settings import PREFECT_API_URL, temporary_settings
+from seedance_emulator import SeedanceEmulator
+from wan_emulator import WanEmulator
 
 from reelgate_flows.job_ids import find_run
 from tests.prefect_server import PrefectServer, postgres_reachable
-from tests.processes import ApiProcess, eventually, jobs_ended, post_jobs, run_cli, worker
+from tests.processes import CLI, ApiProcess, eventually, jobs_ended, post_jobs, run_cli, worker
 
 pytestmark = [
     pytest.mark.skipif(not postgres_reachable(), reason="needs PostgreSQL on 127.0.0.1:5432"),
@@ -125,7 +129,16 @@ async def test_deploy_then_run_from_the_ui_on_a_worker(
         assert "request" in schema["properties"] and schema["required"] == ["request"]
         assert by_flow["drain-spool"].schedules, "drain-spool runs on a schedule"
 
-        started = worker("ui-worker", pool, env, logs).start()
+        prices = logs / "prices.json"
+        rate = {"rates": [{"usd_per_second": 0.1}], "as_of": "2026-12-01", "source": "test"}
+        prices.write_text(json.dumps({"local": rate}))
+        budgets = {"customers": {"broke": {"daily_usd": 0.05}}}
+        worker_env = {
+            **env,
+            "REELGATE_BUDGETS": json.dumps(budgets),
+            "REELGATE_PRICES_FILE": str(prices),
+        }
+        started = worker("ui-worker", pool, worker_env, logs).start()
         try:
             # What the UI's "Run" form does: create a run of the deployment with parameters.
             run = await client.create_flow_run_from_deployment(
@@ -144,15 +157,24 @@ async def test_deploy_then_run_from_the_ui_on_a_worker(
             print(f"deployment run began {began:.2f} s after it was created")
             assert began < 10
 
-            # The UI's run list: the run with its parameters, on this deployment.
+            # A run from the UI answers to the customer's budget too: $0.10 > $0.05 left.
+            refused = await client.create_flow_run_from_deployment(
+                generate.id, parameters={"request": local_request("over budget", "broke")}
+            )
+            (failed,) = await wait_for_runs(client, [refused.id], timeout=120)
+            assert failed.state_type is StateType.FAILED, started.tail()
+            assert "budget" in (failed.state.message or "").lower()  # type: ignore[union-attr]
+
+            # The UI's run list: the runs with their parameters, on this deployment.
             listed = await client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(
                     deployment_id=FlowRunFilterDeploymentId(any_=[generate.id])
                 )
             )
-            assert [r.id for r in listed] == [run.id]
-            assert listed[0].parameters["request"]["prompt"] == "a red kite over dunes"
-            assert owner_of(listed[0]) == "ui-worker"
+            assert {r.id for r in listed} == {run.id, refused.id}
+            ours = next(r for r in listed if r.id == run.id)
+            assert ours.parameters["request"]["prompt"] == "a red kite over dunes"
+            assert owner_of(ours) == "ui-worker"
 
             # The schedule of drain-spool made runs, and the worker ran them.
             drain_id = by_flow["drain-spool"].id
@@ -363,6 +385,45 @@ async def test_schedules_carry_their_request_and_the_server_plans_runs(
         planned_at = runs[0].expected_start_time
         assert planned_at is not None and planned_at.hour in (7, 8), "09:00 Paris is 07/08 UTC"
 
+    listed = json.loads(run_cli("schedule", "--list", env=env))
+    (daily,) = [row for row in listed if row["name"] == "daily-acme"]
+    assert daily["when"] == "cron '0 9 * * *' Europe/Paris" and daily["customer_id"] == "acme"
+    assert daily["model"] == "local" and daily["pool"] == pool and daily["active"] is True
+    assert "reelgate" not in [row["name"] for row in listed], "reelgate's own are not schedules"
+    assert "deleted schedule daily-acme" in run_cli("schedule", "daily-acme", "--delete", env=env)
+    assert "daily-acme" not in [
+        r["name"] for r in json.loads(run_cli("schedule", "--list", env=env))
+    ]
+    with pytest.raises(AssertionError, match="no schedule named 'daily-acme'"):
+        run_cli("schedule", "daily-acme", "--delete", env=env)
+
+
+def test_a_limit_of_zero_warns_and_a_limit_can_be_removed(server: PrefectServer) -> None:
+    env = client_env(server)
+    done = subprocess.run(
+        [*CLI, "limit", "local", "0"], env={**os.environ, **env}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())
+    assert "0 slots stops every new job at local" in said
+    assert f"limit: using the Prefect API {server.api_url}" in said, "what it uses, at start"
+    assert "removed" in run_cli("limit", "local", "--remove", env=env)
+    with pytest.raises(AssertionError, match="local has no limit to remove"):
+        run_cli("limit", "local", "--remove", env=env)
+
+
+def test_server_commands_refuse_an_embedded_prefect_api(tmp_path: Path) -> None:
+    for args in (["worker"], ["deploy"], ["limit", "local", "1"]):
+        done = subprocess.run(
+            [*CLI, *args],
+            env={**os.environ, "PREFECT_HOME": str(tmp_path / "home")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert "needs a Prefect server" in done.stderr and "PREFECT_API_URL" in done.stderr
+
 
 async def test_cancelling_through_the_api_stops_the_job_on_its_worker(
     server: PrefectServer, kling: KlingEmulator, pool: str, logs: Path
@@ -433,3 +494,95 @@ async def test_a_stopped_worker_hands_its_jobs_to_another(
     finally:
         leaving.stop()
         staying.stop()
+
+
+def test_the_api_reports_the_progress_a_worker_makes(
+    server: PrefectServer, pool: str, logs: Path
+) -> None:
+    """In deployment mode the run is a worker's; its step and progress reach the API through
+    the job's record (they were always null there)."""
+    env = client_env(server)
+    run_cli("deploy", "--pool", pool, "--drain-every", "0", env=env)
+    runner = worker(f"w-{pool}", pool, env, logs)
+    api = ApiProcess(
+        {**env, "REELGATE_EXECUTION": "deployment", "REELGATE_WORK_POOL": pool}, logs / "api.log"
+    )
+    try:
+        runner.start()
+        api.start()
+        body = local_request("a long render")
+        body["settings"]["video"] |= {"duration_seconds": 30, "resolution": "720p"}
+        with api.client() as http:
+            (job_id,) = post_jobs(http, [body])
+            seen: list[tuple[str | None, float | None]] = []
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                view = http.get(f"/video/jobs/{job_id}").json()
+                if view["status"] == "running":
+                    seen.append((view.get("step"), view.get("progress")))
+                if view["status"] in ("succeeded", "failed", "cancelled"):
+                    break
+                time.sleep(0.1)
+        assert view["status"] == "succeeded", (view, runner.tail())
+        fractions = [p for _, p in seen if p is not None]
+        assert fractions and any(0 < p < 1 for p in fractions), seen
+        assert fractions == sorted(fractions), "progress only grows"
+    finally:
+        api.stop()
+        runner.stop()
+
+
+def test_a_wan_job_runs_on_a_worker_and_pays_once(
+    server: PrefectServer, wan: WanEmulator, pool: str, logs: Path
+) -> None:
+    """A deployment run against the Wan emulator: the API admits, a worker submits once."""
+    env = {**server.environ(), **wan.environ()}
+    run_cli("deploy", "--pool", pool, "--drain-every", "0", env=env)
+    runner = worker(f"w-{pool}", pool, env, logs)
+    api = ApiProcess(
+        {**env, "REELGATE_EXECUTION": "deployment", "REELGATE_WORK_POOL": pool}, logs / "api.log"
+    )
+    try:
+        runner.start()
+        api.start()
+        body = {
+            "prompt": "A red fox running through snow",
+            "customer_id": "acme",
+            "settings": {"video": {"model": "wan2.6-t2v", "duration_seconds": 5}},
+        }
+        with api.client() as http:
+            (job_id,) = post_jobs(http, [body])
+            eventually(lambda: jobs_ended(http, [job_id]), 120, "the Wan job to end", poll=0.5)
+            view = http.get(f"/video/jobs/{job_id}").json()
+        assert view["status"] == "succeeded", (view, runner.tail())
+        assert view["data"]["provider"] == "wan" and wan.submissions == 1
+    finally:
+        api.stop()
+        runner.stop()
+
+
+def test_a_seedance_job_runs_on_a_worker_and_pays_once(
+    server: PrefectServer, seedance: SeedanceEmulator, pool: str, logs: Path
+) -> None:
+    """A deployment run against the Seedance emulator: the API admits, a worker submits once."""
+    env = {**server.environ(), **seedance.environ()}
+    run_cli("deploy", "--pool", pool, "--drain-every", "0", env=env)
+    runner = worker(f"w-{pool}", pool, env, logs)
+    api = ApiProcess(
+        {**env, "REELGATE_EXECUTION": "deployment", "REELGATE_WORK_POOL": pool}, logs / "api.log"
+    )
+    try:
+        runner.start()
+        api.start()
+        video = {"model": "seedance", "duration_seconds": 5, "aspect_ratio": "16:9"}
+        body = {"prompt": "A red fox", "customer_id": "acme", "settings": {"video": video}}
+        with api.client() as http:
+            (job_id,) = post_jobs(http, [body])
+            eventually(lambda: jobs_ended(http, [job_id]), 120, "the Seedance job to end", poll=0.5)
+            view = http.get(f"/video/jobs/{job_id}").json()
+        assert view["status"] == "succeeded", (view, runner.tail())
+        assert view["data"]["model"] == "dreamina-seedance-2-0-260128"
+        assert seedance.submissions == 1
+    finally:
+        api.stop()
+        runner.stop()

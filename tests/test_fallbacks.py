@@ -17,7 +17,7 @@ from reelgate.errors import RateLimitedError
 from reelgate.requests import GenerateRequest
 from reelgate.testing import request_body
 from reelgate.testing.emulator import Fault
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 from reelgate_flows.flows import generate_video
 

@@ -19,7 +19,7 @@ from reelgate.errors import ValidationError
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.testing import FakeProvider, make_request
 from reelgate.testing.media import make_png
-from reelgate_api.job_views import read_view
+from reelgate_api.jobs.views import read_view
 from reelgate_flows.flows import extend_video, generate_video
 from reelgate_flows.inline_videos import INLINE_SCHEME
 from reelgate_flows.settings import Settings

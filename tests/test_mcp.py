@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from mcp.types import CallToolResult, ResourceLink, TextContent
 
 from reelgate.testing import FakeProvider
 from reelgate.testing.emulator import BackgroundServer
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 from tests.support import probe_mp4
 
@@ -50,12 +51,14 @@ def result_of(answer: CallToolResult) -> tuple[dict[str, Any], list[ResourceLink
 async def test_stdio_lists_the_tools_and_makes_a_video_with_progress(tmp_path: Path) -> None:
     server = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "reelgate_api.cli", "mcp", "--customer", "mcp-stdio"],
+        args=["-m", "reelgate_api.cli.main", "mcp", "--customer", "mcp-stdio"],
         env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")},
     )
     (tmp_path / "prefect").mkdir()
     async with stdio_client(server) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
+        initialized = await session.initialize()
+        assert initialized.serverInfo.name == "reelgate"
+        assert initialized.serverInfo.version == metadata.version("reelgate-api")
         listed = await session.list_tools()
         assert [tool.name for tool in listed.tools] == TOOLS
         generate = listed.tools[0]
@@ -134,6 +137,11 @@ async def test_http_scopes_every_call_to_the_keys_customers(server: Any) -> None
             "generate_video", {"prompt": "x", "customer_id": "initech", "model": "local"}
         )
         assert refused.isError and result_of(refused)[0]["error"]["type"] == "forbidden"
+        for number in (300, 0):  # a JSON number names the customer of its digits
+            refused = await two.call_tool(
+                "generate_video", {"prompt": "x", "customer_id": number, "model": "local"}
+            )
+            assert result_of(refused)[0]["error"]["type"] == "forbidden", number
         seen = await two.call_tool("get_video_job", {"job_id": made["job_id"]})
         assert result_of(seen)[0]["status"] == "succeeded"  # acme is one of its customers
 

@@ -19,7 +19,7 @@ from prefect.client.orchestration import get_client
 
 from reelgate.jobs import Running
 from reelgate.testing import FakeProvider
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_flows.backfill_items import parse_items
 
 BAD_SETTINGS = {
@@ -66,7 +66,7 @@ def cli_answer(video: dict[str, Any], cwd: Path) -> tuple[int, dict[str, Any], s
 def cli_without_prefect(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """``reelgate ARGS`` with no Prefect API to reach; stderr says whether it imported Prefect."""
     script = (
-        "import sys\nfrom reelgate_api.cli import main\n"
+        "import sys\nfrom reelgate_api.cli.main import main\n"
         f"code = main({args!r})\n"
         "print('prefect imported:', 'prefect' in sys.modules, file=sys.stderr)\n"
         "sys.exit(code)\n"

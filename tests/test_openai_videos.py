@@ -19,7 +19,7 @@ from reelgate.jobs import Running
 from reelgate.testing import FakeProvider
 from reelgate.testing.emulator import BackgroundServer
 from reelgate.testing.media import make_png
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 from reelgate_flows.job_ids import find_job_run
 from tests.support import probe_mp4

@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 
 
@@ -27,3 +27,23 @@ async def test_every_operation_documents_its_errors(use_runtime: Any) -> None:
         assert {"400", "401", "404"} <= set(paths[job][method]["responses"])
     events = paths[f"{job}/events"]["get"]["responses"]["200"]["content"]
     assert list(events) == ["text/event-stream"]
+
+
+async def test_the_document_of_every_face_is_served_with_its_page(use_runtime: Any) -> None:
+    """``/openapi.json`` names reelgate and documents /video, /v1 and /mcp; ``/docs`` renders
+    it with this package's own script (nothing from a CDN)."""
+    use_runtime()
+    async with AsyncTestClient(app=create_app(ApiSettings()), timeout=120) as client:
+        document = (await client.get("/openapi.json")).json()
+        page = await client.get("/docs")
+        script = await client.get("/docs/docs.js")
+    assert document["info"]["title"] == "reelgate" and document["info"]["version"]
+    assert {"/video/generate", "/v1/videos", "/v1/videos/{video_id}", "/mcp"} <= set(
+        document["paths"]
+    )
+    assert (
+        page.status_code == 200
+        and "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    )
+    assert "http" not in page.text.replace('href="/openapi.json"', "")
+    assert script.status_code == 200 and "/openapi.json" in script.text

@@ -16,7 +16,7 @@ import pytest
 from reelgate.jobs import Running
 from reelgate.testing import FakeProvider
 from reelgate.testing.emulator import BackgroundServer
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -116,9 +116,14 @@ def test_a_refused_request_is_shown_in_words(browser: Any, fake: FakeProvider) -
         page.get_by_label("Prompt").fill("x")
         page.get_by_label("Customer id").fill("../not a customer")
         page.get_by_label("Model").select_option("local")
+        assert page.get_by_label("Duration (s)").input_value() == "5", "the API's default"
+        assert page.get_by_label("Aspect ratio").input_value() == "9:16", "the API's default"
         page.get_by_role("button", name="Generate").click()
         assert job_ended(page) == "refused"
-        assert "customer_id" in page.get_by_role("alert").text_content()
+        beside = page.locator("#form-error")
+        assert "customer_id" in beside.text_content() and beside.is_visible()
+        assert "Value error" not in beside.text_content(), "no Pydantic prefixes"
+        assert page.locator("#job").is_hidden(), "not inside a job's panel"
         assert fake.submissions == 0
 
 
@@ -181,3 +186,14 @@ def test_every_control_is_labelled_and_the_page_works_from_the_keyboard(
         assert page.evaluate("document.activeElement.id") == "submit"
         page.keyboard.press("Enter")
         assert job_ended(page) == "succeeded", page.locator("#error").text_content()
+
+
+def test_no_page_of_the_playground_can_be_framed(browser: Any, fake: FakeProvider) -> None:
+    """Chromium refuses to show any playground page inside another page's frame."""
+    with serve() as server:
+        page = browser.new_context().new_page()
+        for path in ("/", "/playground/index.html"):
+            page.set_content(f'<iframe src="{server.url}{path}"></iframe>')
+            page.wait_for_timeout(1500)
+            (framed,) = [frame for frame in page.frames if frame != page.main_frame]
+            assert framed.query_selector("#submit") is None, f"{path} was shown in a frame"

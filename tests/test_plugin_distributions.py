@@ -118,6 +118,8 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "reelgate-kling",
         "reelgate-sora",
         "reelgate-veo",
+        "reelgate-wan",
+        "reelgate-seedance",
     ):
         check(run(UV, "build", "--wheel", "--package", package, "-o", str(out), cwd=ROOT))
     sources = {
@@ -173,7 +175,7 @@ def test_a_third_party_plugin_needs_only_reelgate_core(
     )
     script = textwrap.dedent("""
         import asyncio, json, importlib.util
-        from reelgate.runtime import build_runtime
+        from reelgate.runtimes import build_runtime
         from reelgate.requests import GenerateRequest
         runtime = build_runtime(environ={"ACME_KEY": "k"})
         async def go():
@@ -207,7 +209,15 @@ def test_an_installed_plugin_generates_through_the_flow(
     env = {"PYTHONPATH": str(site), "ACME_KEY": "k"}
     models = json.loads(
         check(
-            run(sys.executable, "-m", "reelgate_api.cli", "models", "--json", cwd=tmp_path, env=env)
+            run(
+                sys.executable,
+                "-m",
+                "reelgate_api.cli.main",
+                "models",
+                "--json",
+                cwd=tmp_path,
+                env=env,
+            )
         )
     )
     assert {"acme-video", "local"} <= {m["id"] for m in models["models"]}
@@ -221,7 +231,7 @@ def test_an_installed_plugin_generates_through_the_flow(
     result = run(
         sys.executable,
         "-m",
-        "reelgate_api.cli",
+        "reelgate_api.cli.main",
         "generate",
         "a rocket",
         "--model",
@@ -246,7 +256,7 @@ def test_a_duplicate_alias_stops_start_up_naming_both_distributions(
     result = run(
         sys.executable,
         "-m",
-        "reelgate_api.cli",
+        "reelgate_api.cli.main",
         "models",
         "--json",
         cwd=tmp_path,
@@ -264,6 +274,8 @@ TEST_FOLDERS = {
     "kling": ROOT / "plugins" / "kling" / "tests",
     "sora": ROOT / "plugins" / "sora" / "tests",
     "veo": ROOT / "plugins" / "veo" / "tests",
+    "wan": ROOT / "plugins" / "wan" / "tests",
+    "seedance": ROOT / "plugins" / "seedance" / "tests",
     "example": EXAMPLE / "tests",
 }
 

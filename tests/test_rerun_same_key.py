@@ -21,7 +21,7 @@ from vertex_emulator import VertexEmulator
 
 from reelgate.testing import request_body
 from reelgate.testing.emulator import Fault
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reelgate.testing.emulator import BackgroundServer
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 
 SCHEMATHESIS = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
@@ -29,7 +29,7 @@ def test_schemathesis_finds_no_failure(use_runtime: Any, tmp_path: Path) -> None
             [
                 SCHEMATHESIS,
                 "run",
-                f"{server.url}/schema/openapi.json",
+                f"{server.url}/openapi.json",
                 "--checks",
                 "all",
                 "--exclude-checks",

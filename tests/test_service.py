@@ -25,10 +25,10 @@ from reelgate.errors import (
 from reelgate.jobs import Running
 from reelgate.testing import FakeProvider
 from reelgate.testing.emulator import BackgroundServer
-from reelgate_api.app import create_app
-from reelgate_api.service import VideoGenerationService
-from reelgate_api.service_local import InProcessBackend
-from reelgate_api.service_remote import RemoteBackend
+from reelgate_api.http.app import create_app
+from reelgate_api.service.in_process import InProcessBackend
+from reelgate_api.service.remote import RemoteBackend
+from reelgate_api.service.service import VideoGenerationService
 from reelgate_api.settings import ApiSettings
 from tests.support import probe_mp4
 
@@ -113,6 +113,15 @@ async def test_a_failed_job_raises_its_core_error_with_its_job_id(
     assert (await job.status()).error["type"] == "content_rejected"  # type: ignore[index]
 
 
+async def submitted_at_provider(fake: FakeProvider, timeout: float = 60.0) -> None:
+    """Wait until the provider holds the job (a busy Prefect API may delay the run's start
+    past any fixed wait; the cancel must then reach the provider)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not fake.submitted_jobs:
+        assert asyncio.get_running_loop().time() < deadline, "the job never reached the provider"
+        await asyncio.sleep(0.05)
+
+
 async def test_wait_times_out_and_cancel_stops_the_job(
     service: VideoGenerationService, fake: FakeProvider
 ) -> None:
@@ -120,6 +129,7 @@ async def test_wait_times_out_and_cancel_stops_the_job(
     job = await service.submit(
         prompt="slow", customer_id="acme", settings={"video": {"model": "fake"}}
     )
+    await submitted_at_provider(fake)
     with pytest.raises(JobTimeoutError):
         await job.wait(timeout=1.0)
     assert await job.cancel() == "cancelled"

@@ -16,7 +16,7 @@ from prefect.client.schemas.objects import StateType
 
 from reelgate.errors import StorageError
 from reelgate.requests import GenerateRequest
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 from reelgate_flows.drain import drain_spool
 from reelgate_flows.flows import generate_video

@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 
 

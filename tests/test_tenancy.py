@@ -5,6 +5,7 @@ not exist; browsers from other origins and crafted Host headers are refused."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,8 +17,8 @@ import pytest
 
 from reelgate.testing import FakeProvider, request_body
 from reelgate.testing.emulator import BackgroundServer
-from reelgate_api.app import create_app
-from reelgate_api.file_urls import FileSigner
+from reelgate_api.http.app import create_app
+from reelgate_api.http.file_urls import FileSigner
 from reelgate_api.settings import ApiSettings
 
 KEYS = {"key-a": ["100"], "key-b": ["200"]}
@@ -165,3 +166,39 @@ def test_urls_are_built_from_the_public_base_url(fake: FakeProvider) -> None:
     for client in serve(public_base_url="https://videos.example.com"):
         answer = client.post("/video/jobs", json=body("100"))
         assert answer.json()["data"]["status_url"].startswith("https://videos.example.com/")
+
+
+def test_a_customer_named_by_a_json_number_is_checked_as_its_digits(api: httpx.Client) -> None:
+    """Every face checks the parsed customer id: 200 (a number) is customer "200"."""
+    for path in ("/video/generate", "/video/jobs", "/video/estimate"):
+        answer = api.post(path, json={**body("x"), "customer_id": 200}, headers=A)
+        assert answer.status_code == 403, (path, answer.text)
+        assert answer.json()["error"]["type"] == "forbidden"
+    mine = api.post("/video/estimate", json={**body("x"), "customer_id": 100}, headers=A)
+    assert mine.status_code == 200, mine.text
+
+
+def test_metrics_on_a_keyed_server_need_the_token_or_a_key_for_every_customer(
+    fake: FakeProvider,
+) -> None:
+    keys = {**KEYS, "key-admin": ["*"]}
+    for client in serve(api_keys=json.dumps(keys), metrics_token="scrape-me"):
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers=A).status_code == 403
+        for token in ("scrape-me", "key-admin"):
+            answer = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200 and "reelgate_" in answer.text
+
+
+def test_every_page_of_the_playground_forbids_framing(open_api: httpx.Client) -> None:
+    for path in ("/", "/playground/index.html", "/playground/app.js"):
+        answer = open_api.get(path)
+        assert answer.status_code == 200, path
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"], path
+        assert answer.headers["x-frame-options"] == "DENY"
+
+
+def test_a_v1_video_size_is_always_width_by_height(open_api: httpx.Client) -> None:
+    made = open_api.post("/v1/videos", json={"prompt": "p", "model": "fake", "seconds": "1"})
+    assert made.status_code == 200, made.text
+    assert re.fullmatch(r"[0-9]+x[0-9]+", made.json()["size"]), made.json()["size"]

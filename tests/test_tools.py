@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from reelgate_api.service import VideoGenerationService
-from reelgate_api.service_local import InProcessBackend
+from reelgate_api.service.in_process import InProcessBackend
+from reelgate_api.service.service import VideoGenerationService
+from reelgate_api.service.tools import VideoTools, run_tool, tool_definitions
 from reelgate_api.settings import ApiSettings
-from reelgate_api.tools import VideoTools, run_tool, tool_definitions
 from tests.support import probe_mp4
 
 

@@ -12,7 +12,7 @@ from kling_emulator import KlingEmulator
 from litestar.testing import AsyncTestClient
 
 from reelgate.testing import request_body
-from reelgate_api.app import create_app
+from reelgate_api.http.app import create_app
 from reelgate_api.settings import ApiSettings
 
 JOBS = 6

@@ -10,7 +10,7 @@ import pytest
 from prefect import flow
 from prefect.client.orchestration import PrefectClient, get_client
 
-from reelgate_api.worker import Worker
+from reelgate_api.jobs.worker import Worker
 from reelgate_flows.deployments import ensure_work_pool
 
 

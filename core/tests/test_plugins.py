@@ -16,7 +16,8 @@ from reelgate.jobs import JobKind
 from reelgate.loader import load_plugins, parse_allow_list
 from reelgate.registry import Registry
 from reelgate.requests import GenerateRequest
-from reelgate.runtime import Runtime, build_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime
 from reelgate.specs import Capabilities
 from reelgate.testing import FakeProvider
 from reelgate.testing.fake import FAKE_MODEL, FAKE_PROVIDER

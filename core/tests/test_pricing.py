@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError as PydanticValidationError
 
 from reelgate.errors import ValidationError
-from reelgate.pricing import PriceBook, Rate, cost_of, per_second
+from reelgate.pricing import Price, PriceBook, Rate, cost_of, per_second
 
 VEO_FAST = per_second({"720p": 0.10, "1080p": 0.12}, "2026-11-01", "cloud.google.com/vertex-ai")
 
@@ -80,3 +81,22 @@ def test_a_bad_price_file_names_itself(tmp_path: Path) -> None:
         PriceBook.from_file(str(path))
     with pytest.raises(ValidationError, match="cannot read"):
         PriceBook.from_file(str(tmp_path / "missing.json"))
+
+
+def test_a_token_rate_counts_seconds_times_pixels_times_fps_over_1024() -> None:
+    """Seedance's basis: a 5 s 720p clip is 5 x 1280 x 720 x 24 / 1024 = 108,000 tokens (the
+    "about 108,900" quoted for it), $0.756 at $7 per million."""
+    tokens = Price(rates=(Rate(usd_per_million_tokens=7.0),), as_of="2026-10-02", source="a tariff")
+    cost = cost_of("seedance-x", tokens, [5.0], "720p", False, "asked for")
+    assert cost.amount == pytest.approx(108_000 * 7.0 / 1_000_000)
+    assert "$7/M tokens at 24 fps" in cost.basis
+    unknown = cost_of("seedance-x", tokens, [5.0], "4k", False, "asked for")
+    assert unknown.amount is None and "frame size of 4k" in unknown.basis
+
+
+def test_a_rate_has_exactly_one_basis() -> None:
+    with pytest.raises(PydanticValidationError):
+        Rate()
+    with pytest.raises(PydanticValidationError):
+        Rate(usd_per_second=0.1, usd_per_million_tokens=7.0)
+    assert Rate(usd_per_second=0.1).words() == "$0.1/s"

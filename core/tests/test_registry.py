@@ -15,7 +15,7 @@ from reelgate.jobs import JobKind
 from reelgate.loader import LoadedPlugin
 from reelgate.registry import Registry
 from reelgate.requests import GenerateRequest
-from reelgate.runtime import build_runtime
+from reelgate.runtimes import build_runtime
 from reelgate.specs import Capabilities, ModelSpec, ProviderSpec, SettingSpec
 
 

@@ -35,6 +35,17 @@ class ApiSettings(Settings):
         "resumes the unfinished jobs carrying this name; give every API process its own",
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    header_read_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="how long a request's headers may take to arrive"
+    )
+    body_read_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="how long a request's body may take to arrive (408)"
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="a Bearer token that may read /metrics on a server with API keys (else "
+        "only a key for every customer may)",
+    )
     api_keys: str | None = Field(
         default=None,
         description="JSON object mapping each API key to the customer ids it may act for, "
@@ -56,19 +67,9 @@ class ApiSettings(Settings):
         description="comma list of web origins (https://app.example) whose browser requests "
         "are allowed; requests from any other origin are refused",
     )
-    file_url_secret: str | None = Field(
-        default=None,
-        description="secret signing /files URLs (default: one made for this machine)",
-    )
     file_url_seconds: int = Field(
         default=7 * 24 * 3600, ge=60, description="how long a signed /files URL stays valid"
     )
-    budgets: str | None = Field(
-        default=None,
-        description='spending limits (JSON): {"customers": {"acme": {"daily_usd": 20, '
-        '"monthly_usd": 300}, "*": {...}}, "api_keys": {"<key>": {"daily_usd": 5}}}',
-    )
-    budgets_file: str | None = Field(default=None, description="a file holding that JSON")
     service_url: str | None = Field(
         default=None,
         description="a reelgate server's URL: VideoGenerationService.from_settings() and the "

@@ -45,6 +45,37 @@ def check_request(spec: ModelSpec, request: GenerateRequest, kind: JobKind) -> N
             f"model {spec.id!r} makes at most {caps.max_videos} video(s) per request",
             field="settings.video.number_of_videos",
         )
+    _check_stated_rules(spec, request, kind)
+
+
+def _check_stated_rules(spec: ModelSpec, request: GenerateRequest, kind: JobKind) -> None:
+    """The rules a provider states between settings (see :class:`Capabilities`)."""
+    caps = spec.capabilities
+    video = request.video
+    resolution = video.resolution or spec.default_resolution
+    durations = caps.durations_at_resolution.get(resolution or "")
+    if durations is not None and video.duration_seconds not in durations:
+        raise ValidationError(
+            f"model {spec.id!r} makes {resolution} videos only "
+            f"{' or '.join(str(d) for d in durations)} seconds long",
+            field="settings.video.resolution",
+            allowed_durations=list(durations),
+        )
+    extends_at = caps.extend_resolutions
+    if kind is JobKind.EXTEND and extends_at is not None and resolution not in extends_at:
+        raise ValidationError(
+            f"model {spec.id!r} extends videos at {' or '.join(extends_at)} only",
+            field="settings.video.resolution",
+            allowed=list(extends_at),
+        )
+    if caps.provider_options is not None:
+        unknown = sorted(set(video.provider_options) - set(caps.provider_options))
+        if unknown:
+            known = ", ".join(caps.provider_options) or "none"
+            raise ValidationError(
+                f"unknown {spec.provider.name} provider_options {unknown}; known: {known}",
+                field="settings.video.provider_options",
+            )
 
 
 def check_image_type(spec: ModelSpec, mime_type: str) -> None:
@@ -66,7 +97,19 @@ def _one_of(field: str, value: object, allowed: tuple[object, ...] | None, spec:
     if value not in allowed:
         raise ValidationError(
             f"{field} {value!r} is not supported by model {spec.id!r}; "
-            f"choose one of {', '.join(str(a) for a in allowed)}",
+            f"choose {_choices(field, allowed)}",
             field=f"settings.video.{field}",
             allowed=list(allowed),
         )
+
+
+def _choices(field: str, allowed: tuple[object, ...]) -> str:
+    """The allowed values in words: a run of whole numbers as its range ("1-30 s"), else
+    the values themselves ("4, 6 or 8 s")."""
+    unit = " s" if field == "duration_seconds" else ""
+    numbers = sorted(a for a in allowed if isinstance(a, int))
+    if len(numbers) == len(allowed) > 3 and numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]}-{numbers[-1]}{unit}"
+    words = [str(a) for a in allowed]
+    listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    return f"{'one of ' if len(words) > 1 else ''}{listed}{unit}"

@@ -23,7 +23,7 @@ from pydantic import (
     PlainSerializer,
 )
 
-from reelgate import errors
+import reelgate.errors as errors
 
 
 class JobKind(StrEnum):

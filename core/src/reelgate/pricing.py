@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from reelgate.errors import ValidationError
@@ -25,15 +25,32 @@ from reelgate.errors import ValidationError
 CURRENCY = "USD"
 
 
+VIDEO_PIXELS = {"480p": 854 * 480, "720p": 1280 * 720, "1080p": 1920 * 1080}
+"""Pixels of a frame at each resolution (the ratio changes its sides, not their product much):
+what a token rate is counted on."""
+TOKEN_PIXELS = 1024
+"""Pixels a video token stands for: tokens = seconds x width x height x fps / 1024 (the
+basis ByteDance's Seedance bills on)."""
+
+
 class Rate(BaseModel):
-    """USD per second of output for requests at ``resolution`` with audio ``audio`` (None:
-    any)."""
+    """A price for requests at ``resolution`` with audio ``audio`` (None: any): USD per second
+    of output, or USD per million video tokens (``usd_per_million_tokens``, counted at
+    ``fps`` frames a second on the pixels of the resolution, :data:`VIDEO_PIXELS`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    usd_per_second: float = Field(ge=0)
+    usd_per_second: float | None = Field(default=None, ge=0)
+    usd_per_million_tokens: float | None = Field(default=None, ge=0)
+    fps: int = Field(default=24, ge=1)
     resolution: str | None = None
     audio: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_basis(self) -> Rate:
+        if (self.usd_per_second is None) == (self.usd_per_million_tokens is None):
+            raise ValueError("a rate has usd_per_second or usd_per_million_tokens (one of them)")
+        return self
 
     def matches(self, resolution: str | None, audio: bool) -> bool:
         return (self.resolution is None or self.resolution == resolution) and (
@@ -43,6 +60,22 @@ class Rate(BaseModel):
     @property
     def specificity(self) -> int:
         return (self.resolution is not None) + (self.audio is not None)
+
+    def per_second(self, resolution: str | None) -> float | None:
+        """USD per second of output at ``resolution``; None for a token rate at a resolution
+        whose frame size is not known."""
+        if self.usd_per_second is not None:
+            return self.usd_per_second
+        pixels = VIDEO_PIXELS.get(self.resolution or resolution or "")
+        if pixels is None or self.usd_per_million_tokens is None:
+            return None
+        return self.usd_per_million_tokens * pixels * self.fps / TOKEN_PIXELS / 1_000_000
+
+    def words(self) -> str:
+        """The rate as a price list says it: ``$0.1/s`` or ``$7/M tokens``."""
+        if self.usd_per_second is not None:
+            return f"${self.usd_per_second:g}/s"
+        return f"${self.usd_per_million_tokens:g}/M tokens"
 
 
 class Price(BaseModel):
@@ -107,8 +140,15 @@ def cost_of(
             basis=f"the price list of {model_id} has no rate for {resolution or 'its default'} "
             f"{'with' if audio else 'without'} audio: the cost is unknown",
         )
+    per_second = rate.per_second(resolution)
+    if per_second is None:
+        return Cost(
+            amount=None,
+            basis=f"{model_id} bills in tokens and the frame size of {resolution or 'its default'}"
+            " is not known: the cost is unknown",
+        )
     total = sum(seconds)
-    amount = round(total * rate.usd_per_second, 6)
+    amount = round(total * per_second, 6)
     conditions = ", ".join(
         part
         for part in (
@@ -120,9 +160,15 @@ def cost_of(
     return Cost(
         amount=amount,
         basis=f"{_seconds(total)} s {what} ({len(seconds)} video{'s' if len(seconds) != 1 else ''})"
-        f" x ${rate.usd_per_second:g}/s{f' ({conditions})' if conditions else ''}; "
+        f" x {_rate_words(rate, per_second)}{f' ({conditions})' if conditions else ''}; "
         f"{model_id} price as of {price.as_of.isoformat()}, {price.source}",
     )
+
+
+def _rate_words(rate: Rate, per_second: float) -> str:
+    if rate.usd_per_second is not None:
+        return rate.words()
+    return f"{rate.words()} at {rate.fps} fps (${per_second:.6g}/s)"
 
 
 def _seconds(value: float) -> str:
@@ -163,3 +209,13 @@ class PriceBook:
 
     def price_of(self, model_id: str, declared: Price | None) -> Price | None:
         return self.overrides.get(model_id, declared)
+
+
+def prices_to_json(prices: Mapping[str, Price | None]) -> dict[str, Any]:
+    """Pinned prices (by model id) as JSON, for a job's record."""
+    return {model: None if p is None else p.model_dump(mode="json") for model, p in prices.items()}
+
+
+def prices_from_json(raw: Mapping[str, Any]) -> dict[str, Price | None]:
+    """The pinned prices :func:`prices_to_json` wrote."""
+    return {model: None if p is None else Price.model_validate(p) for model, p in raw.items()}

@@ -1,6 +1,6 @@
 """The model registry: resolves a model name to the plugin that serves it.
 
-Built once per process from the plugins' declarations (:func:`reelgate.runtime.get_runtime`).
+Built once per process from the plugins' declarations (:func:`reelgate.runtimes.get_runtime`).
 Resolution order: exact model id, then alias, then the longest matching name pattern
 (``kling*``); no name means the configured default model. Model ids and aliases are unique
 across plugins: a clash fails at start-up naming both distributions.

@@ -131,6 +131,20 @@ class VideoSettings(_Strict):
         return value
 
 
+def customer_id_of(value: Any) -> str:
+    """The customer id a body's ``customer_id`` names: a string of the safe pattern, or a
+    non-negative JSON integer read as its digits (ValueError for anything else). Every check of
+    who a request acts for compares this value, never the raw one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not CUSTOMER_ID_PATTERN.match(value):
+        raise ValueError(
+            "customer_id must be 1-128 characters of letters, digits, '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
 class RequestSettings(_Strict):
     """``settings``: only ``video`` today."""
 
@@ -167,14 +181,7 @@ class GenerateRequest(_Strict):
     @field_validator("customer_id", mode="before")
     @classmethod
     def _customer_id_safe(cls, value: Any) -> Any:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or not CUSTOMER_ID_PATTERN.match(value):
-            raise ValueError(
-                "customer_id must be 1-128 characters of letters, digits, '_' or '-', "
-                "starting with a letter or digit"
-            )
-        return value
+        return customer_id_of(value)
 
     @property
     def video(self) -> VideoSettings:
@@ -184,6 +191,13 @@ class GenerateRequest(_Strict):
         """A copy of this request naming ``model`` with no fallbacks (one attempt of a
         request that has some)."""
         video = self.video.model_copy(update={"model": model, "fallback_models": []})
+        return self.model_copy(
+            update={"settings": self.settings.model_copy(update={"video": video})}
+        )
+
+    def with_video(self, **fields: Any) -> Self:
+        """A copy of this request with these ``settings.video`` fields set."""
+        video = self.video.model_copy(update=fields)
         return self.model_copy(
             update={"settings": self.settings.model_copy(update={"video": video})}
         )
@@ -230,7 +244,17 @@ def request_from_body(
     try:
         return model.model_validate(body, strict=strict)
     except PydanticValidationError as exc:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
-        ]
+        problems = problems_of(exc)
         raise ValidationError(f"invalid request: {'; '.join(problems)}", problems=problems) from exc
+
+
+def problems_of(error: PydanticValidationError) -> list[str]:
+    """Each problem of a request as ``field: sentence`` (without Pydantic's "Value error, "
+    prefixes, which mean nothing to a caller)."""
+    problems = []
+    for e in error.errors():
+        message = str(e["msg"])
+        for prefix in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(prefix)
+        problems.append(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {message}")
+    return problems

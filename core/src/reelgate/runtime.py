@@ -9,48 +9,31 @@ called on the one plugin that serves the model or created the job, plus any wrap
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from reelgate.capabilities import check_image_type, check_request
 from reelgate.context import ProgressCallback, ProviderContext, _ignore_progress
+from reelgate.costs import Costs
+from reelgate.defaults import default_model, names_model, with_model_defaults
 from reelgate.errors import (
     CapabilityNotSupportedError,
     PluginError,
     ReelgateError,
-    ValidationError,
 )
 from reelgate.hookspecs import SUBMIT_HOOKS
 from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
-from reelgate.loader import LoadResult, load_plugins, parse_allow_list
+from reelgate.loader import LoadResult
 from reelgate.media import ImageInput, VideoInput
-from reelgate.pricing import Cost, Price, PriceBook, cost_of
+from reelgate.prepared import PreparedRequest, job_kind
+from reelgate.pricing import PriceBook
 from reelgate.registry import RegisteredModel, Registry
-from reelgate.requests import DEFAULT_MODEL, ExtendRequest, GenerateRequest
+from reelgate.requests import ExtendRequest, GenerateRequest
 
 
-@dataclass(frozen=True)
-class PreparedRequest:
-    """A request checked against its model: ``request`` names the resolved model id, ``hook``
-    is the submit hook of its ``kind``. Building one proves the model exists, its provider is
-    configured, and the model accepts the request's kind and settings."""
-
-    request: GenerateRequest
-    entry: RegisteredModel
-    kind: JobKind
-    hook: str
-
-    @property
-    def model(self) -> str:
-        return self.entry.spec.id
-
-
-class Runtime:
+class Runtime(Costs):
     """Registry plus dispatch. Safe to share between threads and event loops."""
 
     def __init__(
@@ -77,56 +60,20 @@ class Runtime:
     def resolve(self, model: str | None) -> RegisteredModel:
         return self.registry.resolve(model)
 
-    def candidates(self, request: GenerateRequest) -> list[str]:
-        """The models ``request`` may run on, in order: its model (or the models of the route
-        it names), then its ``fallback_models``. An extension runs on its model only."""
-        model = request.video.model
+    def candidates(self, request: GenerateRequest, configured: bool = False) -> list[str]:
+        """The models ``request`` may run on, in order: its model (the default model when it
+        names none, :func:`~reelgate.defaults.default_model`; or the models of the route it
+        names), then its ``fallback_models``. An extension runs on its model only.
+        ``configured``: a default model that cannot run here is refused."""
+        model = (
+            request.video.model
+            if names_model(request)
+            else default_model(self.registry, configured)
+        )
         if isinstance(request, ExtendRequest):
             return [model]
         names = [*self.routes.get(model.lower(), [model]), *request.video.fallback_models]
         return list(dict.fromkeys(names))
-
-    def price_of(self, model_id: str) -> Price | None:
-        """The price in force for a model: the operator's, else the plugin's."""
-        return self.prices.price_of(model_id, self.resolve(model_id).spec.price)
-
-    def estimate(self, request: GenerateRequest, model_id: str | None = None) -> Cost:
-        """What ``request`` would cost on its model (or ``model_id``), before it runs."""
-        spec = self.resolve(model_id or request.video.model).spec
-        seconds = [float(request.video.duration_seconds)] * request.video.number_of_videos
-        return self._cost(spec.id, request, seconds, "asked for")
-
-    def most_it_may_cost(self, request: GenerateRequest) -> Cost:
-        """The highest estimate among the candidates ``request`` may run on (those that pass
-        :meth:`prepare`): what a budget must hold for it, whichever model serves it. Unknown
-        when any of them has no known price."""
-        costs = []
-        for model in self.candidates(request):
-            try:
-                prepared = self._prepare_one(request.only_model(model), None, None)
-            except ReelgateError:
-                continue
-            costs.append(self.estimate(prepared.request, prepared.model))
-        if not costs:
-            prepared = self.prepare(request)  # raises why none can run
-            return self.estimate(prepared.request, prepared.model)
-        unknown = [cost for cost in costs if cost.amount is None]
-        return unknown[0] if unknown else max(costs, key=lambda cost: cost.amount or 0.0)
-
-    def cost_of_videos(
-        self, model_id: str, request: GenerateRequest, seconds: Sequence[float]
-    ) -> Cost:
-        """What the videos a provider delivered for ``request`` cost (``seconds``: each
-        video's length)."""
-        return self._cost(self.resolve(model_id).spec.id, request, seconds, "delivered")
-
-    def _cost(
-        self, model_id: str, request: GenerateRequest, seconds: Sequence[float], what: str
-    ) -> Cost:
-        spec = self.resolve(model_id).spec
-        resolution = request.video.resolution or spec.default_resolution
-        audio = bool(request.video.generate_audio)
-        return cost_of(spec.id, self.price_of(spec.id), seconds, resolution, audio, what)
 
     def load_configured(self) -> list[str]:
         """Import now what the plugins of configured providers defer to their first call
@@ -145,33 +92,44 @@ class Runtime:
         *,
         image: ImageInput | None = None,
         video: VideoInput | None = None,
+        configured: bool = True,
     ) -> PreparedRequest:
         """Check ``request`` (and the inputs fetched for it) before anything runs.
 
-        Resolves the model, requires its provider to be configured, checks the request's kind
-        and settings against the model's capabilities (and the image's type, when given), and
-        picks the submit hook. Raises the core error a caller should answer with.
+        Resolves the model, requires its provider to be configured (unless ``configured`` is
+        False: a price question needs no credentials), checks the request's kind and settings
+        against the model's capabilities and the rules between them (and the image's type,
+        when given), and picks the submit hook. Raises the core error a caller should answer
+        with.
 
         A request with fallbacks (or naming a route) prepares on the first of its
         :meth:`candidates` that passes these checks, and raises the first one's error when
         none does."""
-        candidates = self.candidates(request)
+        candidates = self.candidates(request, configured)
+        if not names_model(request):
+            request = request.with_model(candidates[0])  # the default, pinned
         if candidates == [request.video.model]:
-            return self._prepare_one(request, image, video)
+            return self._prepare_one(request, image, video, configured)
         first: ReelgateError | None = None
         for model in candidates:
             try:
-                return self._prepare_one(request.only_model(model), image, video)
+                return self._prepare_one(request.only_model(model), image, video, configured)
             except ReelgateError as exc:
                 first = first or exc
         assert first is not None
         raise first
 
     def _prepare_one(
-        self, request: GenerateRequest, image: ImageInput | None, video: VideoInput | None
+        self,
+        request: GenerateRequest,
+        image: ImageInput | None,
+        video: VideoInput | None,
+        configured: bool = True,
     ) -> PreparedRequest:
         entry = self.resolve(request.video.model)
-        self.registry.provider_settings(entry.spec.provider.name)
+        if configured:
+            self.registry.provider_settings(entry.spec.provider.name)
+        request = with_model_defaults(entry.spec, request)
         kind = job_kind(request, image=image, video=video)
         check_request(entry.spec, request, kind)
         if image is not None:
@@ -276,100 +234,4 @@ class Runtime:
         return caller
 
 
-def job_kind(
-    request: GenerateRequest,
-    *,
-    image: ImageInput | None = None,
-    video: VideoInput | None = None,
-) -> JobKind:
-    """The kind of job a request (with these inputs, when fetched) is."""
-    if isinstance(request, ExtendRequest) or video is not None:
-        if video is None and not isinstance(request, ExtendRequest):
-            raise ValidationError("an extend request needs the video to extend", field="video_id")
-        return JobKind.EXTEND
-    return JobKind.IMAGE if image is not None or request.input_image_url else JobKind.TEXT
-
-
-def build_runtime(
-    environ: Mapping[str, str] | None = None,
-    extra_plugins: Sequence[tuple[str, Any]] = (),
-    *,
-    plugins: str | None = None,
-    default_model: str | None = None,
-) -> Runtime:
-    """Load plugins and build the registry.
-
-    ``plugins`` is the allow-list (comma list; None: every plugin; empty: none) and
-    ``default_model`` the model of requests that name none; when not given they are read from
-    ``REELGATE_PLUGINS``/``REELGATE_DEFAULT_MODEL`` in ``environ``. ``environ`` (default
-    ``os.environ``) also supplies each provider's declared variables, and
-    ``REELGATE_PRICES_FILE`` the operator's prices (:class:`~reelgate.pricing.PriceBook`)."""
-    env = os.environ if environ is None else environ
-    allow = plugins if plugins is not None else env.get("REELGATE_PLUGINS")
-    loaded = load_plugins(parse_allow_list(allow), extra_plugins)
-    registry = Registry(
-        loaded.plugins,
-        loaded.failures,
-        default_model=default_model or env.get("REELGATE_DEFAULT_MODEL") or DEFAULT_MODEL,
-        environ=env,
-    )
-    prices = PriceBook.from_file(env.get("REELGATE_PRICES_FILE"))
-    return Runtime(loaded, registry, prices, parse_routes(env.get("REELGATE_ROUTES")))
-
-
-def parse_routes(text: str | None) -> dict[str, list[str]]:
-    """``REELGATE_ROUTES``: a JSON object of route names to the models they try, in order,
-    e.g. ``{"fast-video": ["kling-v2-6", "veo-3.1-fast"]}``."""
-    if not text:
-        return {}
-    try:
-        routes = json.loads(text)
-    except ValueError as exc:
-        raise ValidationError(f"REELGATE_ROUTES is not JSON: {exc}") from exc
-    valid = isinstance(routes, dict) and all(
-        isinstance(models, list) and models and all(isinstance(m, str) for m in models)
-        for models in routes.values()
-    )
-    if not valid:
-        raise ValidationError("REELGATE_ROUTES must map route names to lists of model names")
-    return {str(name): list(models) for name, models in routes.items()}
-
-
-_runtime: Runtime | None = None
-_factory: Callable[[], Runtime] = build_runtime
-_runtime_lock = threading.Lock()
-
-
-def get_runtime() -> Runtime:
-    """The process's runtime, built on first use by the installed factory (see
-    :func:`set_runtime_factory`; default :func:`build_runtime` from the environment)."""
-    global _runtime
-    with _runtime_lock:
-        if _runtime is None:
-            _runtime = _factory()
-        return _runtime
-
-
-def set_runtime(runtime: Runtime | None) -> None:
-    """Replace (or with None, forget) the process's runtime; for embedding and tests."""
-    global _runtime
-    with _runtime_lock:
-        _runtime = runtime
-
-
-def set_runtime_factory(factory: Callable[[], Runtime]) -> None:
-    """How :func:`get_runtime` builds the runtime (an application passes its settings)."""
-    global _factory
-    with _runtime_lock:
-        _factory = factory
-
-
-__all__ = [
-    "PreparedRequest",
-    "Runtime",
-    "build_runtime",
-    "get_runtime",
-    "job_kind",
-    "set_runtime",
-    "set_runtime_factory",
-]
+__all__ = ["PreparedRequest", "Runtime", "job_kind"]

@@ -6,6 +6,8 @@ against :class:`Capabilities` before a plugin is called.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reelgate.jobs import JobKind
@@ -64,6 +66,19 @@ class Capabilities(BaseModel):
     cancel: bool = False
     image_mime_types: tuple[str, ...] = ("image/png", "image/jpeg", "image/webp")
     duration_tolerance_seconds: float = Field(default=1.0, ge=0.0)
+    durations_at_resolution: dict[str, tuple[int, ...]] = Field(default_factory=dict)
+    """Resolutions offered only at some durations (Veo: ``{"1080p": (8,)}``); the resolution
+    is the request's, else the model's default."""
+    extend_resolutions: tuple[str, ...] | None = None
+    """The resolutions an extension may have (None: any of ``resolutions``)."""
+    provider_options: tuple[str, ...] | None = None
+    """The names ``settings.video.provider_options`` may hold (None: not declared, every
+    name reaches the plugin)."""
+    extension_billing: Literal["added_seconds", "whole_video"] = "added_seconds"
+    """What the provider bills for an extension: the seconds it adds (the request's
+    ``duration_seconds``, though the video it returns holds the source too), or the whole
+    video it returns. The estimate, the budget's reservation and settlement, and
+    ``data.cost`` all follow it."""
 
 
 class ModelSpec(BaseModel):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from example_emulator import ExampleEmulator, example_server
 
-from reelgate.runtime import Runtime, build_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime
 
 __all__ = ["example_server"]
 

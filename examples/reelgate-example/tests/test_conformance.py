@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from example_emulator import ExampleEmulator
 
-from reelgate.runtime import Runtime, build_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime
 from reelgate.testing import ProviderConformance
 
 

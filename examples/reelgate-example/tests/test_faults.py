@@ -11,7 +11,8 @@ from reelgate.errors import (
     SubmissionNotAcceptedError,
 )
 from reelgate.requests import GenerateRequest
-from reelgate.runtime import Runtime, build_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime
 from reelgate.testing import download_now, poll_until_done, submit_now
 from reelgate.testing.emulator import Fault
 

@@ -77,11 +77,13 @@ async def backfill(
     source: str | None = None,
     name: str = "backfill",
     max_concurrent: int = 4,
+    customer_id: str | None = None,
 ) -> dict[str, Any]:
     """Generate every request of ``requests`` and of ``source`` (a JSONL or CSV file: a local
     path, ``file://`` or ``s3://bucket/key``), at most ``max_concurrent`` at a time.
 
     ``name`` scopes the items' idempotency keys: re-run with the same name to resume.
+    ``customer_id``: the customer of the items that name none.
     Returns ``{"name", "counts": {status: n}, "cost_usd", "unknown_cost_items", "items":
     [outcome, ...]}``; an outcome's status is ``succeeded`` (with its ``cost_usd``, None when
     unknown), ``skipped`` (succeeded in an earlier run, not counted again), ``failed`` or
@@ -93,7 +95,8 @@ async def backfill(
     if not raw:
         raise ValidationError("a backfill needs requests or a source with at least one item")
     slots = asyncio.Semaphore(max_concurrent)
-    outcomes = await asyncio.gather(*(_run_item(i, name, slots) for i in parse_items(raw)))
+    items = parse_items(raw, customer_id)
+    outcomes = await asyncio.gather(*(_run_item(item, name, slots) for item in items))
     counts: dict[str, int] = {}
     for line in outcomes:
         counts[line["status"]] = counts.get(line["status"], 0) + 1

@@ -24,7 +24,7 @@ import boto3
 
 from reelgate.errors import ReelgateError, ValidationError
 from reelgate.requests import ExtendRequest, GenerateRequest, request_from_body
-from reelgate.runtime import get_runtime
+from reelgate.runtimes import get_runtime
 
 _REQUEST_COLUMNS = {
     "prompt",
@@ -114,15 +114,17 @@ def _csv_row(row: dict[str, str | None]) -> dict[str, Any]:
     return item
 
 
-def parse_items(raw_items: list[dict[str, Any]]) -> list[Item]:
+def parse_items(raw_items: list[dict[str, Any]], default_customer: str | None = None) -> list[Item]:
     """Check each raw item as every face checks a request (the request model, then
     ``Runtime.prepare``); an invalid one becomes an Item with its ``problem`` and never runs.
-    An item without ``key`` is identified by its content (and its occurrence among equal
-    items)."""
+    An item that names no ``customer_id`` is ``default_customer``'s (when given). An item
+    without ``key`` is identified by its content (and its occurrence among equal items)."""
     seen: Counter[str] = Counter()
     items = []
     for index, raw in enumerate(raw_items):
         body = {k: v for k, v in raw.items() if k != "key"}
+        if default_customer and body.get("customer_id") in (None, ""):
+            body["customer_id"] = default_customer
         digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:24]
         seen[digest] += 1
         key = str(raw.get("key") or f"{digest}-{seen[digest]}")

@@ -55,8 +55,10 @@ async def deploy_flow(
     schedules: list[DeploymentScheduleCreate] | None = None,
     parameters: dict[str, Any] | None = None,
     description: str | None = None,
+    tags: list[str] | None = None,
 ) -> UUID:
-    """Create or update the deployment ``<flow>/<name>``; returns its id."""
+    """Create or update the deployment ``<flow>/<name>`` (tagged ``reelgate`` unless ``tags``
+    says otherwise); returns its id."""
     flow_id = await client.create_flow_from_name(flow.name)
     deployment_id = await client.create_deployment(
         flow_id,
@@ -67,7 +69,7 @@ async def deploy_flow(
         enforce_parameter_schema=True,
         parameters=parameters or {},
         description=description or flow.description,
-        tags=["reelgate"],
+        tags=tags or ["reelgate"],
     )
     if schedules is not None:
         for existing in await client.read_deployment_schedules(deployment_id):

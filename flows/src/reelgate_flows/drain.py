@@ -20,7 +20,7 @@ from prefect.results import ResultStore
 from prefect.states import Completed
 
 from reelgate.errors import ReelgateError
-from reelgate_flows import steps
+from reelgate_flows import delivery_steps
 from reelgate_flows.flows import extend_video, generate_video
 from reelgate_flows.job_ids import find_run
 from reelgate_flows.metadata import metadata
@@ -50,7 +50,7 @@ async def complete_job(job_id: str, envelope: dict[str, Any], kind: str) -> bool
 
 async def _store_rest(pending: PendingJob, job_id: str, spool: Spool) -> dict[str, Any]:
     for index in range(len(pending.stored), len(pending.videos)):
-        stored = await steps.store(
+        stored = await delivery_steps.store(
             pending.spooled[index], pending.request.customer_id, pending.request.save_to_db
         )
         pending.stored.append(stored)

@@ -7,6 +7,11 @@ the same server themselves when no ``PREFECT_API_URL`` is configured: as a child
 kernel stops when this process dies (``PR_SET_PDEATHSIG`` on Linux), that is stopped at exit
 otherwise, and that ``PREFECT_API_URL`` then names. Call :func:`own_prefect_api` from the main
 thread before Prefect is imported.
+
+The server answers only callers holding its secret: a random auth string made at start,
+given to the server (``PREFECT_SERVER_API_AUTH_STRING``) and to this process and its children
+(``PREFECT_API_AUTH_STRING``) only. It answers no browser (no CORS; any request with an
+``Origin`` is refused, :mod:`reelgate_flows.embedded_server`).
 """
 
 from __future__ import annotations
@@ -15,32 +20,37 @@ import atexit
 import contextlib
 import ctypes
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import MutableMapping
+from collections.abc import Collection, MutableMapping
 from pathlib import Path
 
 PORT_IN_USE_EXIT = 3
 
 
-def _api_configured(env: MutableMapping[str, str]) -> bool:
+def api_configured(env: MutableMapping[str, str]) -> bool:
     if env.get("PREFECT_API_URL"):
         return True
-    home = Path(env.get("PREFECT_HOME", Path.home() / ".prefect"))
     try:
-        return "PREFECT_API_URL" in (home / "profiles.toml").read_text()
+        return "PREFECT_API_URL" in (prefect_home(env) / "profiles.toml").read_text()
     except OSError:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _free_port(avoid: Collection[int] = ()) -> int:
+    """A port free now, and none of ``avoid`` (the port this process is about to listen on:
+    the system may hand out a port a caller has just probed and released)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in avoid:
+            return port
 
 
 def _die_with_parent(parent: int) -> None:
@@ -69,9 +79,16 @@ class EmbeddedApi:
                 self.process.wait(timeout=10)
 
 
-def _spawn(port: int) -> subprocess.Popen[bytes]:
+def prefect_home(env: MutableMapping[str, str]) -> Path:
+    """Prefect's home folder as ``env`` sets it (Prefect's default otherwise)."""
+    return Path(env.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+
+
+def _spawn(port: int, auth_string: str) -> subprocess.Popen[bytes]:
+    prefect_home(os.environ).mkdir(parents=True, exist_ok=True)  # its database lives there
     env = {
         **os.environ,
+        "PREFECT_SERVER_API_AUTH_STRING": auth_string,
         "PREFECT_UI_ENABLED": "0",
         "PREFECT__SERVER_EPHEMERAL": "1",
         "PREFECT__SERVER_FINAL": "1",
@@ -117,9 +134,11 @@ class StartingApi:
     """The embedded API server, spawned and still starting: this process may import and
     build what it needs meanwhile (two cores work at once), then call :meth:`ready`."""
 
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.process = _spawn(self.port)
+    def __init__(self, avoid_ports: Collection[int] = ()) -> None:
+        self.avoid_ports = tuple(avoid_ports)
+        self.auth_string = f"reelgate:{secrets.token_urlsafe(32)}"
+        self.port = _free_port(self.avoid_ports)
+        self.process = _spawn(self.port, self.auth_string)
         self._ready: EmbeddedApi | None = None
         atexit.register(self._stop)
 
@@ -139,8 +158,8 @@ class StartingApi:
         deadline = time.monotonic() + timeout_seconds
         while time.monotonic() < deadline:
             if self.process.poll() == PORT_IN_USE_EXIT and may_move:
-                self.port = _free_port()
-                self.process = _spawn(self.port)
+                self.port = _free_port(self.avoid_ports)
+                self.process = _spawn(self.port, self.auth_string)
                 continue
             if self.process.poll() is not None:
                 raise RuntimeError(
@@ -155,18 +174,22 @@ class StartingApi:
 
 
 def own_prefect_api(
-    env: MutableMapping[str, str] | None = None, wait: bool = True
+    env: MutableMapping[str, str] | None = None,
+    wait: bool = True,
+    avoid_ports: Collection[int] = (),
 ) -> StartingApi | None:
-    """Start an owned embedded API and point ``PREFECT_API_URL`` at it, unless an API is
-    configured (then None). ``wait=False`` returns while it starts: call ``ready()`` before
-    the first Prefect call."""
+    """Start an owned embedded API and point ``PREFECT_API_URL`` (and its secret,
+    ``PREFECT_API_AUTH_STRING``) at it, unless an API is configured (then None).
+    ``wait=False`` returns while it starts: call ``ready()`` before the first Prefect call.
+    ``avoid_ports``: ports it must not take (the one the caller will listen on)."""
     environ = os.environ if env is None else env
-    if _api_configured(environ):
+    if api_configured(environ):
         return None
     if "prefect" in sys.modules:
         raise RuntimeError("own_prefect_api must run before Prefect is imported")
-    starting = StartingApi()
+    starting = StartingApi(avoid_ports)
     if wait:
         starting.ready(may_move=True)
     environ["PREFECT_API_URL"] = starting.url
+    environ["PREFECT_API_AUTH_STRING"] = starting.auth_string
     return starting

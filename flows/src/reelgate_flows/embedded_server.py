@@ -95,10 +95,43 @@ def _status(answer: list[Message]) -> int | None:
     return None
 
 
+class NoBrowsers:
+    """Refuses every request a browser sends on a page's behalf (it carries ``Origin``) and
+    drops CORS headers from every answer: no web page may read or write this API."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if any(name == b"origin" for name, _ in scope.get("headers", [])):
+            body = b'{"detail":"browsers may not call this API"}'
+            headers = [(b"content-type", b"application/json")]
+            await send({"type": "http.response.start", "status": 403, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def without_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": [
+                        (name, value)
+                        for name, value in message.get("headers", [])
+                        if not name.lower().startswith(b"access-control-")
+                    ],
+                }
+            await send(message)
+
+        await self.app(scope, receive, without_cors)
+
+
 def create_app() -> Any:
-    """Prefect's API app (configured from the environment, as ``prefect server start`` does)
-    behind :class:`RetryLockedWrites`, its start-up heap frozen once it started
-    (:mod:`reelgate_flows.heap`)."""
+    """Prefect's API app (configured from the environment, as ``prefect server start`` does:
+    its auth string too) behind :class:`RetryLockedWrites` and :class:`NoBrowsers`, its
+    start-up heap frozen once it started (:mod:`reelgate_flows.heap`)."""
     from prefect.server.api.server import create_app as create_prefect_app
 
-    return FreezeHeapAfterStartup(RetryLockedWrites(create_prefect_app()))
+    return FreezeHeapAfterStartup(NoBrowsers(RetryLockedWrites(create_prefect_app())))

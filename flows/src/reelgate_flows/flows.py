@@ -30,10 +30,12 @@ from reelgate.errors import (
 )
 from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.media import VideoInput
+from reelgate.pricing import Price
 from reelgate.requests import ExtendRequest, GenerateRequest
-from reelgate.runtime import get_runtime
-from reelgate_flows import result_storage, steps
-from reelgate_flows.idempotency import video_tag
+from reelgate.runtimes import get_runtime
+from reelgate_flows import delivery_steps, result_storage, steps
+from reelgate_flows.admission import RunGate, as_seen_here, run_gate
+from reelgate_flows.idempotency import model_tag, video_tag
 from reelgate_flows.job_ids import job_id_of
 from reelgate_flows.limits import provider_slot
 from reelgate_flows.metadata import cost_of_delivery, metadata
@@ -64,13 +66,83 @@ async def _run(
     idempotency_key: str | None,
     allow_local_inputs: bool,
 ) -> dict[str, Any]:
-    """The steps; a core error leaves saying whether and how a re-run resumes the job."""
+    """The run's admission (:class:`~reelgate_flows.admission.RunGate`), then the steps; a
+    core error leaves saying whether and how a re-run resumes the job."""
     reached = _Reached()
+    job_id, run_id = _job_id()
+    gate = run_gate()
     try:
-        return await _steps(request, video, idempotency_key, allow_local_inputs, reached)
-    except ReelgateError as exc:
-        annotate(exc, reached.job, reached.submitted, idempotency_key)
+        prices = await gate.admit(request, job_id, run_id)
+        envelope = await _steps(
+            request, video, idempotency_key, allow_local_inputs, reached, prices
+        )
+    except BaseException as exc:
+        as_seen_here(exc)
+        if isinstance(exc, ReelgateError):
+            annotate(exc, reached.job, reached.submitted, idempotency_key)
+        await _tell_gate(gate, job_id, None, exc, reached.submitted)
         raise
+    await _tell_gate(gate, job_id, envelope, None)
+    return envelope
+
+
+async def _tell_gate(
+    gate: RunGate,
+    job_id: str,
+    envelope: dict[str, Any] | None,
+    error: BaseException | None,
+    submitted: bool = True,
+) -> None:
+    """Settle or release the run's reservation; a failure to is logged, never the job's."""
+    try:
+        await gate.ended(job_id, envelope, error, submitted)
+    except Exception:
+        logger.exception("settling the reservation of job %s failed", job_id)
+
+
+async def _submit_first_taken(
+    request: GenerateRequest,
+    video: VideoInput | None,
+    idempotency_key: str | None,
+    allow_local_inputs: bool,
+    reached: _Reached,
+    held: contextlib.AsyncExitStack,
+) -> tuple[GenerateRequest, ProviderJob, list[dict[str, str]]]:
+    """Submit to the request's model, or to its fallbacks in turn while a refusal proves
+    nothing was taken; the request as submitted, its provider job, and the models tried
+    before. The provider's slot is pushed on ``held`` (held until the wait ends)."""
+    job_id = _job_id()[0]
+    settings = Settings.current()
+    validate = steps.retrying(steps.validate, settings.step_retries, settings)
+    submit = steps.retrying(steps.submit, settings.submit_retries, settings)
+    candidates = get_runtime().candidates(request)
+    tried: list[dict[str, str]] = []
+    for index, model in enumerate(candidates):
+        attempt = request if candidates == [request.video.model] else request.only_model(model)
+        slot = contextlib.AsyncExitStack()
+        try:
+            _step(job_id, "validate", "checking the request")
+            checks = validate if attempt.input_image_url else steps.validate.fn
+            prepared = await checks(attempt, video, allow_local_inputs)
+            if prepared.aspect_ratio:
+                attempt = attempt.with_video(aspect_ratio=prepared.aspect_ratio)
+            scope = idempotency_key or f"run:{job_id}"
+            cache_key = steps.submission_key(attempt, prepared, scope)
+            _step(job_id, "submit", f"submitting to {prepared.model}")
+            provider = get_runtime().resolve(prepared.model).spec.provider.name
+            await slot.enter_async_context(provider_slot(provider))
+            reached.submitted = True
+            job = reached.job = await submit(attempt, prepared, job_id, cache_key)
+        except ReelgateError as exc:
+            await slot.aclose()
+            if index == len(candidates) - 1 or not proves_nothing_taken(exc):
+                raise
+            tried.append({"model": model, "reason": exc.type, "message": exc.message})
+            reached.submitted = False
+            continue
+        held.push_async_exit(slot)
+        return attempt, job, tried
+    raise AssertionError("a request has at least one candidate model")
 
 
 async def _steps(
@@ -79,56 +151,24 @@ async def _steps(
     idempotency_key: str | None,
     allow_local_inputs: bool,
     reached: _Reached,
+    prices: dict[str, Price | None] | None = None,
 ) -> dict[str, Any]:
-    job_id = _job_id()
+    """Submit, wait, deliver; the success envelope, costed at ``prices`` (the admission's)
+    when given."""
+    job_id = _job_id()[0]
     settings = Settings.current()
-    validate = steps.retrying(steps.validate, settings.step_retries, settings)
-    submit = steps.retrying(steps.submit, settings.submit_retries, settings)
     wait = steps.retrying(steps.wait, settings.step_retries, settings)
-
-    def step(name: str, message: str) -> None:
-        _step(job_id, name, message)
-
-    candidates = get_runtime().candidates(request)
-    tried: list[dict[str, str]] = []
+    several = len(get_runtime().candidates(request)) > 1
     async with contextlib.AsyncExitStack() as held:
-        for index, model in enumerate(candidates):
-            attempt = request if candidates == [request.video.model] else request.only_model(model)
-            slot = contextlib.AsyncExitStack()
-            try:
-                step("validate", "checking the request")
-                checks = validate if attempt.input_image_url else steps.validate.fn
-                prepared = await checks(attempt, video, allow_local_inputs)
-                scope = idempotency_key or f"run:{job_id}"
-                cache_key = steps.submission_key(attempt, prepared, scope)
-                step("submit", f"submitting to {prepared.model}")
-                provider = get_runtime().resolve(prepared.model).spec.provider.name
-                await slot.enter_async_context(provider_slot(provider))
-                reached.submitted = True
-                job = reached.job = await submit(attempt, prepared, job_id, cache_key)
-            except ReelgateError as exc:
-                await slot.aclose()
-                if index == len(candidates) - 1 or not proves_nothing_taken(exc):
-                    raise
-                tried.append({"model": model, "reason": exc.type, "message": exc.message})
-                reached.submitted = False
-                continue
-            held.push_async_exit(slot)  # the provider's slot is held until the wait ends
-            break
-        request = attempt
-        emit(
-            ProgressEvent(
-                job_id,
-                "wait",
-                None,
-                f"{job.provider} job {job.provider_job_id} accepted",
-                provider_job=job,
-            )
+        request, job, tried = await _submit_first_taken(
+            request, video, idempotency_key, allow_local_inputs, reached, held
         )
+        accepted = f"{job.provider} job {job.provider_job_id} accepted"
+        emit(ProgressEvent(job_id, "wait", None, accepted, provider_job=job))
         refs = await wait(job, job_id)
-    fallback = Fallback(served_by=job.model, tried=tried) if len(candidates) > 1 else None
-    cost = cost_of_delivery(request, job, refs)
-    tagged = asyncio.ensure_future(_tag_run(refs, cost.amount))  # while the videos come
+    fallback = Fallback(served_by=job.model, tried=tried) if several else None
+    cost = cost_of_delivery(request, job, refs, prices)
+    tagged = asyncio.ensure_future(_tag_run(refs, job.model, cost.amount))  # while the videos come
     try:
         stored = await _deliver(request, job, job_id, refs, settings)
     except BaseException:
@@ -138,7 +178,7 @@ async def _steps(
             logger.warning("tagging the run of job %s failed too: %s", job_id, failed)
         raise
     await tagged
-    return metadata(request, job, job_id, refs, stored, fallback)
+    return metadata(request, job, job_id, refs, stored, fallback, prices)
 
 
 async def _deliver(
@@ -149,17 +189,19 @@ async def _deliver(
     settings: Settings,
 ) -> list[StoredObject]:
     """Download, check and store every video of the finished ``job``."""
-    download = steps.retrying(steps.download, settings.step_retries, settings)
+    download = steps.retrying(delivery_steps.download, settings.step_retries, settings)
     spooled = []
     for ref in refs:
         _step(job_id, "download", ref.provider_video_id)
-        expected = steps.expected_seconds(job, ref, request)
+        expected = delivery_steps.expected_seconds(job, ref, request)
         spooled.append(await download(job, ref, job_id, request.customer_id, expected))
     stored: list[StoredObject] = []
     for ref, spool_path in zip(refs, spooled, strict=True):
         _step(job_id, "store", ref.provider_video_id)
         try:
-            stored.append(await steps.store(spool_path, request.customer_id, request.save_to_db))
+            stored.append(
+                await delivery_steps.store(spool_path, request.customer_id, request.save_to_db)
+            )
         except StorageError as exc:
             pending = PendingJob(request, job, refs, spooled, stored)
             path = Spool(settings.spool_dir).record_pending(job_id, pending.to_record())
@@ -184,19 +226,20 @@ def proves_nothing_taken(error: ReelgateError) -> bool:
     )
 
 
-def _job_id() -> str:
+def _job_id() -> tuple[str, uuid.UUID]:
+    """The running flow run's job id and run id."""
     context = FlowRunContext.get()
     if context is None or context.flow_run is None:
         raise RuntimeError("reelgate's flows run as Prefect flow runs")
-    return job_id_of(context.flow_run)
+    return job_id_of(context.flow_run), context.flow_run.id
 
 
-async def _tag_run(refs: list[VideoRef], amount: float | None) -> None:
-    """Mark the run with the provider videos it made (see ``idempotency.video_tag``) and
-    what they cost (``cost-usd:0.8``, or ``cost-usd:unknown``), in one update."""
+async def _tag_run(refs: list[VideoRef], model: str, amount: float | None) -> None:
+    """Mark the run with the provider videos it made (see ``idempotency.video_tag``), their
+    model and what they cost (``cost-usd:0.8``, or ``cost-usd:unknown``), in one update."""
     spent = f"{COST_TAG}{'unknown' if amount is None else f'{amount:g}'}"
     videos = (video_tag(ref.provider_video_id) for ref in refs)
-    tags = sorted({*flow_run.get_tags(), *videos, spent})
+    tags = sorted({*flow_run.get_tags(), *videos, model_tag(model), spent})
     async with get_client() as client:
         await client.update_flow_run(uuid.UUID(flow_run.get_id()), tags=tags)
 

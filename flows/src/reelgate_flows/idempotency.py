@@ -5,12 +5,14 @@ A run started with an idempotency key carries ``reelgate-key:<digest>`` and
 body under the same key is told apart (a conflict). The key is digested with its scope (the
 caller and customer), so one tenant's key never finds another's run. A finished run carries
 ``reelgate-video:<digest>`` for each provider video it made, so an extend naming that provider
-video id is checked against the customer who owns it.
+video id is checked against the customer who owns it, and ``reelgate-model:<id>`` so an
+extension of it continues on the same model.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from reelgate.requests import GenerateRequest
 
@@ -41,6 +43,18 @@ def video_tag(provider_video_id: str) -> str:
     return f"reelgate-video:{_digest(provider_video_id)}"
 
 
-def key_id_of(api_key: str) -> str:
-    """The stable id of an API key (what a caller carries and budgets name, never the key)."""
-    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+MODEL_TAG = "reelgate-model:"
+"""Marks a finished run with the model that made its videos (``reelgate-model:<id>``)."""
+
+
+def model_tag(model_id: str) -> str:
+    return f"{MODEL_TAG}{model_id}"
+
+
+def key_id_of(api_key: str, secret: bytes) -> str:
+    """The stable id of an API key (what a caller carries and budgets name, never the key): an
+    HMAC under the server's secret (:mod:`reelgate_flows.server_secret`), so the id shown in
+    job records and Prefect runs does not let anyone test guesses of the key offline."""
+    return hmac.new(secret, b"reelgate-api-key:" + api_key.encode(), hashlib.sha256).hexdigest()[
+        :16
+    ]

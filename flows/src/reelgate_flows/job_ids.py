@@ -21,7 +21,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.states import Pending, Scheduled, to_state_create
 
 from reelgate.requests import is_job_id
-from reelgate_flows.job_records import JobRecords
+from reelgate_flows.records.jobs import JobRecords
 
 JOB_KEY_PREFIX = "reelgate-job:"
 
@@ -29,6 +29,11 @@ JOB_KEY_PREFIX = "reelgate-job:"
 def run_key(job_id: str) -> str:
     """The Prefect idempotency key of the flow run of an admitted job."""
     return f"{JOB_KEY_PREFIX}{job_id}"
+
+
+def run_name(job_id: str) -> str:
+    """The name of a job's flow run: the job id, so the Prefect UI finds the run by it."""
+    return f"job-{job_id}"
 
 
 def job_id_of(flow_run: FlowRun) -> str:
@@ -92,6 +97,7 @@ async def create_job_run(
     if where not in _FLOW_IDS:
         _FLOW_IDS[where] = await client.create_flow(flow)
     create = FlowRunCreate(
+        name=run_name(job_id),
         flow_id=_FLOW_IDS[where],
         flow_version=flow.version,
         parameters=parameters,
@@ -123,6 +129,8 @@ async def create_deployment_job_run(
     Prefect API) are still checked.
     """
     create = DeploymentFlowRunCreate(
+        name=run_name(job_id),
+        tags=["reelgate", f"job:{job_id}"],
         parameters=parameters,
         state=to_state_create(Scheduled()),
         idempotency_key=run_key(job_id),

@@ -3,21 +3,29 @@ a plain function (as a Prefect task it cost two API calls per run and bought not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from reelgate.envelope import Fallback, StoredVideo, SuccessEnvelope, VideoResult
 from reelgate.jobs import ProviderJob, VideoRef
-from reelgate.pricing import Cost
+from reelgate.pricing import Cost, Price
 from reelgate.requests import ExtendRequest, GenerateRequest
-from reelgate.runtime import get_runtime
+from reelgate.runtimes import get_runtime
 from reelgate_flows.inline_videos import kept_small
 from reelgate_flows.storage import StoredObject
 
 
-def cost_of_delivery(request: GenerateRequest, job: ProviderJob, videos: list[VideoRef]) -> Cost:
-    """What ``videos`` cost: each one's length as the provider reported it, else as asked."""
+def cost_of_delivery(
+    request: GenerateRequest,
+    job: ProviderJob,
+    videos: list[VideoRef],
+    prices: Mapping[str, Price | None] | None = None,
+) -> Cost:
+    """What ``videos`` cost: each one's length as the provider reported it, else as asked (an
+    extension: as its model bills extensions, ``Capabilities.extension_billing``), at the
+    ``prices`` the job's admission pinned when given."""
     delivered = [ref.duration_seconds or float(request.video.duration_seconds) for ref in videos]
-    return get_runtime().cost_of_videos(job.model, request, delivered)
+    return get_runtime().cost_of_videos(job.model, request, delivered, job.kind, prices)
 
 
 def metadata(
@@ -27,6 +35,7 @@ def metadata(
     videos: list[VideoRef],
     stored: list[StoredObject],
     fallback: Fallback | None = None,
+    prices: Mapping[str, Price | None] | None = None,
 ) -> dict[str, Any]:
     """The success envelope of ``job`` (flow run ``job_id``) whose ``videos`` are ``stored``
     (persisted small: :func:`~reelgate_flows.inline_videos.kept_small`)."""
@@ -59,7 +68,7 @@ def metadata(
         customer_id=request.customer_id,
         storage_key=first.storage_key,
         videos=items if len(items) > 1 else [],
-        cost=cost_of_delivery(request, job, videos),
+        cost=cost_of_delivery(request, job, videos, prices),
         fallback=fallback,
     )
     return kept_small(SuccessEnvelope(data=result).model_dump(mode="json"))

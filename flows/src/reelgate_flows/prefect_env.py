@@ -1,7 +1,8 @@
 """Prefect defaults for reelgate: lean settings that cut the engine's cost per run.
 
 :func:`apply_prefect_defaults` only sets variables the user has not set, and must run before
-``prefect`` is first imported (``reelgate_flows/__init__.py`` calls it). Services that the
+``prefect`` is first imported: each entry point calls it (``reelgate_api.cli.main``, the
+tests' conftest, the benches that run flows in their own process). Services that the
 embedded (ephemeral) API does not need are off; a real ``prefect server`` keeps its own.
 """
 

@@ -12,8 +12,10 @@ from typing import Self
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reelgate.home import reelgate_home
 from reelgate.requests import DEFAULT_MODEL
-from reelgate.runtime import Runtime, build_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime
 
 
 class Settings(BaseSettings):
@@ -29,6 +31,14 @@ class Settings(BaseSettings):
     default_model: str = Field(
         default=DEFAULT_MODEL, description="the model of requests that name none"
     )
+    routes: str | None = Field(
+        default=None,
+        description="route names and the models each tries in order, as JSON: "
+        '{"fast-video": ["kling-v2-6", "veo-3.1-fast"]}',
+    )
+    prices_file: str | None = Field(
+        default=None, description="a JSON or TOML file of the operator's prices per model"
+    )
     customer_id: str = Field(
         default="local", description="the CLI's customer when --customer-id is not given"
     )
@@ -37,14 +47,26 @@ class Settings(BaseSettings):
         description="apply reelgate's lean Prefect defaults where the environment sets none",
     )
 
+    home: Path = Field(
+        default_factory=lambda: reelgate_home(os.environ),
+        description="the folder of reelgate's own data (stored videos, spool, secret, the "
+        "local provider's renders) whatever the working directory (default: "
+        "$XDG_DATA_HOME/reelgate, else ~/.local/share/reelgate)",
+    )
     storage_url: str = Field(
-        default="file://reelgate-data/videos",
-        description="file://PATH (relative to the working directory or absolute) or "
-        "s3://bucket/prefix",
+        default_factory=lambda data: f"file://{data['home'] / 'videos'}",
+        description="file://PATH (absolute, or relative to the working directory) or "
+        "s3://bucket/prefix (default: file://<home>/videos)",
     )
     spool_dir: Path = Field(
-        default=Path(".reelgate/spool"),
-        description="where downloaded videos wait until they are stored; never dropped",
+        default_factory=lambda data: data["home"] / "spool",
+        description="where downloaded videos wait until they are stored; never dropped "
+        "(default: <home>/spool)",
+    )
+    file_url_secret: str | None = Field(
+        default=None,
+        description="the server's secret: signs /files URLs and keys API key ids (default: "
+        "one made for this machine; set the same on every machine of a fleet)",
     )
     s3_presign: bool = Field(default=False, description="answer presigned URLs for S3 objects")
     s3_presign_seconds: int = Field(default=7 * 24 * 3600, ge=1, le=7 * 24 * 3600)
@@ -61,6 +83,12 @@ class Settings(BaseSettings):
     step_retries: int = Field(default=3, ge=0)
     retry_base_seconds: float = Field(default=1.0, ge=0)
     image_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    image_max_pixels: int = Field(
+        default=40_000_000,
+        ge=1,
+        description="the most pixels an input image may have (read from its header; "
+        "default 40 MP, above 8K)",
+    )
     video_max_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
     fetch_timeout_seconds: float = Field(default=30.0, gt=0)
     private_url_hosts: str = Field(
@@ -86,6 +114,12 @@ class Settings(BaseSettings):
         "Idempotency-Keys), e.g. postgresql+asyncpg://host/db when several API processes "
         "share them; unset: sqlite+aiosqlite:///<PREFECT_HOME>/reelgate.db",
     )
+    budgets: str | None = Field(
+        default=None,
+        description='spending limits (JSON): {"customers": {"acme": {"daily_usd": 20, '
+        '"monthly_usd": 300}, "*": {...}}, "api_keys": {"<key>": {"daily_usd": 5}}}',
+    )
+    budgets_file: str | None = Field(default=None, description="a file holding that JSON")
     provider_limits: bool = Field(
         default=False,
         description="hold a slot of the Prefect global concurrency limit reelgate_<provider> "
@@ -106,7 +140,12 @@ class Settings(BaseSettings):
     def runtime(self) -> Runtime:
         """A provider runtime built from these settings and the environment's provider
         variables."""
-        return build_runtime(plugins=self.plugins, default_model=self.default_model)
+        return build_runtime(
+            plugins=self.plugins,
+            default_model=self.default_model,
+            routes=self.routes,
+            prices_file=self.prices_file,
+        )
 
     def job_records_url(self) -> str:
         """:attr:`database_url`, or the SQLite file beside the embedded Prefect database."""

@@ -21,12 +21,12 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
 from reelgate.errors import NotFoundError, ValidationError
 from reelgate.media import VideoInput
-from reelgate.requests import GenerateRequest, is_job_id
-from reelgate_flows.idempotency import video_tag
+from reelgate.requests import ExtendRequest, GenerateRequest, is_job_id
+from reelgate_flows.idempotency import MODEL_TAG, video_tag
 from reelgate_flows.inputs import fetch, sniff_video_type
 from reelgate_flows.job_ids import find_job_run
-from reelgate_flows.job_records import JobRecords
 from reelgate_flows.media_check import UnplayableVideo, inspect_video
+from reelgate_flows.records.jobs import JobRecords
 from reelgate_flows.settings import Settings
 from reelgate_flows.storage import storage_from_url
 from reelgate_flows.storage.data_uri import DataUriStorage
@@ -101,6 +101,8 @@ async def source_job(
         await _check_provider_video(video_id, customer_id)
         return None
     record = await records.get(video_id) if records is not None else None
+    if record is not None and record.deleted:
+        raise _unknown(video_id)
     if record is not None and record.flow_run_id is None:
         if record.customer_id != customer_id:
             raise _unknown(video_id)
@@ -109,7 +111,7 @@ async def source_job(
         run = await find_job_run(client, video_id, records)
     if run is None:
         raise _unknown(video_id)
-    if customer_of(run.parameters.get("request")) != customer_id:
+    if customer_of_request(run.parameters.get("request")) != customer_id:
         raise _unknown(video_id)
     if run.state is None or not run.state.is_completed():
         raise _unfinished(video_id)
@@ -120,19 +122,35 @@ async def source_job(
     return data
 
 
-async def _check_provider_video(video_id: str, customer_id: str) -> None:
-    """NotFoundError when reelgate jobs made this provider video for other customers only."""
+async def _check_provider_video(video_id: str, customer_id: str) -> str | None:
+    """NotFoundError when reelgate jobs made this provider video for other customers only;
+    else the model that made it, when a job of ``customer_id`` did."""
     async with get_client() as client:
         runs = await client.read_flow_runs(
             flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[video_tag(video_id)])),
             limit=20,
         )
-    owners = {customer_of(run.parameters.get("request")) for run in runs}
-    if owners and customer_id not in owners:
+    owned = [
+        run for run in runs if customer_of_request(run.parameters.get("request")) == customer_id
+    ]
+    if runs and not owned:
         raise _unknown(video_id)
+    tags = (tag for run in owned for tag in run.tags)
+    return next((tag[len(MODEL_TAG) :] for tag in tags if tag.startswith(MODEL_TAG)), None)
 
 
-def customer_of(request: Any) -> str | None:
+async def source_model(request: ExtendRequest, records: JobRecords | None = None) -> str | None:
+    """The model that made the video ``request`` continues, when reelgate made it: a job's
+    (``data.model``), or the model of the customer's job that made a provider video id;
+    None for a video reelgate did not make. Raises as :func:`source_job` does."""
+    if not is_job_id(request.video_id):
+        return await _check_provider_video(request.video_id, request.customer_id)
+    data = await source_job(request.video_id, request.customer_id, records)
+    model = data.get("model") if data is not None else None
+    return model if isinstance(model, str) else None
+
+
+def customer_of_request(request: Any) -> str | None:
     """The customer of a flow run's ``request`` parameter (a request model or its JSON)."""
     if isinstance(request, GenerateRequest):
         return request.customer_id

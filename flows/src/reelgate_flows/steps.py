@@ -1,9 +1,8 @@
-"""The steps of a generation: validate → submit → wait → download → store → metadata (DESIGN
-§2). Steps that buy something from Prefect are tasks: ``submit`` (its cached result), ``wait``
-and ``download`` (retries), ``validate`` when it fetches an input image (retries); the others
-are plain functions, each task run costing the engine and its API a few milliseconds.
-
-``download`` checks every video before it is kept (:mod:`reelgate_flows.media_check`).
+"""The steps of a generation up to the provider's finished videos: validate → submit → wait
+(DESIGN §2; download → store are :mod:`reelgate_flows.delivery_steps`). Steps that buy
+something from Prefect are tasks: ``submit`` (its cached result), ``wait`` (retries),
+``validate`` when it fetches an input image (retries); the others are plain functions, each task
+run costing the engine and its API a few milliseconds.
 
 ``submit`` is the only step that spends money. Its result is persisted under a cache key made
 of the idempotency key (or the flow run id) and a digest of the request, so a retried flow, a
@@ -18,10 +17,8 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from prefect import Task, task
@@ -31,21 +28,19 @@ from prefect.tasks import exponential_backoff
 
 from reelgate import errors
 from reelgate.context import ProgressCallback
-from reelgate.errors import ReelgateError, StorageError, ValidationError
+from reelgate.defaults import aspect_ratio_of
+from reelgate.errors import ReelgateError
 from reelgate.jobs import Cancelled, Failed, JobKind, ProviderJob, Succeeded, VideoRef
 from reelgate.media import ImageInput, VideoInput
 from reelgate.requests import GenerateRequest
-from reelgate.runtime import get_runtime
+from reelgate.runtimes import get_runtime
 from reelgate_flows.busy import released_while_waiting
 from reelgate_flows.http import shared_client
-from reelgate_flows.inline_videos import put_inline
-from reelgate_flows.inputs import fetch, sniff_image_type
-from reelgate_flows.media_check import UnplayableVideo, VideoFacts, inspect_video
+from reelgate_flows.image_checks import checked_image_type, image_size
+from reelgate_flows.inputs import fetch
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit
 from reelgate_flows.settings import Settings
-from reelgate_flows.spool import Spool
-from reelgate_flows.storage import StoredObject, storage_from_url, video_key
 from reelgate_flows.uploads import UPLOAD_SCHEME, upload_bytes
 
 P = ParamSpec("P")
@@ -59,6 +54,8 @@ class Prepared:
     model: str
     image: ImageInput | None = None
     video: VideoInput | None = None
+    aspect_ratio: str | None = None
+    """The first frame's aspect ratio, for a request that set none (the model's nearest)."""
 
 
 _RETRYING: dict[tuple[str, int, float], Task[..., Any]] = {}
@@ -76,7 +73,7 @@ def retrying(step: Task[P, R], retries: int, settings: Settings) -> Task[P, R]:
     return _RETRYING[key]  # type: ignore[return-value]
 
 
-def _progress(job_id: str, step: str) -> ProgressCallback:
+def step_progress(job_id: str, step: str) -> ProgressCallback:
     def report(fraction: float | None, message: str) -> None:
         emit(ProgressEvent(job_id, step, fraction, message))
 
@@ -88,20 +85,21 @@ async def validate(
     request: GenerateRequest, video: VideoInput | None, allow_local_inputs: bool
 ) -> Prepared:
     """Check the request (``Runtime.prepare``, as every face did before the run) and fetch
-    and check the input image."""
+    and check the input image (whose aspect ratio the video takes when the request set
+    none)."""
     settings = Settings.current()
     runtime = get_runtime()
     prepared = runtime.prepare(request, video=video)
     image: ImageInput | None = None
     if prepared.kind is JobKind.IMAGE and request.input_image_url:
         data = await _image_bytes(request, settings, allow_local_inputs)
-        mime = sniff_image_type(data)
-        if mime is None:
-            raise ValidationError(
-                "input_image_url is not a PNG, JPEG, WebP or GIF image", field="input_image_url"
-            )
+        mime = checked_image_type(data, settings.image_max_pixels)
         image = ImageInput(data=data, mime_type=mime)
         runtime.prepare(request, image=image)
+        if "aspect_ratio" not in request.video.model_fields_set:
+            offered = runtime.resolve(prepared.model).spec.capabilities.aspect_ratios
+            aspect = aspect_ratio_of(*image_size(data), offered)
+            return Prepared(model=prepared.model, image=image, video=video, aspect_ratio=aspect)
     return Prepared(model=prepared.model, image=image, video=video)
 
 
@@ -157,7 +155,7 @@ async def submit(
         runtime.resolve(prepared.model).spec.provider.name,
         job_id=job_id,
         submission_id=cache_key.removeprefix("reelgate-submit-")[:32],
-        progress=_progress(job_id, "submit"),
+        progress=step_progress(job_id, "submit"),
         http_client=shared_client(),
     )
     return await runtime.submit(pinned, ctx, image=prepared.image, video=prepared.video)
@@ -178,7 +176,7 @@ async def _poll_until_done(job: ProviderJob, job_id: str) -> list[VideoRef]:
     ctx = runtime.context(
         job.provider,
         job_id=job_id,
-        progress=_progress(job_id, "wait"),
+        progress=step_progress(job_id, "wait"),
         http_client=shared_client(),
     )
     deadline = time.monotonic() + settings.wait_timeout_seconds
@@ -216,92 +214,3 @@ async def _poll_until_done(job: ProviderJob, job_id: str) -> list[VideoRef]:
                 job_id=job_id,
             )
         await asyncio.sleep(min(interval, remaining))
-
-
-def expected_seconds(job: ProviderJob, video: VideoRef, request: GenerateRequest) -> float | None:
-    """How long ``video`` should be: as the provider reported it, else as asked (an extension's
-    length is the provider's to say)."""
-    if video.duration_seconds:
-        return video.duration_seconds
-    return None if job.kind is JobKind.EXTEND else float(request.video.duration_seconds)
-
-
-def _checker(
-    job: ProviderJob, video: VideoRef, expected: float | None
-) -> Callable[[Path], VideoFacts]:
-    tolerance = get_runtime().resolve(job.model).spec.capabilities.duration_tolerance_seconds
-
-    def check(path: Path) -> VideoFacts:
-        try:
-            return inspect_video(path, video.mime_type, expected, tolerance)
-        except UnplayableVideo as exc:
-            raise errors.DownloadCorruptError(
-                f"the {job.provider} video {video.provider_video_id} arrived broken: {exc}",
-                provider=job.provider,
-                provider_job_id=job.provider_job_id,
-                bytes_received=path.stat().st_size,
-            ) from None
-
-    return check
-
-
-@task(name="download", cache_policy=NO_CACHE, retry_condition_fn=retry_if_retryable)
-async def download(
-    job: ProviderJob,
-    video: VideoRef,
-    job_id: str,
-    customer_id: str,
-    expected_seconds: float | None = None,
-) -> str:
-    """Stream the video into the spool and check it is whole and playable (of about
-    ``expected_seconds``); returns the spool file's path. A broken download keeps nothing and
-    raises the retryable ``DownloadCorruptError``: the next attempt downloads again."""
-    settings = Settings.current()
-    runtime = get_runtime()
-    spool = Spool(settings.spool_dir)
-    path = spool.path(job.provider, job.provider_job_id, video.provider_video_id)
-    spool.write_meta(
-        path,
-        {
-            "job_id": job_id,
-            "customer_id": customer_id,
-            "job": job.model_dump(mode="json"),
-            "video": video.model_dump(mode="json"),
-        },
-    )
-    ctx = runtime.context(
-        job.provider,
-        job_id=job_id,
-        progress=_progress(job_id, "download"),
-        http_client=shared_client(),
-    )
-    await spool.fill(
-        path,
-        runtime.download(job, video, ctx),
-        settings.video_max_bytes,
-        check=_checker(job, video, expected_seconds),
-    )
-    return str(path)
-
-
-async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredObject:
-    """Store a spooled video; it leaves the spool only once the storage has it. Without
-    ``save_to_db`` the answer is a data URI and the bytes are kept once
-    (:func:`~reelgate_flows.inline_videos.put_inline`). A plain step, not a task: it is
-    never retried (a failed store leaves a pending record for drain-spool) nor cached."""
-    settings = Settings.current()
-    path = Path(spool_path)
-    spool = Spool(settings.spool_dir)
-    try:
-        if save_to_db:
-            storage = storage_from_url(settings.storage_url, settings)
-            stored = await asyncio.to_thread(storage.put, path, video_key(customer_id))
-        else:
-            stored = await asyncio.to_thread(put_inline, path, customer_id, settings)
-    except ReelgateError as exc:
-        exc.details.setdefault("spool_path", str(path))
-        if isinstance(exc, StorageError):
-            exc.message = f"{exc.message}; the video is kept at {path}"
-        raise
-    spool.release(path)
-    return stored

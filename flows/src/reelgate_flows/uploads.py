@@ -1,7 +1,9 @@
-"""Images sent inline are kept once in the storage; jobs carry a reference, not the bytes.
+"""Input images are checked and kept once in the storage at admission; jobs carry a reference,
+not the bytes.
 
 A request's ``input_image_url`` may be a base64 ``data:`` URI of up to ``image_max_bytes``
-(an upload to ``/v1/videos``, the playground's file picker). Admission keeps its bytes under
+(an upload to ``/v1/videos``, the playground's file picker) or an http(s) URL, fetched then
+(a bad one is a 400 before any job exists). Admission keeps its bytes under
 ``customers/{id}/uploads/{sha256}.{ext}`` of the configured storage and the job's request,
 run parameters and admission record hold ``reelgate-upload:{sha256}.{ext}`` instead: a few
 dozen bytes. The name is the content's digest, so the same image under the same
@@ -18,10 +20,12 @@ import hashlib
 import re
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from reelgate.errors import StorageError, ValidationError
 from reelgate.requests import GenerateRequest
-from reelgate_flows.inputs import data_uri_bytes, sniff_image_type
+from reelgate_flows.image_checks import checked_image_type
+from reelgate_flows.inputs import fetch
 from reelgate_flows.settings import Settings
 from reelgate_flows.storage.factory import storage_from_url
 
@@ -37,16 +41,34 @@ def upload_key(customer_id: str, name: str) -> str:
 
 
 async def with_kept_upload(request: GenerateRequest, settings: Settings) -> GenerateRequest:
-    """``request`` with an inline ``input_image_url`` kept and replaced by its reference
-    (unchanged otherwise). ValidationError/TooLargeError for a URI that is not an image of
-    at most ``image_max_bytes``; StorageError when it cannot be kept."""
+    """``request`` with its input image checked, and kept when it is inline or at a URL (then
+    replaced by its reference; unchanged with ``data:`` storage). 400 (ValidationError) for a
+    scheme other than https/http, data: or an upload reference, an unknown upload, a URL the
+    service may not fetch (:mod:`reelgate_flows.inputs`), bytes that are no readable image, or
+    an image over ``image_max_pixels`` (:mod:`reelgate_flows.image_checks`); TooLargeError
+    over ``image_max_bytes``; StorageError when it cannot be kept. The job then runs on the
+    bytes checked here, never on a second fetch of the URL."""
     url = request.input_image_url
-    if not url or not url.lower().startswith("data:") or settings.storage_url == "data:":
+    if not url:
         return request
-    data = data_uri_bytes(url, FIELD, settings.image_max_bytes)
-    mime = sniff_image_type(data)
-    if mime is None:
-        raise ValidationError(f"{FIELD} is not a PNG, JPEG, WebP or GIF image", field=FIELD)
+    if url.startswith(UPLOAD_SCHEME):
+        data = await upload_bytes(url, request.customer_id, settings)
+        checked_image_type(data, settings.image_max_pixels)
+        return request
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ("data", "http", "https"):
+        raise ValidationError(f"{FIELD} must be an https URL or a data: URI", field=FIELD)
+    data = await fetch(
+        url,
+        field=FIELD,
+        max_bytes=settings.image_max_bytes,
+        timeout_seconds=settings.fetch_timeout_seconds,
+        allow_private=settings.private_allowance(),
+        allow_local_files=False,
+    )
+    mime = checked_image_type(data, settings.image_max_pixels)
+    if settings.storage_url == "data:":
+        return request
     name = f"{hashlib.sha256(data).hexdigest()}.{_EXTENSIONS[mime]}"
     await asyncio.to_thread(_keep, data, upload_key(request.customer_id, name), settings)
     return request.model_copy(update={"input_image_url": UPLOAD_SCHEME + name})

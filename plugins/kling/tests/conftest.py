@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pytest
 from kling_emulator import KlingEmulator, kling_server
 
-from reelgate.runtime import Runtime, build_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime
 
 __all__ = ["kling_server"]
 

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 import pytest
 from kling_emulator import KlingEmulator
 
-from reelgate.runtime import Runtime, build_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime
 from reelgate.testing import ProviderConformance
 
 

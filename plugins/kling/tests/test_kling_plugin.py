@@ -25,7 +25,8 @@ from reelgate.errors import (
     ValidationError,
 )
 from reelgate.jobs import Failed, Running
-from reelgate.runtime import Runtime, build_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime
 from reelgate.testing import make_png, make_request
 from reelgate.testing import poll_until_done as finish
 from reelgate.testing import submit_now as submit
@@ -80,7 +81,7 @@ def test_image_request_sends_raw_base64(kling: KlingEmulator, kling_runtime: Run
 def test_bad_provider_options_are_refused_before_any_call(
     kling: KlingEmulator, kling_runtime: Runtime
 ) -> None:
-    with pytest.raises(ValidationError, match="unknown KlingAI provider_options"):
+    with pytest.raises(ValidationError, match=r"(?i)unknown klingai provider_options"):
         submit(kling_runtime, request(provider_options={"turbo": True}))
     assert kling.requests == []
 

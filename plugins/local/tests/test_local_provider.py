@@ -15,7 +15,8 @@ import pytest
 import reelgate_local.plugin as local_plugin
 from reelgate import GenerateRequest, ImageInput, ProviderJob, Succeeded, VideoInput
 from reelgate.requests import ExtendRequest
-from reelgate.runtime import Runtime, build_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime
 from reelgate.testing import make_png, make_request
 
 
@@ -221,3 +222,36 @@ def test_a_job_resumes_after_its_process_died(runtime: Runtime, tmp_path: Path) 
 
     status = asyncio.run(scenario())
     assert len(status.videos) == 1 and status.videos[0].duration_seconds == pytest.approx(1.0)
+
+
+def test_a_cancelled_render_stops_between_frames(tmp_path: Path) -> None:
+    """With one render thread, a long job cancelled mid-render frees the thread at once: the
+    next job does not wait for the cancelled one's frames."""
+    asyncio.run(_cancel_then_render_next(tmp_path))
+
+
+async def _cancel_then_render_next(tmp_path: Path) -> None:
+    runtime = build_runtime(
+        environ={
+            "REELGATE_PLUGINS": "local",
+            "REELGATE_LOCAL_DIR": str(tmp_path / "work"),
+            "REELGATE_LOCAL_RENDER_WORKERS": "1",
+        }
+    )
+    ctx = runtime.context("local")
+    long = make_request(
+        "a long one", customer_id="c1", model="local", duration_seconds=30, resolution="1080p"
+    )
+    job = await runtime.submit(long, ctx)
+    for _ in range(600):  # until it renders
+        status = await runtime.poll(job, ctx)
+        if status.status == "running" and (status.progress or 0) > 0:
+            break
+        await asyncio.sleep(0.05)
+    await runtime.cancel(job, ctx)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    _, paths = await _generate(runtime, _request("next"), tmp_path)
+    assert _probe(paths[0])["frames"] > 0
+    assert loop.time() - began < 20, "the next job ran as soon as the cancelled one stopped"
+    assert not list((tmp_path / "work").rglob("*.partial")), "no half-written video is left"

@@ -7,7 +7,8 @@ from collections.abc import Callable
 import pytest
 from vertex_emulator import VertexEmulator, vertex_server
 
-from reelgate.runtime import Runtime, build_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime
 
 __all__ = ["vertex_server"]
 

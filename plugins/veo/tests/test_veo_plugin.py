@@ -24,7 +24,8 @@ from reelgate.errors import (
     ValidationError,
 )
 from reelgate.jobs import Failed, Running
-from reelgate.runtime import Runtime, build_runtime
+from reelgate.runtime import Runtime
+from reelgate.runtimes import build_runtime
 from reelgate.testing import download_now, make_png, make_request
 from reelgate.testing import poll_until_done as finish
 from reelgate.testing import submit_now as submit

@@ -1,6 +1,6 @@
 """An in-memory provider plugin for tests and benchmarks: scripted, counted, zero work.
 
-Register it with ``reelgate.runtime.build_runtime(extra_plugins=[("fake", FakeProvider())])``.
+Register it with ``reelgate.runtimes.build_runtime(extra_plugins=[("fake", FakeProvider())])``.
 It serves ``spec`` (default: model ``fake``, pattern ``fake*``, every job kind, cancel).
 ``submissions`` counts accepted (paid) jobs. Scripts, each consumed in order:
 ``submit_errors`` are raised by submissions (before acceptance); ``poll_script`` statuses are

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reelgate import Capabilities, JobKind, ModelSpec, ProviderSpec, SettingSpec
+from reelgate.pricing import per_second
 
 EXAMPLE = ProviderSpec(
     name="example",
@@ -28,4 +29,5 @@ EXAMPLE_VIDEO = ModelSpec(
         cancel=True,
     ),
     description="Example Video's only model: text to video, 4 or 8 seconds",
+    price=per_second({None: 0.05}, "2026-12-01", "https://api.example-video.test/pricing"),
 )

@@ -29,3 +29,8 @@ class Storage(Protocol):
     def open(self, key: str) -> bytes:
         """The stored bytes of ``key`` (used to extend an earlier result)."""
         ...
+
+    def delete(self, key: str) -> None:
+        """Remove the stored object ``key`` (a full key, as :meth:`open` takes); nothing when
+        it is gone already. StorageError when it cannot be removed."""
+        ...

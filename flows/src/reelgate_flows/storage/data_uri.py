@@ -34,3 +34,6 @@ class DataUriStorage:
         if not key.startswith(VIDEO_URI_PREFIX):
             raise ValueError("not a video data URI")
         return base64.b64decode(key[len(VIDEO_URI_PREFIX) :], validate=True)
+
+    def delete(self, key: str) -> None:
+        """Nothing is kept: the video lives in its answer only."""

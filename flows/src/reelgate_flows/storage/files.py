@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -36,12 +37,19 @@ class FileStorage:
                 shutil.copyfile(source, tmp)
             os.replace(tmp, target)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the folder itself may be what failed
+                tmp.unlink(missing_ok=True)
             raise StorageError(f"could not write {target}: {exc.strerror or exc}") from exc
-        return StoredObject(url=target.as_uri(), key=key, size_bytes=target.stat().st_size)
+        return StoredObject(url=target.as_uri(), key=key, size_bytes=source.stat().st_size)
 
     def open(self, key: str) -> bytes:
         try:
             return self.path(key).read_bytes()
         except OSError as exc:
             raise StorageError(f"could not read {key}: {exc.strerror or exc}") from exc
+
+    def delete(self, key: str) -> None:
+        try:
+            self.path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"could not delete {key}: {exc.strerror or exc}") from exc

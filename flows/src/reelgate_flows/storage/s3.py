@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import boto3
+from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -69,7 +70,7 @@ class S3Storage:
                 ExtraArgs={"ContentType": "video/mp4"},
                 Config=self.transfer,
             )
-        except (BotoCoreError, ClientError, OSError) as exc:
+        except (Boto3Error, BotoCoreError, ClientError, OSError) as exc:
             raise StorageError(f"could not upload to s3://{self.bucket}/{full}: {exc}") from exc
         return StoredObject(url=self.url(full), key=full, size_bytes=source.stat().st_size)
 
@@ -116,3 +117,9 @@ class S3Storage:
             return body.read()
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"could not read s3://{self.bucket}/{key}: {exc}") from exc
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"could not delete s3://{self.bucket}/{key}: {exc}") from exc

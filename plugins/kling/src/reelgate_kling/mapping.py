@@ -7,8 +7,8 @@ from typing import Any
 
 from reelgate import ExtendRequest, GenerateRequest, ImageInput, ModelSpec, VideoInput
 from reelgate.errors import ValidationError
+from reelgate_kling.spec import PROVIDER_OPTIONS
 
-PROVIDER_OPTIONS = ("mode", "cfg_scale", "image_tail", "camera_control", "watermark")
 KIND_PATHS = {"text": "text2video", "image": "image2video", "extend": "video-extend"}
 
 

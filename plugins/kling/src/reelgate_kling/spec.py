@@ -34,6 +34,10 @@ _ALL = frozenset({JobKind.TEXT, JobKind.IMAGE, JobKind.EXTEND})
 _RATIOS = ("16:9", "9:16", "1:1")
 
 
+PROVIDER_OPTIONS = ("mode", "cfg_scale", "image_tail", "camera_control", "watermark")
+"""The names ``settings.video.provider_options`` may hold (checked at admission)."""
+
+
 def _model(
     model_id: str,
     kinds: frozenset[JobKind],
@@ -60,6 +64,9 @@ def _model(
             audio=audio,
             max_videos=1,
             image_mime_types=("image/png", "image/jpeg"),
+            provider_options=PROVIDER_OPTIONS,
+            # Kling bills an extension by the seconds it adds (about 4.5 s a call).
+            extension_billing="added_seconds",
         ),
         default_resolution=resolutions[0],
         description=description,

@@ -145,7 +145,7 @@ async def reelgate_extend(
 
 def _local_video_bytes(store: JobStore, provider_video_id: str) -> bytes | None:
     job_id, _, index = provider_video_id.rpartition("-")
-    if not job_id or not index.isdigit() or not store.exists(job_id):
+    if not job_id or not (index.isascii() and index.isdigit()) or not store.exists(job_id):
         return None
     path = store.video_path(job_id, int(index))
     return path.read_bytes() if path.is_file() else None
@@ -208,7 +208,7 @@ async def reelgate_download(
 ) -> AsyncIterator[bytes]:
     store = _store(ctx)
     job_id, _, index = video.provider_video_id.rpartition("-")
-    if job_id != job.provider_job_id or not index.isdigit():
+    if job_id != job.provider_job_id or not (index.isascii() and index.isdigit()):
         raise ProviderError(f"video {video.provider_video_id} is not part of job {job_id}")
     path = store.video_path(job_id, int(index))
     if not path.is_file():

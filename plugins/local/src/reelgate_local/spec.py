@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reelgate import Capabilities, JobKind, ModelSpec, ProviderSpec, SettingSpec
+from reelgate.home import reelgate_home
 from reelgate.pricing import per_second
 
 PROVIDER = ProviderSpec(
@@ -11,7 +12,7 @@ PROVIDER = ProviderSpec(
         SettingSpec(
             name="work_dir",
             env="REELGATE_LOCAL_DIR",
-            default=".reelgate/local-provider",
+            default=str(reelgate_home() / "local-provider"),
             description="folder holding the local provider's jobs and rendered videos",
         ),
         SettingSpec(

@@ -115,14 +115,24 @@ class JobStore:
             spec = RenderSpec(desc["prompt"], seed, fmt)
 
             def report(fraction: float, index: int = index) -> None:
+                if self.cancelled(job_id):
+                    raise _RenderCancelled
                 set_progress(0, (index + fraction) / count)
 
-            if desc["kind"] == "text":
-                render_text(spec, out, report)
-            elif desc["kind"] == "image":
-                render_image(spec, (folder / desc["input"]).read_bytes(), out, report)
-            else:
-                render_extension(spec, folder / desc["input"], out, report)
+            try:
+                if desc["kind"] == "text":
+                    render_text(spec, out, report)
+                elif desc["kind"] == "image":
+                    render_image(spec, (folder / desc["input"]).read_bytes(), out, report)
+                else:
+                    render_extension(spec, folder / desc["input"], out, report)
+            except _RenderCancelled:  # stopped between frames: the next job's turn
+                out.with_name(f".{out.name}.partial").unlink(missing_ok=True)
+                return
+
+
+class _RenderCancelled(Exception):
+    """Raised from a render's progress report once its job was cancelled."""
 
 
 def is_local_job_id(text: str) -> bool:

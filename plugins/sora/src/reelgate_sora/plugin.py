@@ -42,16 +42,14 @@ from reelgate.errors import (
     JobTimeoutError,
     ProviderError,
     ReelgateError,
-    SubmissionNotAcceptedError,
     ValidationError,
 )
-from reelgate.lookup import look_until
+from reelgate.lookup import adopt_or_prove_absent
 from reelgate_sora.errors import is_content_code, translate
 from reelgate_sora.images import fit_image
-from reelgate_sora.spec import DEFAULT_BASE_URL, SIZES
+from reelgate_sora.spec import DEFAULT_BASE_URL, PROVIDER_OPTIONS, SIZES
 
 MIN_POLL_INTERVAL_SECONDS = 0.1
-PROVIDER_OPTIONS = ("size",)
 
 
 @contextmanager
@@ -96,7 +94,10 @@ def _size(request: GenerateRequest, model: ModelSpec) -> str:
         )
     if "size" in options:
         size = str(options["size"])
-        if not all(part.isdigit() for part in size.split("x")) or size.count("x") != 1:
+        if (
+            not all(part.isascii() and part.isdigit() for part in size.split("x"))
+            or size.count("x") != 1
+        ):
             raise ValidationError(
                 "provider_options.size must look like 1792x1024",
                 field="settings.video.provider_options.size",
@@ -155,20 +156,13 @@ async def _reconcile(
     within the lookup window proves nothing was made: the error becomes safe to resubmit.
     Two candidates, or a listing that fails, prove nothing: the error stands."""
     window = float(ctx.setting("lookup_seconds") or DEFAULT_LOOKUP_SECONDS)
-
-    async def look() -> Any:
-        matches = await _matching_videos(ctx, sent, started)
-        if matches is None or len(matches) > 1:
-            raise error
-        return matches[0] if matches else None
-
-    found = await look_until(look, window, longest_pause_seconds=2.0)
-    if found is None:
-        raise SubmissionNotAcceptedError(
-            f"{error.message}; no matching video appeared in the list within {window:g} s, "
-            "so the endpoint made none and it is submitted again",
-            **error.details,
-        ) from error
+    found = await adopt_or_prove_absent(
+        lambda: _matching_videos(ctx, sent, started),
+        window,
+        error,
+        f"no matching video appeared in the list within {window:g} s, "
+        "so the endpoint made none and it is submitted again",
+    )
     ctx.logger.info("reconciled a lost Sora answer: video %s", found.id)
     return found
 

@@ -59,6 +59,8 @@ SIZES: dict[tuple[str, str], str] = {
 
 _KINDS = frozenset({JobKind.TEXT, JobKind.IMAGE, JobKind.EXTEND})
 _DURATIONS = (4, 8, 12, 16, 20)
+PROVIDER_OPTIONS = ("size",)
+"""The names ``settings.video.provider_options`` may hold (checked at admission)."""
 
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec(
@@ -73,6 +75,9 @@ MODELS: tuple[ModelSpec, ...] = (
             aspect_ratios=("16:9", "9:16"),
             resolutions=("720p",),
             max_videos=1,
+            provider_options=PROVIDER_OPTIONS,
+            # A remix is billed as a new video of the seconds asked for.
+            extension_billing="added_seconds",
         ),
         default_resolution="720p",
         description="Sora 2 (Videos API); extend = remix of a finished video",
@@ -88,6 +93,9 @@ MODELS: tuple[ModelSpec, ...] = (
             aspect_ratios=("16:9", "9:16"),
             resolutions=("720p", "1080p"),
             max_videos=1,
+            provider_options=PROVIDER_OPTIONS,
+            # A remix is billed as a new video of the seconds asked for.
+            extension_billing="added_seconds",
         ),
         default_resolution="720p",
         description="Sora 2 Pro; 720p or 1080p",

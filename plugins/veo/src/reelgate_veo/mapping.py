@@ -11,8 +11,8 @@ from google.genai import types
 
 from reelgate import GenerateRequest, ImageInput, VideoInput
 from reelgate.errors import ValidationError
+from reelgate_veo.spec import PROVIDER_OPTIONS
 
-PROVIDER_OPTIONS = ("person_generation", "last_frame", "compression_quality", "labels")
 PERSON_GENERATION = ("dont_allow", "allow_adult", "allow_all")
 
 

@@ -62,6 +62,9 @@ PROVIDER = ProviderSpec(
     docs_url="https://cloud.google.com/vertex-ai/generative-ai/docs/video/overview",
 )
 
+PROVIDER_OPTIONS = ("person_generation", "last_frame", "compression_quality", "labels")
+"""The names ``settings.video.provider_options`` may hold (checked at admission)."""
+
 _CAPABILITIES = Capabilities(
     kinds=frozenset({JobKind.TEXT, JobKind.IMAGE, JobKind.EXTEND}),
     durations=(4, 6, 8),
@@ -71,6 +74,11 @@ _CAPABILITIES = Capabilities(
     audio=True,
     max_videos=4,
     image_mime_types=("image/png", "image/jpeg", "image/webp"),
+    durations_at_resolution={"1080p": (8,)},
+    extend_resolutions=("720p",),
+    provider_options=PROVIDER_OPTIONS,
+    # Vertex bills the seconds an extension generates (+7 s a call), not the source it returns.
+    extension_billing="added_seconds",
 )
 
 MODELS: tuple[ModelSpec, ...] = (

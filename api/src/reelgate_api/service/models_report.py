@@ -1,0 +1,72 @@
+"""Every installed model, alias, provider, capability and plugin failure, as JSON-able data:
+what ``GET /video/models`` answers and ``reelgate models`` shows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reelgate.errors import ReelgateError
+from reelgate.pricing import CURRENCY, Price
+from reelgate.requests import VideoSettings
+from reelgate.runtime import Runtime
+
+
+def models_report(runtime: Runtime) -> dict[str, Any]:
+    """The registry as JSON-able data (also what ``GET /video/models`` will answer)."""
+    registry = runtime.registry
+    providers = {p.spec.name: p for p in registry.providers()}
+    models = []
+    for entry in registry.models():
+        spec, caps = entry.spec, entry.spec.capabilities
+        status = providers[spec.provider.name]
+        models.append(
+            {
+                "id": spec.id,
+                "provider": spec.provider.name,
+                "provider_model": spec.provider_model,
+                "aliases": list(spec.aliases),
+                "patterns": list(spec.patterns),
+                "plugin": entry.plugin,
+                "distribution": entry.distribution,
+                "capabilities": caps.model_dump(mode="json"),
+                "configured": status.configured,
+                "missing_settings": list(status.missing),
+                "default": spec.id == _default_id(runtime),
+                "default_resolution": spec.default_resolution,
+                "price": _price(runtime.price_of(spec.id)),
+            }
+        )
+    video = VideoSettings.model_fields
+    return {
+        "default_model": registry.default_model,
+        "request_defaults": {
+            "duration_seconds": video["duration_seconds"].default,
+            "aspect_ratio": video["aspect_ratio"].default,
+        },
+        "models": models,
+        "failed_plugins": [
+            {"name": f.name, "distribution": f.distribution, "error": f.error}
+            for f in registry.failures
+        ],
+    }
+
+
+def _price(price: Price | None) -> dict[str, Any] | None:
+    """A price as JSON: USD per second by resolution and audio (null: any), its date and
+    source; None when the model has no verified price."""
+    if price is None:
+        return None
+    shown = price.model_dump(mode="json")
+    for rate in shown["rates"]:  # a rate per second says nothing of tokens
+        if rate["usd_per_million_tokens"] is None:
+            del rate["usd_per_million_tokens"], rate["fps"]
+        else:
+            del rate["usd_per_second"]
+    return {"currency": CURRENCY, **shown}
+
+
+def _default_id(runtime: Runtime) -> str | None:
+    try:
+        return runtime.resolve(None).spec.id
+    except ReelgateError:
+        return None

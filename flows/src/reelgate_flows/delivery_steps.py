@@ -1,0 +1,124 @@
+"""The delivery steps of a generation: ``download`` (a task, retried: it streams a finished
+video into the spool and checks it is whole and playable, :mod:`reelgate_flows.media_check`,
+before it is kept) and ``store`` (a plain step, never retried: a failed store leaves the video
+in the spool with a pending record that drain-spool completes)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from reelgate import errors
+from reelgate.errors import StorageError, TooLargeError
+from reelgate.jobs import JobKind, ProviderJob, VideoRef
+from reelgate.requests import GenerateRequest
+from reelgate.runtimes import get_runtime
+from reelgate_flows.http import shared_client
+from reelgate_flows.inline_videos import put_inline
+from reelgate_flows.media_check import UnplayableVideo, VideoFacts, inspect_video
+from reelgate_flows.retry import retry_if_retryable
+from reelgate_flows.settings import Settings
+from reelgate_flows.spool import Spool
+from reelgate_flows.steps import step_progress
+from reelgate_flows.storage import StoredObject, storage_from_url, video_key
+
+
+def expected_seconds(job: ProviderJob, video: VideoRef, request: GenerateRequest) -> float | None:
+    """How long ``video`` should be: as the provider reported it, else as asked (an extension's
+    length is the provider's to say)."""
+    if video.duration_seconds:
+        return video.duration_seconds
+    return None if job.kind is JobKind.EXTEND else float(request.video.duration_seconds)
+
+
+def _checker(
+    job: ProviderJob, video: VideoRef, expected: float | None
+) -> Callable[[Path], VideoFacts]:
+    tolerance = get_runtime().resolve(job.model).spec.capabilities.duration_tolerance_seconds
+
+    def check(path: Path) -> VideoFacts:
+        try:
+            return inspect_video(path, video.mime_type, expected, tolerance)
+        except UnplayableVideo as exc:
+            raise errors.DownloadCorruptError(
+                f"the {job.provider} video {video.provider_video_id} arrived broken: {exc}",
+                provider=job.provider,
+                provider_job_id=job.provider_job_id,
+                bytes_received=path.stat().st_size,
+            ) from None
+
+    return check
+
+
+@task(name="download", cache_policy=NO_CACHE, retry_condition_fn=retry_if_retryable)
+async def download(
+    job: ProviderJob,
+    video: VideoRef,
+    job_id: str,
+    customer_id: str,
+    expected_seconds: float | None = None,
+) -> str:
+    """Stream the video into the spool and check it is whole and playable (of about
+    ``expected_seconds``); returns the spool file's path. A broken download keeps nothing and
+    raises the retryable ``DownloadCorruptError``: the next attempt downloads again."""
+    settings = Settings.current()
+    runtime = get_runtime()
+    spool = Spool(settings.spool_dir)
+    path = spool.path(job.provider, job.provider_job_id, video.provider_video_id)
+    spool.write_meta(
+        path,
+        {
+            "job_id": job_id,
+            "customer_id": customer_id,
+            "job": job.model_dump(mode="json"),
+            "video": video.model_dump(mode="json"),
+        },
+    )
+    ctx = runtime.context(
+        job.provider,
+        job_id=job_id,
+        progress=step_progress(job_id, "download"),
+        http_client=shared_client(),
+    )
+    await spool.fill(
+        path,
+        runtime.download(job, video, ctx),
+        settings.video_max_bytes,
+        check=_checker(job, video, expected_seconds),
+    )
+    return str(path)
+
+
+async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredObject:
+    """Store a spooled video; it leaves the spool only once the storage has it. Without
+    ``save_to_db`` the answer is a data URI and the bytes are kept once
+    (:func:`~reelgate_flows.inline_videos.put_inline`). A plain step, not a task: it is
+    never retried (a failed store leaves a pending record for drain-spool) nor cached. Every
+    failure of the storage, whatever it raised, is a :class:`StorageError` naming the spool
+    file, so the job's video is never orphaned."""
+    settings = Settings.current()
+    path = Path(spool_path)
+    spool = Spool(settings.spool_dir)
+    try:
+        if save_to_db:
+            storage = storage_from_url(settings.storage_url, settings)
+            stored = await asyncio.to_thread(storage.put, path, video_key(customer_id))
+        else:
+            stored = await asyncio.to_thread(put_inline, path, customer_id, settings)
+    except TooLargeError as exc:  # over the inline limit: the caller's choice to change
+        exc.details.setdefault("spool_path", str(path))
+        raise
+    except StorageError as exc:
+        exc.details.setdefault("spool_path", str(path))
+        exc.message = f"{exc.message}; the video is kept at {path}"
+        raise
+    except Exception as exc:  # whatever else a storage raised, it is a storage failure
+        raise StorageError(
+            f"the storage failed ({exc}); the video is kept at {path}", spool_path=str(path)
+        ) from exc
+    spool.release(path)
+    return stored

@@ -1,0 +1,1 @@
+"""reelgate provider plugin for ByteDance Seedance on BytePlus ModelArk."""

@@ -1,0 +1,1 @@
+"""reelgate provider plugin for Alibaba Wan on DashScope (Model Studio)."""
