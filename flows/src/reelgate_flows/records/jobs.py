@@ -43,9 +43,10 @@ class JobRecords:
         )
         self._thread.start()
         self._on_loop = RecordsOnLoop(url)
+        self._closing = False
 
     async def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        if not self._thread.is_alive():
+        if self._closing or not self._thread.is_alive():
             coroutine.close()
             raise RuntimeError("the job records are closed")
         # Shielded: a caller cancelled midway (a job being stopped) never cancels a transaction
@@ -54,12 +55,14 @@ class JobRecords:
         return await asyncio.shield(asyncio.wrap_future(running))
 
     def close(self) -> None:
-        """Close the database connections (after the operations under way) and the thread."""
+        """Refuse new operations, let those under way end (or roll them back), then close the
+        database connections and the thread."""
         if not self._thread.is_alive():
             return
+        self._closing = True
         done = asyncio.run_coroutine_threadsafe(self._on_loop.close(), self._loop)
         with contextlib.suppress(Exception):
-            done.result(timeout=10)
+            done.result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 

@@ -52,7 +52,18 @@ class RecordsOnLoop:
             self._engine = engine
         return self._engine
 
-    async def close(self) -> None:
+    async def close(self, grace_seconds: float = 10.0) -> None:
+        """Let the operations under way on this loop end (cancelling those still running
+        after ``grace_seconds``, which rolls their transactions back), then close the
+        connections. A transaction left open on a stopped loop would hold SQLite's write
+        lock for as long as the process lives."""
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        if others:
+            _, late = await asyncio.wait(others, timeout=grace_seconds)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=grace_seconds)
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
