@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 
 from reelgate.errors import ProviderError
 from reelgate.jobs import Failed, JobError, JobKind, Running
+from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.specs import Capabilities
 from reelgate.testing import FakeProvider, request_body
 from reelgate.testing.fake import FAKE_MODEL
@@ -225,6 +226,11 @@ async def test_api_keys_guard_every_video_endpoint(fake: FakeProvider) -> None:
     acme = {**body("fake"), "customer_id": "acme"}
     async with AsyncTestClient(app=app, timeout=120) as client:
         assert (await client.post("/video/jobs", json=acme)).status_code == 401
+        for bad in (b"", b"{not json", b'{"prompt": 3}'):  # the key is checked before the body
+            keyless = await client.post(
+                "/video/generate", content=bad, headers={"content-type": "application/json"}
+            )
+            assert keyless.status_code == 401, keyless.text
         wrong = await client.post(
             "/video/jobs", json=acme, headers={"Authorization": "Bearer nope"}
         )
@@ -295,15 +301,29 @@ async def test_a_storage_failure_is_502_and_says_where_the_video_is_kept(
 
 
 async def test_the_openapi_schema_documents_the_seed_bodies(client: AsyncTestClient[Any]) -> None:
+    """The bodies' schemas are generated from the request models, with their examples."""
     schema = (await client.get("/schema/openapi.json")).json()
-    generate = schema["paths"]["/video/generate"]["post"]["requestBody"]["content"]
-    example = generate["application/json"]["example"]
-    from reelgate.requests import ExtendRequest, GenerateRequest
+    components = schema["components"]["schemas"]
 
-    GenerateRequest.model_validate(example)
-    extend = schema["paths"]["/video/extend"]["post"]["requestBody"]["content"]
-    ExtendRequest.model_validate(extend["application/json"]["example"])
+    def body_schema(path: str) -> dict[str, Any]:
+        ref = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        return components[ref["schema"]["$ref"].rsplit("/", 1)[1]]
+
+    generate, extend = body_schema("/video/generate"), body_schema("/video/extend")
+    GenerateRequest.model_validate(generate["examples"][0])
+    ExtendRequest.model_validate(extend["examples"][0])
+    assert set(GenerateRequest.model_fields) == set(generate["properties"])
+    assert set(extend["required"]) == {"prompt", "customer_id", "video_id"}
+    jobs = schema["paths"]["/video/jobs"]["post"]["requestBody"]["content"]["application/json"]
+    assert len(jobs["schema"]["oneOf"]) == 2
     assert "/video/jobs/{job_id}/events" in schema["paths"]
+
+
+async def test_an_empty_body_is_a_400_that_says_so(client: AsyncTestClient[Any]) -> None:
+    for path in ("/video/generate", "/video/jobs"):
+        answer = await client.post(path, content=b"", headers={"content-type": "application/json"})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"]["message"] == "the request body is empty: send a JSON object"
 
 
 async def test_an_inline_answer_over_http_is_the_playable_data_uri(

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from reelgate.errors import ValidationError
+from reelgate.request_examples import EXTEND_EXAMPLE, GENERATE_EXAMPLE
 
 DEFAULT_MODEL = "veo-3.1-fast"
 CUSTOMER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
@@ -151,14 +152,30 @@ class RequestSettings(_Strict):
     video: VideoSettings = Field(default_factory=VideoSettings)
 
 
+_CUSTOMER_ID_SCHEMA: dict[str, Any] = {
+    # documented as it is read: a safe string, or a JSON integer read as its digits
+    "type": ["string", "integer"],
+    "oneOf": [
+        {"type": "string", "pattern": CUSTOMER_ID_PATTERN.pattern},
+        {"type": "integer", "minimum": 0},
+    ],
+}
+
+
 class GenerateRequest(_Strict):
     """Body of ``POST /video/generate``: text-to-video, or image-to-video from an image URL."""
 
+    model_config = ConfigDict(example=GENERATE_EXAMPLE)  # type: ignore[typeddict-unknown-key]
+
     prompt: Annotated[str, Field(max_length=20_000)] = Field(
-        description="what the video shows: subject, action, setting, camera, style"
+        description="what the video shows: subject, action, setting, camera, style",
+        json_schema_extra={"minLength": 1, "pattern": r"\S"},
     )
     settings: RequestSettings = Field(default_factory=RequestSettings)
-    customer_id: str = Field(description="the customer the video is made for and stored under")
+    customer_id: str = Field(
+        description="the customer the video is made for and stored under",
+        json_schema_extra=_CUSTOMER_ID_SCHEMA,
+    )
     input_image_url: str | None = Field(
         default=None,
         description="an https URL (or data: URI) of an image to animate: its first frame",
@@ -212,6 +229,8 @@ class GenerateRequest(_Strict):
 
 class ExtendRequest(GenerateRequest):
     """Body of ``POST /video/extend``: ``video_id`` is a provider video id or a reelgate job id."""
+
+    model_config = ConfigDict(example=EXTEND_EXAMPLE)  # type: ignore[typeddict-unknown-key]
 
     video_id: Annotated[str, Field(min_length=1, max_length=2048)] = Field(
         description="the video to continue: a reelgate job id or the provider's video id"

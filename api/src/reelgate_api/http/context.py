@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.handlers.base import BaseRouteHandler
 
 from reelgate.errors import NotFoundError
+from reelgate.requests import GenerateRequest
 from reelgate_api.http.auth import ApiKeys, Caller, presented_key
-from reelgate_api.http.bodies import parse_request
 from reelgate_api.http.file_urls import FileSigner
 from reelgate_api.http.guard import RequestGuard
 from reelgate_api.http.webhooks import WebhookSender
@@ -65,10 +67,9 @@ class HttpContext:
             raise NotFoundError(f"no job {job_id}")
         return view
 
-    async def admitted(self, request: AnyRequest, caller: Caller, extend: bool | None) -> str:
-        """Parse and authorise a request, then start its job through the one admission
-        (once per scoped Idempotency-Key); the job id."""
-        parsed = parse_request(await request.body(), extend=extend)
+    async def admitted(self, request: AnyRequest, caller: Caller, parsed: GenerateRequest) -> str:
+        """Authorise a parsed request, then start its job through the one admission (once
+        per scoped Idempotency-Key); the job id."""
         authorise(parsed, caller)
         key = caller.scoped_idempotency_key(
             parsed.customer_id, request.headers.get("idempotency-key")
@@ -87,8 +88,19 @@ def provide_context(state: State) -> HttpContext:
     return cast(HttpContext, state[STATE_KEY])
 
 
+CALLER_STATE = "reelgate_caller"
+
+
+def caller_first(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard resolving the caller before the handler's body is read: a request without a
+    valid key is a 401 whatever its body."""
+    context = cast(HttpContext, connection.app.state[STATE_KEY])
+    connection.state[CALLER_STATE] = context.caller(cast(AnyRequest, connection))
+
+
 def provide_caller(request: AnyRequest, context: NamedDependency[HttpContext]) -> Caller:
-    return context.caller(request)
+    known = request.state.get(CALLER_STATE)
+    return known if isinstance(known, Caller) else context.caller(request)
 
 
 DEPENDENCIES = {

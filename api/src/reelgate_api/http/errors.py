@@ -8,9 +8,11 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, InternalServerException
+from litestar.exceptions import ValidationException as LitestarValidationException
 
 from reelgate.envelope import ErrorEnvelope
 from reelgate.errors import ReelgateError, ValidationError, error_from_body
+from reelgate_api.http.openai_shapes import error_body
 
 logger = logging.getLogger("reelgate.api")
 
@@ -61,18 +63,29 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             "%s %s: the client went away while sending its body", request.method, request.url.path
         )
         return http_error_response(400, "the client went away while sending its body")
+    if _body_missing(exc):
+        return error_response(ValidationError(EMPTY_BODY))
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
         return http_error_response(exc.status_code, detail, dict(exc.headers or {}))
     return error_response(exc)
 
 
+EMPTY_BODY = "the request body is empty: send a JSON object"
+
+
+def _body_missing(exc: BaseException) -> bool:
+    """Litestar's refusal of a handler's ``data`` when the request had no body (its typed
+    body is read by reelgate's parser otherwise)."""
+    if not isinstance(exc, LitestarValidationException) or not isinstance(exc.extra, list):
+        return False
+    return any(isinstance(item, dict) and item.get("key") == "data" for item in exc.extra)
+
+
 def openai_error_response(exc: BaseException) -> Response[dict[str, Any]]:
     """The OpenAI Videos dialect's answer to an exception: ``{"error": {message, type,
     param, code}}`` (``/v1`` routes). A request a model cannot serve is a 400 there (reelgate's
     501 would make the openai SDK retry it)."""
-    from reelgate_api.http.openai_shapes import error_body
-
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
         exc = error_from_body(

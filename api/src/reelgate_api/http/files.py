@@ -13,7 +13,7 @@ from litestar.response import Response
 
 from reelgate.errors import NotFoundError
 from reelgate_api.http.context import ContextDep, HttpContext
-from reelgate_api.http.openapi import error_responses
+from reelgate_api.http.error_docs import error_responses
 from reelgate_api.http.presentation import FILES_PATH, stored_path
 from reelgate_api.http.ranges import ranged_file
 

@@ -11,8 +11,8 @@ from litestar.response import ServerSentEvent
 
 from reelgate_api.http.answers import job_answer, status_body
 from reelgate_api.http.context import CallerDep, ContextDep
+from reelgate_api.http.error_docs import JOB_ERRORS
 from reelgate_api.http.events import job_event_stream
-from reelgate_api.http.openapi import JOB_ERRORS
 from reelgate_api.jobs.purge import purge
 
 Json = dict[str, Any]

@@ -14,11 +14,11 @@ from starlette.requests import Request as StarletteRequest
 
 from reelgate.errors import ValidationError
 from reelgate_api.http.auth import ANY_CUSTOMER
-from reelgate_api.http.bodies import json_value
 from reelgate_api.http.context import STATE_KEY, HttpContext
 from reelgate_api.http.errors import handle_exception
 from reelgate_api.http.mcp import McpHttpEndpoint
 from reelgate_api.http.presentation import present
+from reelgate_api.http.request_bodies import json_value
 from reelgate_api.service.in_process import InProcessBackend
 from reelgate_api.service.service import VideoGenerationService
 from reelgate_api.service.tools import VideoTools
@@ -53,7 +53,7 @@ def mcp_tools(request: StarletteRequest | None) -> VideoTools:
 
 async def _checked_body(scope: Scope, receive: Receive, max_bytes: int) -> Receive | None:
     """A POST's body read whole, at most ``max_bytes`` (413) and JSON as
-    :func:`~reelgate_api.http.bodies.json_value` allows (400), then replayed to the MCP
+    :func:`~reelgate_api.http.request_bodies.json_value` allows (400), then replayed to the MCP
     endpoint; None for other methods (their stream is the endpoint's)."""
     if scope.get("method") != "POST":
         return None

@@ -24,7 +24,6 @@ from reelgate.errors import NotFoundError, ValidationError
 from reelgate.requests import request_from_body
 from reelgate.runtimes import get_runtime
 from reelgate_api.http.auth import ANY_CUSTOMER, Caller
-from reelgate_api.http.bodies import json_object
 from reelgate_api.http.context import CallerDep, ContextDep, HttpContext
 from reelgate_api.http.errors import handle_openai_exception
 from reelgate_api.http.openai_shapes import (
@@ -35,6 +34,7 @@ from reelgate_api.http.openai_shapes import (
 )
 from reelgate_api.http.presentation import served_url, stored_path
 from reelgate_api.http.ranges import ranged_file
+from reelgate_api.http.request_bodies import json_object
 from reelgate_api.jobs.purge import purge
 from reelgate_flows.records.jobs import JobRecords
 from reelgate_flows.records.record import JobRecord

@@ -50,15 +50,13 @@ class ToolDefinition:
 def _plain(schema: Json) -> Json:
     """A property's schema without pydantic's extras: ``X | None`` becomes ``X`` (leaving a
     tool argument out means unset), no titles, no defaults of None."""
-    schema = dict(schema)
+    schema = {key: value for key, value in schema.items() if value is not None}
     options = schema.pop("anyOf", None)
     if options:
         kept = [option for option in options if option.get("type") != "null"]
         if len(kept) == 1:
             schema = {**kept[0], **schema}
     schema.pop("title", None)
-    if schema.get("default", 0) is None:
-        schema.pop("default")
     return schema
 
 
