@@ -10,6 +10,7 @@ from typing import TypeVar
 import boto3
 import pytest
 from kling_emulator import KlingEmulator, kling_server
+from minimax_emulator import MinimaxEmulator, minimax_server
 from seedance_emulator import SeedanceEmulator, seedance_server
 from sora_emulator import SoraEmulator, sora_server
 from vertex_emulator import VertexEmulator, vertex_server
@@ -21,7 +22,14 @@ from reelgate.testing import FakeProvider
 from reelgate.testing.emulator import ProviderEmulator
 from tests.support import MotoServer
 
-__all__ = ["kling_server", "seedance_server", "sora_server", "vertex_server", "wan_server"]
+__all__ = [
+    "kling_server",
+    "minimax_server",
+    "seedance_server",
+    "sora_server",
+    "vertex_server",
+    "wan_server",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -95,6 +103,13 @@ def wan(
     wan_server: WanEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
 ) -> WanEmulator:
     return _pointed_at(wan_server, use_runtime, monkeypatch)
+
+
+@pytest.fixture
+def minimax(
+    minimax_server: MinimaxEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
+) -> MinimaxEmulator:
+    return _pointed_at(minimax_server, use_runtime, monkeypatch)
 
 
 @pytest.fixture

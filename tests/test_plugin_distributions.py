@@ -120,6 +120,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "reelgate-veo",
         "reelgate-wan",
         "reelgate-seedance",
+        "reelgate-minimax",
     ):
         check(run(UV, "build", "--wheel", "--package", package, "-o", str(out), cwd=ROOT))
     sources = {
@@ -276,6 +277,7 @@ TEST_FOLDERS = {
     "veo": ROOT / "plugins" / "veo" / "tests",
     "wan": ROOT / "plugins" / "wan" / "tests",
     "seedance": ROOT / "plugins" / "seedance" / "tests",
+    "minimax": ROOT / "plugins" / "minimax" / "tests",
     "example": EXAMPLE / "tests",
 }
 

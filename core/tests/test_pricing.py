@@ -100,3 +100,62 @@ def test_a_rate_has_exactly_one_basis() -> None:
     with pytest.raises(PydanticValidationError):
         Rate(usd_per_second=0.1, usd_per_million_tokens=7.0)
     assert Rate(usd_per_second=0.1).words() == "$0.1/s"
+
+
+HAILUO = Price(
+    rates=(
+        Rate(usd_per_video=0.28, resolution="768p", duration_seconds=6),
+        Rate(usd_per_video=0.56, resolution="768p", duration_seconds=10),
+        Rate(usd_per_video=0.49, resolution="1080p", duration_seconds=6),
+    ),
+    as_of="2026-10-24",
+    source="a third party's list",
+)
+
+
+def test_a_per_video_rate_prices_each_video_by_its_length_and_resolution() -> None:
+    cost = cost_of("hailuo", HAILUO, [6.0, 10.04], "768p", False, "delivered")
+    assert cost.amount == pytest.approx(0.84)
+    assert "2 videos x $0.28/video (6 s) (768p)" in cost.basis
+    assert cost_of("hailuo", HAILUO, [10.0], "1080p", False, "asked").amount is None
+
+
+def test_credits_need_the_operators_usd_per_credit() -> None:
+    credits = Price(rates=(Rate(credits_per_second=12),), as_of="2026-10-01", source="docs")
+    unknown = cost_of("gen4.5", credits, [5.0], "720p", False, "asked")
+    assert unknown.amount is None and "usd_per_credit" in unknown.basis
+    priced = credits.model_copy(update={"usd_per_credit": 0.01})
+    cost = cost_of("gen4.5", priced, [5.0], "720p", False, "asked")
+    assert cost.amount == pytest.approx(0.60) and "12 credits/s at $0.01/credit" in cost.basis
+
+
+def test_a_runtime_takes_the_usd_per_credit_from_the_providers_setting() -> None:
+    from reelgate import ModelSpec, ProviderSpec, SettingSpec, hookimpl
+    from reelgate.runtimes import build_runtime
+    from reelgate.testing import FakeProvider
+
+    provider = ProviderSpec(
+        name="crediting", settings=(SettingSpec(name="usd_per_credit", env="CREDITING_USD"),)
+    )
+    model = ModelSpec(
+        id="credit-model",
+        provider=provider,
+        provider_model="m",
+        price=Price(rates=(Rate(credits_per_second=5),), as_of="2026-10-01", source="docs"),
+    )
+
+    class Plugin(FakeProvider):
+        @hookimpl
+        def reelgate_models(self) -> list[ModelSpec]:
+            return [model]
+
+    without = build_runtime(
+        environ={"REELGATE_PLUGINS": ""}, extra_plugins=[("crediting", Plugin())]
+    )
+    assert without.price_of("credit-model").usd_per_credit is None  # type: ignore[union-attr]
+    runtime = build_runtime(
+        environ={"CREDITING_USD": "0.02"},
+        extra_plugins=[("crediting", Plugin())],
+        plugins="crediting",
+    )
+    assert runtime.price_of("credit-model").usd_per_credit == 0.02  # type: ignore[union-attr]

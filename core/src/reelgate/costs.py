@@ -14,7 +14,11 @@ from reelgate.requests import ExtendRequest, GenerateRequest
 if TYPE_CHECKING:
     from reelgate.media import ImageInput, VideoInput
     from reelgate.prepared import PreparedRequest
-    from reelgate.registry import RegisteredModel
+    from reelgate.registry import RegisteredModel, Registry
+
+USD_PER_CREDIT = "usd_per_credit"
+"""The name of the setting in which a provider billing in credits takes the operator's USD per
+credit (a :class:`~reelgate.specs.SettingSpec` of its plugin)."""
 
 
 class Costs:
@@ -22,6 +26,7 @@ class Costs:
     candidates and preparation."""
 
     prices: PriceBook
+    registry: Registry
 
     if TYPE_CHECKING:
 
@@ -47,8 +52,21 @@ class Costs:
         ) -> PreparedRequest: ...
 
     def price_of(self, model_id: str) -> Price | None:
-        """The price in force for a model: the operator's, else the plugin's."""
-        return self.prices.price_of(model_id, self.resolve(model_id).spec.price)
+        """The price in force for a model: the operator's, else the plugin's. A price in the
+        provider's credits takes its USD per credit from the provider's ``usd_per_credit``
+        setting when the price itself names none."""
+        spec = self.resolve(model_id).spec
+        price = self.prices.price_of(model_id, spec.price)
+        if price is None or not price.in_credits or price.usd_per_credit is not None:
+            return price
+        raw = self.registry.plain_setting(spec.provider.name, USD_PER_CREDIT)
+        try:
+            usd = float(raw) if raw else None
+        except ValueError:
+            usd = None
+        if usd is None or not usd > 0:
+            return price
+        return price.model_copy(update={"usd_per_credit": usd})
 
     def prices_for(self, request: GenerateRequest) -> dict[str, Price | None]:
         """The price in force for each model ``request`` may run on (by model id): what an

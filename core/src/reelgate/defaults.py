@@ -1,6 +1,7 @@
 """What a request that leaves a setting unset gets: the default model when it names none (and
 a clear refusal when that model cannot run here), the length its model offers nearest the
-default when the default is not one of them, and the aspect ratio of its first frame."""
+default when the default is not one of them, the first aspect ratio it offers when the default
+is not one of them, and the aspect ratio of its first frame."""
 
 from __future__ import annotations
 
@@ -52,9 +53,15 @@ def ready_models(registry: Registry) -> list[str]:
 
 def with_model_defaults(spec: ModelSpec, request: GenerateRequest) -> GenerateRequest:
     """``request`` with an unset length the model does not offer replaced by the nearest one
-    it offers (the shorter of two as near); a length the request set is left to be checked."""
+    it offers (the shorter of two as near), and an unset aspect ratio it does not offer by the
+    first it offers; a setting the request set is left to be checked."""
     video = request.video
-    durations = spec.capabilities.durations
+    offered = spec.capabilities
+    if "aspect_ratio" not in video.model_fields_set and video.aspect_ratio not in (
+        offered.aspect_ratios
+    ):
+        request = request.with_video(aspect_ratio=offered.aspect_ratios[0])
+    durations = offered.durations
     if "duration_seconds" in video.model_fields_set or video.duration_seconds in durations:
         return request
     nearest = min(durations, key=lambda d: (abs(d - video.duration_seconds), d))

@@ -17,65 +17,27 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from reelgate.errors import ValidationError
+from reelgate.rates import TOKEN_PIXELS, VIDEO_PIXELS, Rate
+
+__all__ = [
+    "CURRENCY",
+    "TOKEN_PIXELS",
+    "VIDEO_PIXELS",
+    "Cost",
+    "Price",
+    "PriceBook",
+    "Rate",
+    "cost_of",
+    "per_second",
+    "prices_from_json",
+    "prices_to_json",
+]
 
 CURRENCY = "USD"
-
-
-VIDEO_PIXELS = {"480p": 854 * 480, "720p": 1280 * 720, "1080p": 1920 * 1080}
-"""Pixels of a frame at each resolution (the ratio changes its sides, not their product much):
-what a token rate is counted on."""
-TOKEN_PIXELS = 1024
-"""Pixels a video token stands for: tokens = seconds x width x height x fps / 1024 (the
-basis ByteDance's Seedance bills on)."""
-
-
-class Rate(BaseModel):
-    """A price for requests at ``resolution`` with audio ``audio`` (None: any): USD per second
-    of output, or USD per million video tokens (``usd_per_million_tokens``, counted at
-    ``fps`` frames a second on the pixels of the resolution, :data:`VIDEO_PIXELS`)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    usd_per_second: float | None = Field(default=None, ge=0)
-    usd_per_million_tokens: float | None = Field(default=None, ge=0)
-    fps: int = Field(default=24, ge=1)
-    resolution: str | None = None
-    audio: bool | None = None
-
-    @model_validator(mode="after")
-    def _one_basis(self) -> Rate:
-        if (self.usd_per_second is None) == (self.usd_per_million_tokens is None):
-            raise ValueError("a rate has usd_per_second or usd_per_million_tokens (one of them)")
-        return self
-
-    def matches(self, resolution: str | None, audio: bool) -> bool:
-        return (self.resolution is None or self.resolution == resolution) and (
-            self.audio is None or self.audio == audio
-        )
-
-    @property
-    def specificity(self) -> int:
-        return (self.resolution is not None) + (self.audio is not None)
-
-    def per_second(self, resolution: str | None) -> float | None:
-        """USD per second of output at ``resolution``; None for a token rate at a resolution
-        whose frame size is not known."""
-        if self.usd_per_second is not None:
-            return self.usd_per_second
-        pixels = VIDEO_PIXELS.get(self.resolution or resolution or "")
-        if pixels is None or self.usd_per_million_tokens is None:
-            return None
-        return self.usd_per_million_tokens * pixels * self.fps / TOKEN_PIXELS / 1_000_000
-
-    def words(self) -> str:
-        """The rate as a price list says it: ``$0.1/s`` or ``$7/M tokens``."""
-        if self.usd_per_second is not None:
-            return f"${self.usd_per_second:g}/s"
-        return f"${self.usd_per_million_tokens:g}/M tokens"
 
 
 class Price(BaseModel):
@@ -86,12 +48,21 @@ class Price(BaseModel):
     rates: tuple[Rate, ...] = Field(min_length=1)
     as_of: datetime.date
     source: str
+    usd_per_credit: float | None = Field(default=None, gt=0)
+    """What one of the provider's credits costs (rates in ``credits_per_second``): the
+    operator's figure (the provider's ``usd_per_credit`` setting), None while unknown."""
 
-    def rate_for(self, resolution: str | None, audio: bool) -> Rate | None:
+    def rate_for(
+        self, resolution: str | None, audio: bool, seconds: float | None = None
+    ) -> Rate | None:
         """The most specific rate matching the request (the first of equals); None when the
         price list has none for it."""
-        matching = [rate for rate in self.rates if rate.matches(resolution, audio)]
+        matching = [rate for rate in self.rates if rate.matches(resolution, audio, seconds)]
         return max(matching, key=lambda rate: rate.specificity, default=None)
+
+    @property
+    def in_credits(self) -> bool:
+        return any(rate.credits_per_second is not None for rate in self.rates)
 
 
 def per_second(usd_by_resolution: Mapping[str | None, float], as_of: str, source: str) -> Price:
@@ -133,41 +104,67 @@ def cost_of(
     says whether the seconds were asked for or delivered."""
     if price is None:
         return Cost(amount=None, basis=f"no verified price for {model_id}: the cost is unknown")
-    rate = price.rate_for(resolution, audio)
-    if rate is None:
+    rates = [price.rate_for(resolution, audio, length) for length in seconds] or [
+        price.rate_for(resolution, audio)
+    ]
+    rate = rates[0]
+    if rate is None or any(other is None for other in rates):
         return Cost(
             amount=None,
             basis=f"the price list of {model_id} has no rate for {resolution or 'its default'} "
-            f"{'with' if audio else 'without'} audio: the cost is unknown",
-        )
-    per_second = rate.per_second(resolution)
-    if per_second is None:
-        return Cost(
-            amount=None,
-            basis=f"{model_id} bills in tokens and the frame size of {resolution or 'its default'}"
-            " is not known: the cost is unknown",
+            f"{'with' if audio else 'without'} audio"
+            f"{' at that length' if rate is not None and rate.duration_seconds else ''}: "
+            "the cost is unknown",
         )
     total = sum(seconds)
-    amount = round(total * per_second, 6)
-    conditions = ", ".join(
+    count = f"{len(seconds)} video{'s' if len(seconds) != 1 else ''}"
+    where = f"{model_id} price as of {price.as_of.isoformat()}, {price.source}"
+    conditions = _conditions(rate)
+    if rate.usd_per_video is not None:
+        amount = round(sum(other.usd_per_video or 0.0 for other in rates if other), 6)
+        return Cost(
+            amount=amount,
+            basis=f"{count} x {rate.words()}{conditions}, {_seconds(total)} s {what}; {where}",
+        )
+    per_second = rate.per_second(resolution, price.usd_per_credit)
+    if per_second is None:
+        return Cost(amount=None, basis=_unknown_per_second(model_id, rate, resolution))
+    return Cost(
+        amount=round(total * per_second, 6),
+        basis=f"{_seconds(total)} s {what} ({count}) x "
+        f"{_rate_words(rate, per_second, price.usd_per_credit)}{conditions}; {where}",
+    )
+
+
+def _conditions(rate: Rate) -> str:
+    parts = [
         part
         for part in (
             rate.resolution,
             None if rate.audio is None else ("with audio" if rate.audio else "without audio"),
         )
         if part
-    )
-    return Cost(
-        amount=amount,
-        basis=f"{_seconds(total)} s {what} ({len(seconds)} video{'s' if len(seconds) != 1 else ''})"
-        f" x {_rate_words(rate, per_second)}{f' ({conditions})' if conditions else ''}; "
-        f"{model_id} price as of {price.as_of.isoformat()}, {price.source}",
+    ]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _unknown_per_second(model_id: str, rate: Rate, resolution: str | None) -> str:
+    if rate.credits_per_second is not None:
+        return (
+            f"{model_id} bills {rate.words()} and no USD per credit is set (the provider's "
+            "usd_per_credit setting): the cost is unknown"
+        )
+    return (
+        f"{model_id} bills in tokens and the frame size of {resolution or 'its default'} is not "
+        "known: the cost is unknown"
     )
 
 
-def _rate_words(rate: Rate, per_second: float) -> str:
+def _rate_words(rate: Rate, per_second: float, usd_per_credit: float | None) -> str:
     if rate.usd_per_second is not None:
         return rate.words()
+    if rate.credits_per_second is not None:
+        return f"{rate.words()} at ${usd_per_credit:g}/credit (${per_second:.6g}/s)"
     return f"{rate.words()} at {rate.fps} fps (${per_second:.6g}/s)"
 
 

@@ -160,6 +160,12 @@ class Registry:
             )
         return dict(self._settings[provider])
 
+    def plain_setting(self, provider: str, name: str) -> str | None:
+        """One setting of a provider that is not a secret, configured or not (None when unset):
+        what a price question reads, needing no credentials."""
+        value = self._settings.get(provider, {}).get(name)
+        return value if isinstance(value, str) else None
+
 
 def _read_settings(spec: ProviderSpec, environ: Mapping[str, str]) -> dict[str, str | SecretStr]:
     values: dict[str, str | SecretStr] = {}

@@ -37,6 +37,13 @@ class ProviderSpec(BaseModel):
     settings: tuple[SettingSpec, ...] = ()
     configured_when: tuple[tuple[str, ...], ...] = ()
     docs_url: str | None = None
+    lost_submission_proof: str | None = None
+    """How the plugin settles a create whose answer was lost (e.g. "its idempotency key", "the
+    task list, matched on prompt and seed"); None when it cannot: such a create is never sent
+    again, and the job ends in a final error naming where to ask (``support``)."""
+    support: str | None = None
+    """Where a person finds a task the provider made but reelgate could not prove (a support
+    address or console page), for the final error of an unclear create."""
 
     @model_validator(mode="after")
     def _known_setting_names(self) -> ProviderSpec:

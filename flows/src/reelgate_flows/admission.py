@@ -33,7 +33,7 @@ from reelgate.runtimes import get_runtime
 from reelgate_flows.records.jobs import JobRecords
 from reelgate_flows.records.record import JobRecord
 from reelgate_flows.records.spend import Budgets, SpendLedger, budgets_of
-from reelgate_flows.settings import Settings
+from reelgate_flows.settings import Settings, run_settings
 
 SourceModel = Callable[[ExtendRequest], Awaitable[str | None]]
 """The model that made the video an extension continues (None: unknown to reelgate)."""
@@ -173,18 +173,11 @@ _GATES: dict[tuple[str, str | None, str | None], RunGate] = {}
 _GATES_LOCK = threading.Lock()
 
 
-RUN_SETTINGS: contextvars.ContextVar[Settings | None] = contextvars.ContextVar(
-    "reelgate_run_settings", default=None
-)
-"""The settings whose records and budgets a run answers to: set by the executor that runs it
-(an API process's settings); unset, the environment's."""
-
-
 def run_gate(settings: Settings | None = None) -> RunGate:
-    """This process's gate for ``settings`` (default: :data:`RUN_SETTINGS`, else the
-    environment's); one per records database and budgets."""
+    """This process's gate for ``settings`` (default: the run's,
+    :func:`~reelgate_flows.settings.run_settings`); one per records database and budgets."""
     if settings is None:
-        settings = RUN_SETTINGS.get() or Settings.current()
+        settings = run_settings()
     key = (settings.job_records_url(), settings.budgets, settings.budgets_file)
     with _GATES_LOCK:
         gate = _GATES.get(key)

@@ -21,7 +21,7 @@ from reelgate_flows.http import shared_client
 from reelgate_flows.inline_videos import put_inline
 from reelgate_flows.media_check import UnplayableVideo, VideoFacts, inspect_video
 from reelgate_flows.retry import retry_if_retryable
-from reelgate_flows.settings import Settings
+from reelgate_flows.settings import run_settings
 from reelgate_flows.spool import Spool
 from reelgate_flows.steps import step_progress
 from reelgate_flows.storage import StoredObject, storage_from_url, video_key
@@ -65,7 +65,7 @@ async def download(
     """Stream the video into the spool and check it is whole and playable (of about
     ``expected_seconds``); returns the spool file's path. A broken download keeps nothing and
     raises the retryable ``DownloadCorruptError``: the next attempt downloads again."""
-    settings = Settings.current()
+    settings = run_settings()
     runtime = get_runtime()
     spool = Spool(settings.spool_dir)
     path = spool.path(job.provider, job.provider_job_id, video.provider_video_id)
@@ -100,7 +100,7 @@ async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredOb
     never retried (a failed store leaves a pending record for drain-spool) nor cached. Every
     failure of the storage, whatever it raised, is a :class:`StorageError` naming the spool
     file, so the job's video is never orphaned."""
-    settings = Settings.current()
+    settings = run_settings()
     path = Path(spool_path)
     spool = Spool(settings.spool_dir)
     try:

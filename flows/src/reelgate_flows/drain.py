@@ -25,7 +25,7 @@ from reelgate_flows.flows import extend_video, generate_video
 from reelgate_flows.job_ids import find_run
 from reelgate_flows.metadata import metadata
 from reelgate_flows.pending import PendingJob
-from reelgate_flows.settings import Settings
+from reelgate_flows.settings import pin_run_settings
 from reelgate_flows.spool import Spool
 
 
@@ -66,7 +66,7 @@ async def drain_spool() -> dict[str, Any]:
     waiting (storage down) is retried by the next run.
     """
     logger = get_run_logger()
-    spool = Spool(Settings.current().spool_dir)
+    spool = Spool(pin_run_settings().spool_dir)
     completed: list[str] = []
     waiting: list[dict[str, str]] = []
     for record in spool.pending():

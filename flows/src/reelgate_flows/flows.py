@@ -42,7 +42,7 @@ from reelgate_flows.metadata import cost_of_delivery, metadata
 from reelgate_flows.pending import PendingJob
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.rerun import annotate
-from reelgate_flows.settings import Settings
+from reelgate_flows.settings import Settings, pin_run_settings, run_settings
 from reelgate_flows.sources import resolve_video
 from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject
@@ -112,7 +112,7 @@ async def _submit_first_taken(
     nothing was taken; the request as submitted, its provider job, and the models tried
     before. The provider's slot is pushed on ``held`` (held until the wait ends)."""
     job_id = _job_id()[0]
-    settings = Settings.current()
+    settings = run_settings()
     validate = steps.retrying(steps.validate, settings.step_retries, settings)
     submit = steps.retrying(steps.submit, settings.submit_retries, settings)
     candidates = get_runtime().candidates(request)
@@ -156,7 +156,7 @@ async def _steps(
     """Submit, wait, deliver; the success envelope, costed at ``prices`` (the admission's)
     when given."""
     job_id = _job_id()[0]
-    settings = Settings.current()
+    settings = run_settings()
     wait = steps.retrying(steps.wait, settings.step_retries, settings)
     several = len(get_runtime().candidates(request)) > 1
     async with contextlib.AsyncExitStack() as held:
@@ -255,6 +255,7 @@ async def generate_video(
     ``idempotency_key``: runs with the same key and request reuse one provider job.
     ``allow_local_inputs``: let ``input_image_url`` be a local path (the CLI only).
     """
+    pin_run_settings()
     return await _run(request, None, idempotency_key, allow_local_inputs)
 
 
@@ -267,8 +268,9 @@ async def extend_video(
     """Continue the video named by ``request.video_id`` (a job id, provider video id, URL, or a
     local path when ``allow_local_inputs``). Without an explicit model, a job id's own model
     is used."""
+    settings = pin_run_settings()
     source = await resolve_video(
-        request.video_id, request.customer_id, Settings.current(), allow_local_inputs
+        request.video_id, request.customer_id, settings, allow_local_inputs
     )
     if source.model and "model" not in request.video.model_fields_set:
         request = request.with_model(source.model)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reelgate_flows.settings import Settings
+from reelgate_flows.settings import Settings, run_settings
 from reelgate_flows.storage.base import StoredObject
 from reelgate_flows.storage.data_uri import VIDEO_URI_PREFIX, DataUriStorage
 from reelgate_flows.storage.factory import storage_from_url
@@ -104,7 +104,7 @@ async def inflated(envelope: Any, settings: Settings | None = None) -> Any:
     items = [item for item in _videos(envelope) if _is_reference(item)]
     if not items:
         return envelope
-    settings = settings or Settings.current()
+    settings = settings or run_settings()
     storage = storage_from_url(settings.storage_url, settings)
     answer = copy.deepcopy(envelope)
     for item in _videos(answer):

@@ -21,7 +21,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import get_current_settings
 
 from reelgate_flows.busy import released_while_waiting
-from reelgate_flows.settings import Settings
+from reelgate_flows.settings import run_settings
 
 LIMIT_CHECK_SECONDS = 10.0
 _EXISTING: dict[tuple[str, str], tuple[float, bool]] = {}
@@ -54,7 +54,7 @@ async def provider_slot(provider: str) -> AsyncIterator[None]:
     while it waits for a provider slot would block the runs holding provider slots from taking
     a busy slot back after their wait (a deadlock seen with one worker, 3 busy slots, a limit
     of 2)."""
-    if not Settings.current().provider_limits or not await _limit_exists(limit_name(provider)):
+    if not run_settings().provider_limits or not await _limit_exists(limit_name(provider)):
         yield
         return
     async with contextlib.AsyncExitStack() as held:

@@ -5,6 +5,7 @@ declares its own variables (``SettingSpec``) and the registry reads them."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 from pathlib import Path
 from typing import Self
@@ -163,3 +164,24 @@ class Settings(BaseSettings):
 
 
 _CACHE: dict[type[Settings], tuple[tuple[tuple[str, str], ...], Settings]] = {}
+
+
+RUN_SETTINGS: contextvars.ContextVar[Settings | None] = contextvars.ContextVar(
+    "reelgate_run_settings", default=None
+)
+"""The settings a run was started with: pinned by its entry point (a flow as it starts, or the
+API process's executor, with that process's settings), read by every step below it."""
+
+
+def run_settings() -> Settings:
+    """The settings of the run under way (:data:`RUN_SETTINGS`); outside of any run, the
+    process's (a step called on its own)."""
+    return RUN_SETTINGS.get() or Settings.current()
+
+
+def pin_run_settings() -> Settings:
+    """At a flow's start: keep the settings it was started with (the caller's, or the
+    process's) for all of its steps, so that one run never mixes two configurations."""
+    settings = run_settings()
+    RUN_SETTINGS.set(settings)
+    return settings

@@ -27,7 +27,7 @@ from reelgate_flows.inputs import fetch, sniff_video_type
 from reelgate_flows.job_ids import find_job_run
 from reelgate_flows.media_check import UnplayableVideo, inspect_video
 from reelgate_flows.records.jobs import JobRecords
-from reelgate_flows.settings import Settings
+from reelgate_flows.settings import Settings, run_settings
 from reelgate_flows.storage import storage_from_url
 from reelgate_flows.storage.data_uri import DataUriStorage
 
@@ -160,7 +160,7 @@ def customer_of_request(request: Any) -> str | None:
 
 async def stored_video_bytes(result: dict[str, Any], settings: Settings | None = None) -> bytes:
     """The bytes of the first video of a job result's ``data`` (file, data URI or S3)."""
-    settings = settings or Settings.current()
+    settings = settings or run_settings()
     url: str = result["video_url"]
     if url.startswith("data:"):
         return DataUriStorage(settings.data_uri_max_bytes).open(url)

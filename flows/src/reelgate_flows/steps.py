@@ -40,7 +40,7 @@ from reelgate_flows.image_checks import checked_image_type, image_size
 from reelgate_flows.inputs import fetch
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit
-from reelgate_flows.settings import Settings
+from reelgate_flows.settings import Settings, run_settings
 from reelgate_flows.uploads import UPLOAD_SCHEME, upload_bytes
 
 P = ParamSpec("P")
@@ -87,7 +87,7 @@ async def validate(
     """Check the request (``Runtime.prepare``, as every face did before the run) and fetch
     and check the input image (whose aspect ratio the video takes when the request set
     none)."""
-    settings = Settings.current()
+    settings = run_settings()
     runtime = get_runtime()
     prepared = runtime.prepare(request, video=video)
     image: ImageInput | None = None
@@ -171,7 +171,7 @@ async def wait(job: ProviderJob, job_id: str) -> list[VideoRef]:
 
 
 async def _poll_until_done(job: ProviderJob, job_id: str) -> list[VideoRef]:
-    settings = Settings.current()
+    settings = run_settings()
     runtime = get_runtime()
     ctx = runtime.context(
         job.provider,

@@ -45,6 +45,11 @@ def model_lines(model: dict[str, Any]) -> list[str]:
     lines.append("  does: " + escape(" · ".join(does)))
     lines.append("  shapes: " + escape(" · ".join(shapes)))
     lines.append("  price: " + escape(_price_words(model["price"])))
+    proof = model["lost_submission_proof"]
+    lines.append(
+        "  lost create: "
+        + (escape(f"settled by {proof}") if proof else "cannot be proven; never sent again")
+    )
     return lines
 
 

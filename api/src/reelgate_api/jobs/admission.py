@@ -43,11 +43,9 @@ class Admission:
     Idempotency-Key; settles each job's reservation when it ends (an end hook of the
     runner)."""
 
-    def __init__(
-        self, runner: JobRunner, budgets: Budgets | None = None, settings: Settings | None = None
-    ) -> None:
+    def __init__(self, runner: JobRunner, budgets: Budgets | None, settings: Settings) -> None:
         self.runner = runner
-        self.settings = settings or Settings.current()
+        self.settings = settings
         self.ledger: SpendLedger | None = None
         if budgets is not None and budgets.any and runner.records is not None:
             self.ledger = SpendLedger(runner.records, budgets)

@@ -33,13 +33,13 @@ from reelgate_api.jobs.runner import EndHook, LoopThread, create_until_done
 from reelgate_api.jobs.stopping import StoppingRuns
 from reelgate_api.jobs.views import STATUS_OF_STATE, JobView, provider_of_body, view_of_state
 from reelgate_flows import busy
-from reelgate_flows.admission import RUN_SETTINGS, RUN_WORKER, never_ran
+from reelgate_flows.admission import RUN_WORKER, never_ran
 from reelgate_flows.catalog import flow_for, flow_named, owner_tag, unfinished_runs
 from reelgate_flows.job_ids import create_job_run, find_job_run, job_id_of
 from reelgate_flows.progress import subscribe
 from reelgate_flows.records.jobs import JobRecords
 from reelgate_flows.records.record import JobRecord
-from reelgate_flows.settings import Settings
+from reelgate_flows.settings import RUN_SETTINGS, Settings
 from reelgate_flows.sources import customer_of_request
 
 logger = logging.getLogger("reelgate.api")

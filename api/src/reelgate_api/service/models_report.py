@@ -34,6 +34,7 @@ def models_report(runtime: Runtime) -> dict[str, Any]:
                 "default": spec.id == _default_id(runtime),
                 "default_resolution": spec.default_resolution,
                 "price": _price(runtime.price_of(spec.id)),
+                "lost_submission_proof": spec.provider.lost_submission_proof,
             }
         )
     video = VideoSettings.model_fields
@@ -52,17 +53,29 @@ def models_report(runtime: Runtime) -> dict[str, Any]:
 
 
 def _price(price: Price | None) -> dict[str, Any] | None:
-    """A price as JSON: USD per second by resolution and audio (null: any), its date and
-    source; None when the model has no verified price."""
+    """A price as JSON: each rate on its one basis (USD per second, per million tokens, per
+    video or credits per second), by resolution and audio (null: any), its date and source;
+    None when the model has no verified price."""
     if price is None:
         return None
     shown = price.model_dump(mode="json")
-    for rate in shown["rates"]:  # a rate per second says nothing of tokens
-        if rate["usd_per_million_tokens"] is None:
-            del rate["usd_per_million_tokens"], rate["fps"]
-        else:
-            del rate["usd_per_second"]
+    shown["rates"] = [_rate(rate) for rate in shown["rates"]]
+    if shown.get("usd_per_credit") is None and not price.in_credits:
+        shown.pop("usd_per_credit", None)
     return {"currency": CURRENCY, **shown}
+
+
+def _rate(rate: dict[str, Any]) -> dict[str, Any]:
+    """A rate without the bases it does not use (``fps`` only for tokens, ``duration_seconds``
+    only for a per-video rate)."""
+    kept = {key: value for key, value in rate.items() if value is not None or key in _ANY}
+    if "usd_per_million_tokens" not in kept:
+        kept.pop("fps", None)
+    return kept
+
+
+_ANY = ("resolution", "audio")
+"""Keys whose null means "any" (kept)."""
 
 
 def _default_id(runtime: Runtime) -> str | None:

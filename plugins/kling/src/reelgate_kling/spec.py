@@ -8,6 +8,7 @@ DEFAULT_BASE_URL = "https://api-singapore.klingai.com"
 
 PROVIDER = ProviderSpec(
     name="klingai",
+    lost_submission_proof="its external_task_id (reelgate names the task)",
     settings=(
         SettingSpec(name="access_key", env="KLING_ACCESS_KEY", secret=True),
         SettingSpec(name="secret_key", env="KLING_SECRET_KEY", secret=True),

@@ -8,6 +8,7 @@ from reelgate.pricing import per_second
 
 PROVIDER = ProviderSpec(
     name="local",
+    lost_submission_proof="its own store on this machine",
     settings=(
         SettingSpec(
             name="work_dir",

@@ -14,6 +14,7 @@ from reelgate import Capabilities, JobKind, ModelSpec, ProviderSpec, SettingSpec
 
 SEEDANCE = ProviderSpec(
     name="seedance",
+    lost_submission_proof="the task list, matched on prompt and seed",
     settings=(
         SettingSpec(name="api_key", env="ARK_API_KEY", secret=True),
         SettingSpec(

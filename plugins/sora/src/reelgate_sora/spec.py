@@ -16,6 +16,7 @@ RETIRED_ON = "2026-09-24"
 
 PROVIDER = ProviderSpec(
     name="openai",
+    lost_submission_proof="the list of videos, matched on the request",
     settings=(
         SettingSpec(name="api_key", env="OPENAI_API_KEY", secret=True),
         SettingSpec(name="base_url", env="OPENAI_BASE_URL", default=DEFAULT_BASE_URL),

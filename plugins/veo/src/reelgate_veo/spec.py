@@ -14,6 +14,7 @@ PRICE_SOURCE = "Vertex AI price list, cloud.google.com/vertex-ai/generative-ai/p
 
 PROVIDER = ProviderSpec(
     name="gemini",
+    lost_submission_proof="its output folder (a lost operation's video is under the job's prefix)",
     settings=(
         SettingSpec(
             name="api_key",

@@ -11,6 +11,7 @@ from reelgate import Capabilities, JobKind, ModelSpec, ProviderSpec, SettingSpec
 
 WAN = ProviderSpec(
     name="wan",
+    lost_submission_proof="the task list, matched on prompt and seed",
     settings=(
         SettingSpec(name="api_key", env="DASHSCOPE_API_KEY", secret=True),
         SettingSpec(
