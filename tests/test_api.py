@@ -289,8 +289,9 @@ async def test_cancel_stops_the_job_and_cancels_at_the_provider(
 
 
 async def test_a_storage_failure_is_502_and_says_where_the_video_is_kept(
-    client: AsyncTestClient[Any], s3_env: str, monkeypatch: pytest.MonkeyPatch
+    s3_env: str, client: AsyncTestClient[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """``s3_env`` comes first: the app is built with its storage URL."""
     from tests.support import free_port
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{free_port()}")

@@ -38,8 +38,12 @@ BUDGETS = {
 
 
 @pytest.fixture
-async def client(sora: SoraEmulator, kling: KlingEmulator) -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(ApiSettings(budgets=json.dumps(BUDGETS)))
+async def client(
+    sora: SoraEmulator, kling: KlingEmulator, request: pytest.FixtureRequest
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    """The budgeted API; a test's indirect parameter adds settings of its own."""
+    overrides: dict[str, Any] = getattr(request, "param", {})
+    app = create_app(ApiSettings(budgets=json.dumps(BUDGETS), **overrides))
     async with AsyncTestClient(app=app, timeout=120) as test_client:
         yield test_client
 
@@ -186,12 +190,12 @@ async def test_an_api_keys_budget_bounds_what_the_key_spends(sora: SoraEmulator)
     assert sora.submissions == 2
 
 
+@pytest.mark.parametrize("client", [{"submit_retries": 0}], indirect=True)
 async def test_a_rerun_under_its_key_holds_a_reservation_again(
-    client: AsyncTestClient[Any], sora: SoraEmulator, monkeypatch: pytest.MonkeyPatch
+    client: AsyncTestClient[Any], sora: SoraEmulator
 ) -> None:
     """A job that failed before the provider took it (released) and is sent again under its
     Idempotency-Key may be billed this time: it must fit what is left, and it is counted."""
-    monkeypatch.setenv("REELGATE_SUBMIT_RETRIES", "0")
     sora.faults.add(
         "create", Fault("status", 429, {"error": {"message": "slow down", "type": "rate_limit"}})
     )
@@ -224,8 +228,9 @@ async def test_a_rerun_under_its_key_holds_a_reservation_again(
     assert sora.submissions == 5
 
 
+@pytest.mark.parametrize("client", [{"provider_limits": True}], indirect=True)
 async def test_a_job_cancelled_before_it_submitted_gives_its_reservation_back(
-    client: AsyncTestClient[Any], sora: SoraEmulator, monkeypatch: pytest.MonkeyPatch
+    client: AsyncTestClient[Any], sora: SoraEmulator
 ) -> None:
     """The second of two $0.40 jobs waits for the provider's only slot; cancelled there, it
     never submitted, so the day's $0.80 has room for another job at once."""
@@ -233,7 +238,6 @@ async def test_a_job_cancelled_before_it_submitted_gives_its_reservation_back(
 
     from reelgate_flows.limits import limit_name, set_provider_limit
 
-    monkeypatch.setenv("REELGATE_PROVIDER_LIMITS", "true")
     sora.seconds_to_finish = 20.0
     async with get_client() as prefect:
         await set_provider_limit(prefect, "openai", 1)

@@ -27,7 +27,9 @@ from reelgate_api.settings import ApiSettings
 
 @pytest.fixture
 async def client() -> AsyncIterator[AsyncTestClient[Any]]:
-    app = create_app(ApiSettings(sync_timeout_seconds=60, max_running_jobs=4))
+    app = create_app(
+        ApiSettings(sync_timeout_seconds=60, max_running_jobs=4, submit_retries=0, step_retries=0)
+    )
     async with AsyncTestClient(app=app, timeout=120) as test_client:
         yield test_client
 
@@ -42,9 +44,8 @@ async def _status(client: AsyncTestClient[Any], job_id: str) -> dict[str, Any]:
 
 
 async def test_kling_a_broken_download_is_resumed_without_generating_again(
-    client: AsyncTestClient[Any], kling: KlingEmulator, monkeypatch: pytest.MonkeyPatch
+    client: AsyncTestClient[Any], kling: KlingEmulator
 ) -> None:
-    monkeypatch.setenv("REELGATE_STEP_RETRIES", "0")
     kling.faults.add("download", Fault("truncated"))
     headers = {"Idempotency-Key": "kling-rerun"}
     failed = await client.post("/video/generate", json=_body("kling-v2-6", 5), headers=headers)
@@ -64,9 +65,8 @@ async def test_kling_a_broken_download_is_resumed_without_generating_again(
 
 
 async def test_sora_a_submission_proven_absent_is_submitted_again(
-    client: AsyncTestClient[Any], sora: SoraEmulator, monkeypatch: pytest.MonkeyPatch
+    client: AsyncTestClient[Any], sora: SoraEmulator
 ) -> None:
-    monkeypatch.setenv("REELGATE_SUBMIT_RETRIES", "0")
     sora.faults.add(
         "create",
         Fault("status", 429, {"error": {"message": "slow down", "type": "rate_limit"}}),
@@ -87,9 +87,8 @@ async def test_sora_a_submission_proven_absent_is_submitted_again(
 
 
 async def test_veo_unavailable_at_create_is_submitted_again(
-    client: AsyncTestClient[Any], vertex: VertexEmulator, monkeypatch: pytest.MonkeyPatch
+    client: AsyncTestClient[Any], vertex: VertexEmulator
 ) -> None:
-    monkeypatch.setenv("REELGATE_SUBMIT_RETRIES", "0")
     unavailable = {"error": {"code": 503, "message": "busy", "status": "UNAVAILABLE"}}
     vertex.faults.add("create", Fault("status", 503, unavailable))
     headers = {"Idempotency-Key": "veo-rerun"}

@@ -28,7 +28,7 @@ from reelgate.requests import ExtendRequest
 from reelgate_flows.backfill_items import Item, outcome, parse_items, read_source
 from reelgate_flows.flows import extend_video, generate_video
 from reelgate_flows.idempotency import body_tag, key_tag
-from reelgate_flows.settings import pin_run_settings
+from reelgate_flows.settings import pinned_run_settings
 
 
 async def _earlier_success(key: str) -> dict[str, Any] | None:
@@ -92,13 +92,13 @@ async def backfill(
     """
     if max_concurrent < 1:
         raise ValidationError("max_concurrent must be at least 1")
-    pin_run_settings()  # every item runs with the settings the backfill started with
     raw = list(requests or []) + (read_source(source) if source else [])
     if not raw:
         raise ValidationError("a backfill needs requests or a source with at least one item")
     slots = asyncio.Semaphore(max_concurrent)
     items = parse_items(raw, customer_id)
-    outcomes = await asyncio.gather(*(_run_item(item, name, slots) for item in items))
+    with pinned_run_settings():  # every item runs with the settings the backfill started with
+        outcomes = await asyncio.gather(*(_run_item(item, name, slots) for item in items))
     counts: dict[str, int] = {}
     for line in outcomes:
         counts[line["status"]] = counts.get(line["status"], 0) + 1

@@ -25,7 +25,7 @@ from reelgate_flows.flows import extend_video, generate_video
 from reelgate_flows.job_ids import find_run
 from reelgate_flows.metadata import metadata
 from reelgate_flows.pending import PendingJob
-from reelgate_flows.settings import pin_run_settings
+from reelgate_flows.settings import pinned_run_settings
 from reelgate_flows.spool import Spool
 
 
@@ -65,8 +65,12 @@ async def drain_spool() -> dict[str, Any]:
     Returns ``{"completed": [job ids], "waiting": [{"job_id", "error"}]}``; a job still
     waiting (storage down) is retried by the next run.
     """
+    with pinned_run_settings() as settings:
+        return await _drain(Spool(settings.spool_dir))
+
+
+async def _drain(spool: Spool) -> dict[str, Any]:
     logger = get_run_logger()
-    spool = Spool(pin_run_settings().spool_dir)
     completed: list[str] = []
     waiting: list[dict[str, str]] = []
     for record in spool.pending():

@@ -42,7 +42,7 @@ from reelgate_flows.metadata import cost_of_delivery, metadata
 from reelgate_flows.pending import PendingJob
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.rerun import annotate
-from reelgate_flows.settings import Settings, pin_run_settings, run_settings
+from reelgate_flows.settings import Settings, pinned_run_settings, run_settings
 from reelgate_flows.sources import resolve_video
 from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject
@@ -255,8 +255,8 @@ async def generate_video(
     ``idempotency_key``: runs with the same key and request reuse one provider job.
     ``allow_local_inputs``: let ``input_image_url`` be a local path (the CLI only).
     """
-    pin_run_settings()
-    return await _run(request, None, idempotency_key, allow_local_inputs)
+    with pinned_run_settings():
+        return await _run(request, None, idempotency_key, allow_local_inputs)
 
 
 @flow(name="extend-video", persist_result=True, validate_parameters=True, log_prints=False)
@@ -268,13 +268,13 @@ async def extend_video(
     """Continue the video named by ``request.video_id`` (a job id, provider video id, URL, or a
     local path when ``allow_local_inputs``). Without an explicit model, a job id's own model
     is used."""
-    settings = pin_run_settings()
-    source = await resolve_video(
-        request.video_id, request.customer_id, settings, allow_local_inputs
-    )
-    if source.model and "model" not in request.video.model_fields_set:
-        request = request.with_model(source.model)
-    return await _run(request, source.video, idempotency_key, allow_local_inputs)
+    with pinned_run_settings() as settings:
+        source = await resolve_video(
+            request.video_id, request.customer_id, settings, allow_local_inputs
+        )
+        if source.model and "model" not in request.video.model_fields_set:
+            request = request.with_model(source.model)
+        return await _run(request, source.video, idempotency_key, allow_local_inputs)
 
 
 __all__ = ["extend_video", "generate_video"]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextvars
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
@@ -179,9 +181,14 @@ def run_settings() -> Settings:
     return RUN_SETTINGS.get() or Settings.current()
 
 
-def pin_run_settings() -> Settings:
-    """At a flow's start: keep the settings it was started with (the caller's, or the
-    process's) for all of its steps, so that one run never mixes two configurations."""
+@contextmanager
+def pinned_run_settings() -> Iterator[Settings]:
+    """Around a flow's body: keep the settings it was started with (the caller's pinned ones,
+    else the process's) for all of its steps, so that one run never mixes two configurations.
+    The pin ends with the body: the caller's next run reads the settings of that moment."""
     settings = run_settings()
-    RUN_SETTINGS.set(settings)
-    return settings
+    token = RUN_SETTINGS.set(settings)
+    try:
+        yield settings
+    finally:
+        RUN_SETTINGS.reset(token)
