@@ -30,7 +30,19 @@ for _name, _value in {
 os.environ.pop("PREFECT_API_URL", None)
 # Tests never reach a real provider: credentials and endpoints come only from the tests.
 for _name in list(os.environ):
-    if _name.startswith(("KLING_", "OPENAI_", "GOOGLE_", "REELGATE_VEO_", "REELGATE_SORA_")):
+    if _name.startswith(
+        (
+            "KLING_",
+            "OPENAI_",
+            "GOOGLE_",
+            "ARK_",
+            "DASHSCOPE_",
+            "MINIMAX_",
+            "RUNWAYML_",
+            "REELGATE_VEO_",
+            "REELGATE_SORA_",
+        )
+    ):
         del os.environ[_name]
 
 from reelgate_flows.prefect_env import apply_prefect_defaults  # noqa: E402

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from kling_emulator import KlingEmulator, kling_server
 from minimax_emulator import MinimaxEmulator, minimax_server
+from runway_emulator import RunwayEmulator, runway_server
 from seedance_emulator import SeedanceEmulator, seedance_server
 from sora_emulator import SoraEmulator, sora_server
 from vertex_emulator import VertexEmulator, vertex_server
@@ -25,6 +26,7 @@ from tests.support import MotoServer
 __all__ = [
     "kling_server",
     "minimax_server",
+    "runway_server",
     "seedance_server",
     "sora_server",
     "vertex_server",
@@ -110,6 +112,13 @@ def minimax(
     minimax_server: MinimaxEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
 ) -> MinimaxEmulator:
     return _pointed_at(minimax_server, use_runtime, monkeypatch)
+
+
+@pytest.fixture
+def runway(
+    runway_server: RunwayEmulator, use_runtime: object, monkeypatch: pytest.MonkeyPatch
+) -> RunwayEmulator:
+    return _pointed_at(runway_server, use_runtime, monkeypatch)
 
 
 @pytest.fixture

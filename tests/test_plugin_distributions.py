@@ -121,6 +121,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "reelgate-wan",
         "reelgate-seedance",
         "reelgate-minimax",
+        "reelgate-runway",
     ):
         check(run(UV, "build", "--wheel", "--package", package, "-o", str(out), cwd=ROOT))
     sources = {
@@ -278,6 +279,7 @@ TEST_FOLDERS = {
     "wan": ROOT / "plugins" / "wan" / "tests",
     "seedance": ROOT / "plugins" / "seedance" / "tests",
     "minimax": ROOT / "plugins" / "minimax" / "tests",
+    "runway": ROOT / "plugins" / "runway" / "tests",
     "example": EXAMPLE / "tests",
 }
 

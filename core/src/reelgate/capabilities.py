@@ -61,6 +61,14 @@ def _check_stated_rules(spec: ModelSpec, request: GenerateRequest, kind: JobKind
             field="settings.video.resolution",
             allowed_durations=list(durations),
         )
+    from_text = caps.text_aspect_ratios
+    if kind is JobKind.TEXT and from_text is not None and video.aspect_ratio not in from_text:
+        raise ValidationError(
+            f"model {spec.id!r} makes {video.aspect_ratio} videos only from a first frame; "
+            f"from text alone choose {_choices('aspect_ratio', from_text)}",
+            field="settings.video.aspect_ratio",
+            allowed=list(from_text),
+        )
     extends_at = caps.extend_resolutions
     if kind is JobKind.EXTEND and extends_at is not None and resolution not in extends_at:
         raise ValidationError(

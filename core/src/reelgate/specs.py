@@ -66,6 +66,9 @@ class Capabilities(BaseModel):
     kinds: frozenset[JobKind] = frozenset({JobKind.TEXT})
     durations: tuple[int, ...] = (5,)
     aspect_ratios: tuple[str, ...] = ("16:9", "9:16")
+    text_aspect_ratios: tuple[str, ...] | None = None
+    """The aspect ratios of text-to-video where they are fewer than ``aspect_ratios`` (a model
+    that takes more shapes from a first frame than from text alone); None: the same."""
     resolutions: tuple[str, ...] | None = None
     fps: tuple[int, ...] | None = None
     audio: bool = False

@@ -192,12 +192,12 @@ async def _deliver(
     download = steps.retrying(delivery_steps.download, settings.step_retries, settings)
     spooled = []
     for ref in refs:
-        _step(job_id, "download", ref.provider_video_id)
+        _step(job_id, "download", f"downloading video {ref.provider_video_id}")
         expected = delivery_steps.expected_seconds(job, ref, request)
         spooled.append(await download(job, ref, job_id, request.customer_id, expected))
     stored: list[StoredObject] = []
     for ref, spool_path in zip(refs, spooled, strict=True):
-        _step(job_id, "store", ref.provider_video_id)
+        _step(job_id, "store", f"storing video {ref.provider_video_id}")
         try:
             stored.append(
                 await delivery_steps.store(spool_path, request.customer_id, request.save_to_db)

@@ -41,8 +41,9 @@ def job_answer(view: JobView, base_url: str, signer: FileSigner) -> Response[Jso
 
 
 def status_body(view: JobView, base_url: str, signer: FileSigner) -> Json:
-    """``GET /video/jobs/{id}``: the job's ``job_id``, ``status``, ``provider``, ``step`` and
-    ``progress`` (a fraction from 0 to 1, null when unknown) once each, with ``success`` and
+    """``GET /video/jobs/{id}``: the job's ``job_id``, ``status``, ``provider``, ``step``,
+    ``progress`` (a fraction from 0 to 1, null when unknown) and ``message`` (the latest word
+    on it while it runs, e.g. that the provider throttles it) once each, with ``success`` and
     ``code`` (202 until it ended) and, once it ended, the envelope's ``data`` or ``error``."""
     body: Json = {
         "job_id": view.job_id,
@@ -50,6 +51,7 @@ def status_body(view: JobView, base_url: str, signer: FileSigner) -> Json:
         "provider": view.provider,
         "step": view.step,
         "progress": view.progress,
+        "message": view.message,
     }
     if view.retryable is not None:
         body["retryable"] = view.retryable

@@ -36,6 +36,7 @@ async def job_event_stream(
             "status": view.status,
             "step": view.step,
             "progress": None if view.progress is None else round(view.progress, 2),
+            "message": view.message,
         }
         ident = event_id(view)
         if ident != last_event_id:

@@ -14,13 +14,13 @@ EVENT_POLL_SECONDS = 0.2
 async def view_changes(
     first: JobView, read: Callable[[str], Awaitable[JobView | None]]
 ) -> AsyncGenerator[JobView]:
-    """``first``, then every view of the job whose status, step or progress (to hundredths)
-    differs from the last one yielded, read every ``EVENT_POLL_SECONDS``; the last one
-    yielded has ended."""
+    """``first``, then every view of the job whose status, step, progress (to hundredths) or
+    message differs from the last one yielded, read every ``EVENT_POLL_SECONDS``; the last
+    one yielded has ended."""
     view, last = first, None
     while True:
         progress = None if view.progress is None else round(view.progress, 2)
-        snapshot = (view.status, view.step, progress)
+        snapshot = (view.status, view.step, progress, view.message)
         if snapshot != last:
             last = snapshot
             yield view

@@ -54,6 +54,7 @@ class LocalRun:
             self.provider,
             step=latest.step if latest else None,
             progress=latest.fraction if latest else None,
+            message=(latest.message or None) if latest else None,
         )
 
 

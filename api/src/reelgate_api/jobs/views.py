@@ -59,6 +59,8 @@ class JobView:
     provider: str | None = None
     step: str | None = None
     progress: float | None = None
+    message: str | None = None
+    """The latest word on a running job (the provider's, e.g. that it is throttled)."""
     result: dict[str, Any] | None = None
     error: BaseException | None = None
 
@@ -137,7 +139,13 @@ async def read_view(
             job_id, "running", customer, provider, step=await current_step(client, run.id)
         )
     return JobView(
-        job_id, "running", customer, provider, published.get("step"), published.get("fraction")
+        job_id,
+        "running",
+        customer,
+        provider,
+        published.get("step"),
+        published.get("fraction"),
+        published.get("message"),
     )
 
 

@@ -10,9 +10,16 @@ from reelgate_flows.records.jobs import JobRecords
 from reelgate_flows.records.schema import JOBS
 
 
-async def set_progress(records: JobRecords, job_id: str, step: str, fraction: float | None) -> None:
-    """Write ``job_id``'s current step and progress (0-1, None: unknown) to its record."""
-    value = {"step": step, "fraction": None if fraction is None else round(fraction, 4)}
+async def set_progress(
+    records: JobRecords, job_id: str, step: str, fraction: float | None, message: str = ""
+) -> None:
+    """Write ``job_id``'s current step, progress (0-1, None: unknown) and the provider's
+    latest word on it (``message``, e.g. that it is throttled) to its record."""
+    value = {
+        "step": step,
+        "fraction": None if fraction is None else round(fraction, 4),
+        "message": message or None,
+    }
 
     async def write(engine: AsyncEngine) -> None:
         async with engine.begin() as conn:

@@ -1,0 +1,1 @@
+"""reelgate provider plugin for Runway."""
