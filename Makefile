@@ -29,9 +29,13 @@ run: .venv/.synced-run
 	$(UV) run --locked --no-dev --inexact reelgate generate "$(PROMPT)" --model local --duration 5 \
 		--aspect-ratio 16:9 --resolution 720p --audio
 
-## test: every test of the workspace (pytest starts its own moto S3 server and Prefect API)
+## test: every test of the workspace (pytest starts its own moto S3 server and Prefect API):
+## spread over one worker per core (at most 4, a test file per worker at a time), then the
+## tests that change the workspace's own environment, alone
+TEST_WORKERS ?= auto
 test: sync
-	$(UV) run --locked pytest
+	$(UV) run --locked pytest -n $(TEST_WORKERS) --maxprocesses 4 --dist loadfile -m "not serial"
+	$(UV) run --locked pytest -m serial
 
 lint: sync
 	$(UV) run --locked ruff check .

@@ -58,6 +58,13 @@ def postgres_reachable() -> bool:
 REDIS_HOST = os.environ.get("REELGATE_TEST_REDIS_HOST", "127.0.0.1")
 
 
+def _worker_redis_db() -> int:
+    """A Redis database of this test process's own (7, 8, ... by pytest-xdist worker), as a
+    server flushes its database when it starts and stops."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return 7 + int(worker.removeprefix("gw") or 0)
+
+
 def _redis_settings(db: int) -> dict[str, str]:
     """Prefect's settings for a multi-process server: messaging, ordering and leases in Redis
     (``prefect-redis``)."""
@@ -77,19 +84,20 @@ class PrefectServer:
 
     With ``api_processes`` > 1 the server runs Prefect's multi-process shape: that many API
     processes (``--workers``) and one ``prefect server services start`` process, sharing
-    messages through Redis (database ``redis_db``, flushed at start and stop)."""
+    messages through Redis (database ``redis_db``, by default this test worker's own, flushed at
+    start and stop)."""
 
     def __init__(
         self,
         home: Path,
         fast_scheduler: bool = True,
         api_processes: int = 1,
-        redis_db: int = 7,
+        redis_db: int | None = None,
     ) -> None:
         self.home = home
         self.fast_scheduler = fast_scheduler
         self.api_processes = api_processes
-        self.redis_db = redis_db
+        self.redis_db = _worker_redis_db() if redis_db is None else redis_db
         self.port = free_port()
         self.database = f"reelgate_{uuid.uuid4().hex[:12]}"
         self.process: subprocess.Popen[bytes] | None = None

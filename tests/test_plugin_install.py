@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reelgate_api.cli.plugins import _uv
 from tests.processes import CLI
 
@@ -29,6 +31,7 @@ def model_ids() -> set[str]:
     return {model["id"] for model in json.loads(listed.stdout)["models"]}
 
 
+@pytest.mark.serial  # it installs into, and syncs, the environment every other test runs in
 def test_install_survives_the_workspace_sync_and_uninstall_removes_it() -> None:
     uv = _uv()
     assert uv is not None, "the workspace has uv (make bootstraps it)"
