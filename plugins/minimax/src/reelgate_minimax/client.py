@@ -5,11 +5,10 @@ answer's ``base_resp`` is read. A create answered with a refusal code (1002 rate
 auth, 1008 balance, 2013 parameters, 1026/1027/1039 sensitive content, 1028/1030 quota) was not
 accepted. Any other failure of a create leaves it unclear whether a paid task was made: MiniMax
 has no idempotency key and no task list to look in, so such a create is never sent again
-(:func:`unclear_create`)."""
+(``reelgate.sent_once``)."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,7 +26,6 @@ from reelgate.errors import (
 )
 from reelgate.http_calls import json_call, signed_stream
 from reelgate.http_errors import retry_after_seconds, status_error
-from reelgate_minimax.spec import MINIMAX
 
 PROVIDER = "minimax"
 SENSITIVE = (1026, 1027, 1039)
@@ -117,23 +115,6 @@ async def send(
         params=params,
     )
     return checked_answer(answer) if checked else answer
-
-
-def unclear_create(error: ReelgateError, sent_at: datetime.datetime) -> ReelgateError:
-    """The final error of a create that MiniMax may have accepted and billed: it is never sent
-    again (``retryable`` false), and it says where a person can find the task."""
-    when = sent_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    final = ProviderUnavailableError(
-        f"MiniMax may have made (and billed) this video: the answer to its create was lost "
-        f"({error.message}). MiniMax offers no way to check, so it is not sent again; look "
-        f"for a task created at about {when} in {MINIMAX.support}",
-        provider=PROVIDER,
-        unclear_submission=True,
-        submitted_at=when,
-        retryable=False,
-    )
-    final.__cause__ = error
-    return final
 
 
 def stream(ctx: ProviderContext, url: str) -> AsyncIterator[bytes]:

@@ -4,12 +4,11 @@ API, polled until the task ends, its video fetched through ``/v1/files/retrieve`
 
 A create is sent once. When its answer is lost, nothing can prove whether MiniMax made the
 task, so it is never sent again: the job ends in a final error naming where to look
-(:func:`~reelgate_minimax.client.unclear_create`)."""
+(``reelgate.sent_once``)."""
 
 from __future__ import annotations
 
 import base64
-import datetime
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -32,8 +31,9 @@ from reelgate import (
     hookimpl,
 )
 from reelgate.errors import ProviderError, ProviderUnavailableError, ReelgateError
-from reelgate_minimax.client import checked_answer, error_of, send, stream, unclear_create
-from reelgate_minimax.spec import MODELS
+from reelgate.sent_once import sent_once
+from reelgate_minimax.client import checked_answer, error_of, send, stream
+from reelgate_minimax.spec import MINIMAX, MODELS
 
 logger = logging.getLogger("reelgate.minimax")
 UNKNOWN_STATUSES: Counter[str] = Counter()
@@ -63,18 +63,13 @@ def _body(model: ModelSpec, request: GenerateRequest, frame: str | None) -> dict
 
 
 async def _create(ctx: ProviderContext, body: dict[str, Any]) -> Submission:
-    sent_at = datetime.datetime.now(datetime.UTC)
-    try:
+    async with sent_once(MINIMAX, "MiniMax") as sent_at:
         answer = await send(ctx, "POST", "/v1/video_generation", "create", json=body)
         task_id = answer.get("task_id")
         if not task_id:
             raise ProviderUnavailableError(
                 "MiniMax answered the create without a task id", provider="minimax"
             )
-    except ReelgateError as error:
-        if error.retryable and not error.safe_to_resubmit:
-            raise unclear_create(error, sent_at) from error
-        raise
     return Submission(provider_job_id=str(task_id), state={"created_at": sent_at.isoformat()})
 
 

@@ -9,11 +9,10 @@ Every request carries ``X-Runway-Version``. A create is sent once (httpx, no SDK
 - a connection never made: nothing was sent;
 - anything else (a timeout, a reset, a 500/502/504, an answer with no task id): Runway may
   have made, and will bill, the task. It has no idempotency key and no task list, so the
-  create is never sent again (:func:`unclear_create`)."""
+  create is never sent again (``reelgate.sent_once``)."""
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -23,14 +22,12 @@ from reelgate import ProviderContext
 from reelgate.errors import (
     ProviderError,
     ProviderNotConfiguredError,
-    ProviderUnavailableError,
     ReelgateError,
     SubmissionNotAcceptedError,
     ValidationError,
 )
 from reelgate.http_calls import client_of, json_call, signed_stream
 from reelgate.http_errors import http_boundary, status_error
-from reelgate_runway.spec import RUNWAY
 
 PROVIDER = "runway"
 API_VERSION = "2024-11-06"
@@ -114,23 +111,6 @@ async def delete(ctx: ProviderContext, path: str) -> None:
             )
     if response.status_code >= 400 and response.status_code != 404:
         raise error_for(response)
-
-
-def unclear_create(error: ReelgateError, sent_at: datetime.datetime) -> ReelgateError:
-    """The final error of a create that Runway may have accepted and billed: it is never sent
-    again (``retryable`` false), and it says where a person can find the task."""
-    when = sent_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    final = ProviderUnavailableError(
-        f"Runway may have made (and billed) this video: the answer to its create was lost "
-        f"({error.message}). Runway offers no way to check, so it is not sent again; look "
-        f"for a task created at about {when} in {RUNWAY.support}",
-        provider=PROVIDER,
-        unclear_submission=True,
-        submitted_at=when,
-        retryable=False,
-    )
-    final.__cause__ = error
-    return final
 
 
 def stream(ctx: ProviderContext, url: str) -> AsyncIterator[bytes]:

@@ -4,13 +4,12 @@ one is replaced by reading the task again), and cancel by DELETE.
 
 A create is sent once. When its answer is lost, nothing can prove whether Runway made the
 task, so it is never sent again: the job ends in a final error naming where to look
-(:func:`~reelgate_runway.client.unclear_create`). A DELETE of a finished task deletes it and
+(``reelgate.sent_once``). A DELETE of a finished task deletes it and
 its output, so a cancel never deletes a task that has ended."""
 
 from __future__ import annotations
 
 import base64
-import datetime
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -39,8 +38,9 @@ from reelgate.errors import (
     ProviderUnavailableError,
     ReelgateError,
 )
-from reelgate_runway.client import delete, send, stream, unclear_create
-from reelgate_runway.spec import MODELS, RATIOS, VEO_RATIOS
+from reelgate.sent_once import sent_once
+from reelgate_runway.client import delete, send, stream
+from reelgate_runway.spec import MODELS, RATIOS, RUNWAY, VEO_RATIOS
 
 logger = logging.getLogger("reelgate.runway")
 UNKNOWN_STATUSES: Counter[str] = Counter()
@@ -80,18 +80,13 @@ def _body(model: ModelSpec, request: GenerateRequest) -> dict[str, Any]:
 
 
 async def _create(ctx: ProviderContext, path: str, body: dict[str, Any]) -> Submission:
-    sent_at = datetime.datetime.now(datetime.UTC)
-    try:
+    async with sent_once(RUNWAY, "Runway") as sent_at:
         answer = await send(ctx, "POST", path, "create", json=body)
         task_id = answer.get("id")
         if not task_id:
             raise ProviderUnavailableError(
                 "Runway answered the create without a task id", provider="runway"
             )
-    except ReelgateError as error:
-        if error.retryable and not error.safe_to_resubmit:
-            raise unclear_create(error, sent_at) from error
-        raise
     state: dict[str, Any] = {"created_at": sent_at.isoformat()}
     if isinstance(answer.get("estimatedCost"), int | float):
         state["estimated_credits"] = answer["estimatedCost"]
