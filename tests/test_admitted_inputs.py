@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import struct
 import time
+import uuid
 import zlib
 from collections.abc import Iterator
 from typing import Any
@@ -65,7 +66,8 @@ BAD_IMAGES = {
 
 @pytest.mark.parametrize("case", sorted(BAD_IMAGES))
 def test_a_bad_input_image_is_refused_before_any_job(api: httpx.Client, case: str) -> None:
-    body = request_body("animate this", customer_id="acme", model="fake", duration_seconds=1)
+    customer = f"admitted-{uuid.uuid4().hex[:8]}"  # a customer of this test's own: no jobs yet
+    body = request_body("animate this", customer_id=customer, model="fake", duration_seconds=1)
     body["input_image_url"] = BAD_IMAGES[case]
     began = time.monotonic()
     for path in ("/video/jobs", "/video/generate"):
@@ -78,7 +80,7 @@ def test_a_bad_input_image_is_refused_before_any_job(api: httpx.Client, case: st
     if case == "bomb":
         assert "256000000 pixels" in error["message"]
         assert time.monotonic() - began < 5, "refused from its header, without decoding"
-    assert api.get("/v1/videos", headers={"X-Reelgate-Customer": "acme"}).json()["data"] == []
+    assert api.get("/v1/videos", headers={"X-Reelgate-Customer": customer}).json()["data"] == []
 
 
 def test_the_openai_dialect_refuses_a_bomb_upload(api: httpx.Client) -> None:
