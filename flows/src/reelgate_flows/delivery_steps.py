@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -19,7 +20,7 @@ from reelgate.requests import GenerateRequest
 from reelgate.runtimes import get_runtime
 from reelgate_flows.http import shared_client
 from reelgate_flows.inline_videos import put_inline
-from reelgate_flows.media_check import UnplayableVideo, VideoFacts, inspect_video
+from reelgate_flows.media_check import UnplayableVideo, VideoFacts, decode_slots, inspect_video
 from reelgate_flows.retry import retry_if_retryable
 from reelgate_flows.settings import run_settings
 from reelgate_flows.spool import Spool
@@ -35,14 +36,25 @@ def expected_seconds(job: ProviderJob, video: VideoRef, request: GenerateRequest
     return None if job.kind is JobKind.EXTEND else float(request.video.duration_seconds)
 
 
+def with_facts(video: VideoRef, facts: dict[str, Any]) -> VideoRef:
+    """``video`` with its size, length and audio as measured where the provider told none."""
+    told = video.model_dump(include={"width", "height", "duration_seconds", "has_audio"})
+    filled = {name: facts[name] for name, value in told.items() if value is None}
+    return video.model_copy(update=filled) if filled else video
+
+
 def _checker(
-    job: ProviderJob, video: VideoRef, expected: float | None
+    job: ProviderJob, video: VideoRef, expected: float | None, measured: list[VideoFacts]
 ) -> Callable[[Path], VideoFacts]:
+    """The check of a download; what it measures is appended to ``measured``."""
     tolerance = get_runtime().resolve(job.model).spec.capabilities.duration_tolerance_seconds
+    slots = decode_slots(run_settings().media_checks)
 
     def check(path: Path) -> VideoFacts:
         try:
-            return inspect_video(path, video.mime_type, expected, tolerance)
+            facts = inspect_video(path, video.mime_type, expected, tolerance, slots)
+            measured.append(facts)
+            return facts
         except UnplayableVideo as exc:
             raise errors.DownloadCorruptError(
                 f"the {job.provider} video {video.provider_video_id} arrived broken: {exc}",
@@ -61,9 +73,10 @@ async def download(
     job_id: str,
     customer_id: str,
     expected_seconds: float | None = None,
-) -> str:
+) -> dict[str, Any]:
     """Stream the video into the spool and check it is whole and playable (of about
-    ``expected_seconds``); returns the spool file's path. A broken download keeps nothing and
+    ``expected_seconds``); returns ``{"path": the spool file, "facts": what the check measured
+    (width, height, duration_seconds, codec, has_audio)}``. A broken download keeps nothing and
     raises the retryable ``DownloadCorruptError``: the next attempt downloads again."""
     settings = run_settings()
     runtime = get_runtime()
@@ -84,13 +97,22 @@ async def download(
         progress=step_progress(job_id, "download"),
         http_client=shared_client(),
     )
-    await spool.fill(
-        path,
-        runtime.download(job, video, ctx),
-        settings.video_max_bytes,
-        check=_checker(job, video, expected_seconds),
-    )
-    return str(path)
+    measured: list[VideoFacts] = []
+    check = _checker(job, video, expected_seconds, measured)
+    await spool.fill(path, runtime.download(job, video, ctx), settings.video_max_bytes, check)
+    if not measured:  # checked when an earlier attempt spooled it: measured again
+        await asyncio.to_thread(check, path)
+    facts = measured[0]
+    return {
+        "path": str(path),
+        "facts": {
+            "width": facts.width,
+            "height": facts.height,
+            "duration_seconds": round(facts.duration_seconds, 3),
+            "codec": facts.codec,
+            "has_audio": facts.has_audio,
+        },
+    }
 
 
 async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredObject:

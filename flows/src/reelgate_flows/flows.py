@@ -170,7 +170,7 @@ async def _steps(
     cost = cost_of_delivery(request, job, refs, prices)
     tagged = asyncio.ensure_future(_tag_run(refs, job.model, cost.amount))  # while the videos come
     try:
-        stored = await _deliver(request, job, job_id, refs, settings)
+        stored, refs = await _deliver(request, job, job_id, refs, settings)
     except BaseException:
         await asyncio.wait([tagged])
         failed = None if tagged.cancelled() else tagged.exception()
@@ -187,14 +187,19 @@ async def _deliver(
     job_id: str,
     refs: list[VideoRef],
     settings: Settings,
-) -> list[StoredObject]:
-    """Download, check and store every video of the finished ``job``."""
+) -> tuple[list[StoredObject], list[VideoRef]]:
+    """Download, check and store every video of the finished ``job``; the stored objects, and
+    ``refs`` completed with what the check measured where the provider told nothing."""
     download = steps.retrying(delivery_steps.download, settings.step_retries, settings)
     spooled = []
+    measured: list[VideoRef] = []
     for ref in refs:
         _step(job_id, "download", f"downloading video {ref.provider_video_id}")
         expected = delivery_steps.expected_seconds(job, ref, request)
-        spooled.append(await download(job, ref, job_id, request.customer_id, expected))
+        done = await download(job, ref, job_id, request.customer_id, expected)
+        spooled.append(done["path"])
+        measured.append(delivery_steps.with_facts(ref, done["facts"]))
+    refs = measured
     stored: list[StoredObject] = []
     for ref, spool_path in zip(refs, spooled, strict=True):
         _step(job_id, "store", f"storing video {ref.provider_video_id}")
@@ -208,7 +213,7 @@ async def _deliver(
             exc.message += f"; drain-spool will store it and complete job {job_id}"
             exc.details["pending_record"] = str(path)
             raise
-    return stored
+    return stored, refs
 
 
 def _step(job_id: str, name: str, message: str) -> None:

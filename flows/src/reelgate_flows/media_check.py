@@ -1,18 +1,34 @@
 """Checks that bytes are a whole, playable video before reelgate stores or sends them.
 
 A provider's media endpoint may answer 200 with half a file (the connection was cut) or with
-an error body; an extension input may be anything. :func:`inspect_video` opens the container
-with PyAV, requires a video stream, decodes the first frame and the frames of the last second
-(a cut file has no decodable end), and compares the length with what was expected. It never
-decodes the whole video: about one second of frames, whatever the length.
+an error body; an extension input may be anything. :func:`inspect_video` reads rather than
+decodes:
+
+- it opens the container with PyAV, requires a video stream and a stated duration;
+- it demuxes every packet of the video stream without decoding it: a packet the demuxer could
+  not read whole (FFmpeg flags it corrupt: the file ends inside it) or a read error means the
+  file is cut, and the last packet must end within :data:`END_SLACK_SECONDS` (or three frames)
+  of the stated duration;
+- it decodes only the first frame (its size is the video's) and the start of the final
+  keyframe's group, at most :data:`END_FRAMES` frames (a whole group of a long GOP would be
+  most of the video; its packets were proven whole by the demux);
+- it compares the length with what was expected.
+
+Its cost does not grow with the video's length, and with a long GOP hardly with its pixels:
+one demux pass plus a few frames. At most ``slots`` checks decode at once, each frame is
+dropped as soon as it is read, and it is blocking code: callers run it in a thread.
 """
 
 from __future__ import annotations
 
+import functools
 import io
-import math
+import os
+import threading
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CONTAINER_FORMATS = {
     "video/mp4": "mp4",
@@ -22,8 +38,11 @@ CONTAINER_FORMATS = {
 """The PyAV (FFmpeg demuxer) format name each accepted media type must open as."""
 
 END_SLACK_SECONDS = 0.2
-"""How far before the stated end the last decodable frame may stop (or three frames, if
-longer): a whole file decodes to its end, a cut one stops where the bytes did."""
+"""How far before the stated end the last packet may stop (or three frames, if longer): a
+whole file's packets reach its end, a cut one's stop where the bytes did."""
+END_FRAMES = 8
+"""The most frames of the final keyframe's group that are decoded, its keyframe first: that
+group's data decodes (its packets, like all the others, were proven whole by the demux)."""
 
 
 class UnplayableVideo(Exception):
@@ -43,16 +62,34 @@ class VideoFacts:
     has_audio: bool
 
 
+@dataclass
+class _Scan:
+    """What the demux pass read of the video stream."""
+
+    packets: int = 0
+    end_seconds: float | None = None
+    first_keyframe_pts: int | None = None
+    last_keyframe_pts: int | None = None
+
+
+@functools.cache
+def decode_slots(count: int | None = None) -> threading.BoundedSemaphore:
+    """The process's slots for checks that decode (``count``, default: the cores)."""
+    return threading.BoundedSemaphore(count or os.cpu_count() or 1)
+
+
 def inspect_video(
     source: Path | bytes,
     mime_type: str = "video/mp4",
     expected_seconds: float | None = None,
     tolerance_seconds: float = 1.0,
+    slots: threading.Semaphore | None = None,
 ) -> VideoFacts:
     """The facts of the video in ``source`` (a file or its bytes); raises
     :class:`UnplayableVideo` when it does not open as ``mime_type``'s container, has no video
-    stream, its first or last second does not decode, or its duration is more than
-    ``tolerance_seconds`` away from ``expected_seconds`` (when given)."""
+    stream, a packet is missing or incomplete, its first frame or final group does not decode,
+    or its duration is more than ``tolerance_seconds`` away from ``expected_seconds`` (when
+    given). ``slots``: held while it decodes (see :func:`decode_slots`)."""
     import av
 
     wanted = CONTAINER_FORMATS.get(mime_type.split(";")[0].strip().lower())
@@ -61,7 +98,7 @@ def inspect_video(
         container = av.open(handle, mode="r")
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         raise UnplayableVideo(f"not a video container ({_reason(exc)})") from None
-    with container:
+    with container, slots or nullcontext():
         names = set(container.format.name.split(","))
         if wanted is not None and wanted not in names:
             raise UnplayableVideo(
@@ -73,34 +110,99 @@ def inspect_video(
         duration = _duration_seconds(container, stream)
         if duration is None or duration <= 0:
             raise UnplayableVideo("the container does not state a duration")
-        try:
-            first = next(container.decode(stream), None)
-        except av.error.FFmpegError as exc:
-            raise UnplayableVideo(f"the first frame does not decode ({_reason(exc)})") from None
-        if first is None:
-            raise UnplayableVideo("the video stream holds no frame")
-        width, height = first.width, first.height
-        last = _last_frame_seconds(container, stream, duration)
-        frame_seconds = 1.0 / float(stream.average_rate) if stream.average_rate else 0.1
-        if last is None or last < duration - max(END_SLACK_SECONDS, 3 * frame_seconds):
-            shown = "no frame" if last is None else f"the last frame at {last:.2f} s"
-            raise UnplayableVideo(
-                f"the video is cut short: it states {duration:.2f} s but {shown} decodes"
-            )
+        scan = _scan(container, stream)
+        _check_end(scan, duration, stream)
+        width, height = _decode_ends(container, stream, scan)
         if expected_seconds is not None and abs(duration - expected_seconds) > tolerance_seconds:
             raise UnplayableVideo(
                 f"the video lasts {duration:.2f} s where {expected_seconds:g} s "
                 f"(± {tolerance_seconds:g} s) was expected"
             )
+        assert scan.end_seconds is not None
         return VideoFacts(
             container=container.format.name,
             codec=stream.codec_context.name,
             width=width,
             height=height,
             duration_seconds=duration,
-            last_frame_seconds=last,
+            last_frame_seconds=scan.end_seconds,
             has_audio=bool(container.streams.audio),
         )
+
+
+def _scan(container: Any, stream: Any) -> _Scan:
+    """One demux pass over the video stream, decoding nothing: every packet whole, where the
+    last ends, where the first and the final keyframes are."""
+    import av
+
+    scan = _Scan()
+    time_base = stream.time_base
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0:  # the demuxer's flush packet
+                continue
+            scan.packets += 1
+            if packet.is_corrupt:
+                raise UnplayableVideo(
+                    f"the video is cut short: its packet {scan.packets} is incomplete"
+                )
+            if packet.pts is None:
+                continue
+            end = float((packet.pts + (packet.duration or 0)) * time_base)
+            scan.end_seconds = max(scan.end_seconds or 0.0, end)
+            if packet.is_keyframe:
+                if scan.first_keyframe_pts is None:
+                    scan.first_keyframe_pts = packet.pts
+                scan.last_keyframe_pts = packet.pts
+    except av.error.FFmpegError as exc:
+        raise UnplayableVideo(f"the video is cut short ({_reason(exc)})") from None
+    if scan.first_keyframe_pts is None or scan.last_keyframe_pts is None:
+        raise UnplayableVideo("the video stream has no keyframe")
+    return scan
+
+
+def _check_end(scan: _Scan, duration: float, stream: Any) -> None:
+    frame_seconds = 1.0 / float(stream.average_rate) if stream.average_rate else 0.1
+    end = scan.end_seconds
+    if end is None or end < duration - max(END_SLACK_SECONDS, 3 * frame_seconds):
+        shown = "no packet" if end is None else f"its packets end at {end:.2f} s"
+        raise UnplayableVideo(f"the video is cut short: it states {duration:.2f} s but {shown}")
+
+
+def _decode_ends(container: Any, stream: Any, scan: _Scan) -> tuple[int, int]:
+    """Decodes the first frame (its size is returned) and the start of the final keyframe's
+    group (at most :data:`END_FRAMES` frames; the first group when it is the only one), each
+    frame dropped as it comes."""
+    import av
+
+    size: tuple[int, int] | None = None
+    only_group = scan.first_keyframe_pts == scan.last_keyframe_pts
+    try:
+        decoded = _decode_from(
+            container, stream, scan.first_keyframe_pts, END_FRAMES if only_group else 1
+        )
+        size = decoded[0] if decoded else None
+        if size is None:
+            raise UnplayableVideo("the first frame does not decode")
+        if not only_group:
+            decoded = _decode_from(container, stream, scan.last_keyframe_pts, END_FRAMES)
+    except av.error.FFmpegError as exc:
+        raise UnplayableVideo(f"the video does not decode ({_reason(exc)})") from None
+    if not decoded:
+        raise UnplayableVideo("the final keyframe does not decode")
+    return size
+
+
+def _decode_from(container: Any, stream: Any, pts: int | None, most: int) -> list[tuple[int, int]]:
+    """The sizes of up to ``most`` frames decoded from the keyframe at ``pts`` on."""
+    container.seek(pts, stream=stream, backward=True)
+    sizes: list[tuple[int, int]] = []
+    for packet in container.demux(stream):
+        for frame in packet.decode():
+            sizes.append((int(frame.width), int(frame.height)))
+            if len(sizes) >= most:
+                return sizes
+    return sizes
 
 
 def _reason(exc: BaseException) -> str:
@@ -114,25 +216,3 @@ def _duration_seconds(container: object, stream: object) -> float | None:
         return float(stream_duration * time_base)
     container_duration = getattr(container, "duration", None)
     return container_duration / 1_000_000 if container_duration else None
-
-
-def _last_frame_seconds(container: object, stream: object, duration: float) -> float | None:
-    """The end time of the last frame that decodes, seeking to about a second before the end
-    (None when nothing there decodes)."""
-    import av
-
-    assert isinstance(container, av.container.InputContainer)
-    assert isinstance(stream, av.VideoStream)
-    time_base = stream.time_base
-    assert time_base is not None
-    target = max(0.0, duration - 1.0)
-    last: float | None = None
-    try:
-        container.seek(math.floor(target / time_base), stream=stream, backward=True)
-        for frame in container.decode(stream):
-            if frame.time is not None:
-                frame_length = float(frame.duration * time_base) if frame.duration else 0.0
-                last = max(last or 0.0, frame.time + frame_length)
-    except av.error.FFmpegError:
-        return last
-    return last

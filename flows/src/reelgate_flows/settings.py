@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         "default 40 MP, above 8K)",
     )
     video_max_bytes: int = Field(default=500 * 1024 * 1024, ge=1)
+    media_checks: int | None = Field(
+        default=None,
+        ge=1,
+        description="how many media checks of this process may decode at once (default: "
+        "its cores); the others wait",
+    )
     fetch_timeout_seconds: float = Field(default=30.0, gt=0)
     private_url_hosts: str = Field(
         default="",

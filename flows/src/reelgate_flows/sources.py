@@ -25,7 +25,7 @@ from reelgate.requests import ExtendRequest, GenerateRequest, is_job_id
 from reelgate_flows.idempotency import MODEL_TAG, video_tag
 from reelgate_flows.inputs import fetch, sniff_video_type
 from reelgate_flows.job_ids import find_job_run
-from reelgate_flows.media_check import UnplayableVideo, inspect_video
+from reelgate_flows.media_check import UnplayableVideo, decode_slots, inspect_video
 from reelgate_flows.records.jobs import JobRecords
 from reelgate_flows.settings import Settings, run_settings
 from reelgate_flows.storage import storage_from_url
@@ -71,7 +71,8 @@ async def _video_input(data: bytes, provider_video_id: str | None) -> VideoInput
             "video_id does not lead to an MP4, MOV or WebM video", field="video_id"
         )
     try:
-        await asyncio.to_thread(inspect_video, data, mime)
+        slots = decode_slots(run_settings().media_checks)
+        await asyncio.to_thread(inspect_video, data, mime, slots=slots)
     except UnplayableVideo as exc:
         raise ValidationError(
             f"video_id does not lead to a playable video: {exc}", field="video_id"
