@@ -89,16 +89,25 @@ def inspect_video(
     :class:`UnplayableVideo` when it does not open as ``mime_type``'s container, has no video
     stream, a packet is missing or incomplete, its first frame or final group does not decode,
     or its duration is more than ``tolerance_seconds`` away from ``expected_seconds`` (when
-    given). ``slots``: held while it decodes (see :func:`decode_slots`)."""
+    given). ``slots``: held for the whole check (see :func:`decode_slots`)."""
+    with slots or nullcontext():
+        return _inspect(source, mime_type, expected_seconds, tolerance_seconds)
+
+
+def _inspect(
+    source: Path | bytes, mime_type: str, expected_seconds: float | None, tolerance_seconds: float
+) -> VideoFacts:
     import av
 
     wanted = CONTAINER_FORMATS.get(mime_type.split(";")[0].strip().lower())
     handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
-    try:
-        container = av.open(handle, mode="r")
+    try:  # the probe decodes nothing: this check decodes what it needs itself
+        container = av.open(  # type: ignore[call-overload]
+            handle, mode="r", stream_options=[{"skip_frame": "all"}] * 8
+        )
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         raise UnplayableVideo(f"not a video container ({_reason(exc)})") from None
-    with container, slots or nullcontext():
+    with container:
         names = set(container.format.name.split(","))
         if wanted is not None and wanted not in names:
             raise UnplayableVideo(
@@ -107,6 +116,10 @@ def inspect_video(
         if not container.streams.video:
             raise UnplayableVideo("the container holds no video stream")
         stream = container.streams.video[0]
+        if stream.codec_context is None:
+            raise UnplayableVideo("the video stream's codec is not known")
+        stream.codec_context.skip_frame = "DEFAULT"
+        stream.codec_context.thread_count = 1  # one core per check: the slots spread them
         duration = _duration_seconds(container, stream)
         if duration is None or duration <= 0:
             raise UnplayableVideo("the container does not state a duration")
