@@ -114,6 +114,21 @@ def test_another_customers_job_answers_as_an_unknown_one(api: httpx.Client) -> N
     assert api.get(f"/video/jobs/{theirs}", headers=B).json()["status"] != "cancelled"
 
 
+def test_a_list_cursor_of_another_customer_reads_as_an_unknown_one(api: httpx.Client) -> None:
+    """``/v1/videos?after=`` another customer's id neither filters the caller's list nor tells
+    when that video was made: it starts at the beginning, as an unknown id does."""
+    theirs = generated(api, "200", B)["job_id"]  # older than mine: a cursor on it would hide them
+    mine = [generated(api, "100", A)["job_id"] for _ in range(2)]
+    pages = {
+        after: api.get("/v1/videos", params={"after": after}, headers=A).json()
+        for after in (theirs, str(uuid.uuid4()))
+    }
+    foreign, unknown = pages.values()
+    assert foreign == unknown
+    assert {video["id"] for video in foreign["data"]} >= set(mine)
+    assert theirs not in json.dumps(foreign)
+
+
 def test_files_are_served_to_signed_urls_and_their_customers_keys_only(
     api: httpx.Client,
 ) -> None:
