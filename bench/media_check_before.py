@@ -7,36 +7,11 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
-CONTAINER_FORMATS = {
-    "video/mp4": "mp4",
-    "video/quicktime": "mov",
-    "video/webm": "webm",
-}
-"""The PyAV (FFmpeg demuxer) format name each accepted media type must open as."""
+from reelgate_flows.media_check import CONTAINER_FORMATS, UnplayableVideo, VideoFacts
 
 END_SLACK_SECONDS = 0.2
-"""How far before the stated end the last decodable frame may stop (or three frames, if
-longer): a whole file decodes to its end, a cut one stops where the bytes did."""
-
-
-class UnplayableVideo(Exception):
-    """The bytes are not a whole, playable video; the message says why, in words."""
-
-
-@dataclass(frozen=True)
-class VideoFacts:
-    """What the check measured."""
-
-    container: str
-    codec: str
-    width: int
-    height: int
-    duration_seconds: float
-    last_frame_seconds: float
-    has_audio: bool
 
 
 def inspect_video(
