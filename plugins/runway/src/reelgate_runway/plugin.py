@@ -149,7 +149,9 @@ async def reelgate_poll(job: ProviderJob, ctx: ProviderContext) -> JobStatus:
         videos = _videos(task | {"id": job.provider_job_id})
         if videos:
             return Succeeded(videos=videos)
-        raise ProviderError(f"Runway task {job.provider_job_id} succeeded with no output")
+        raise ProviderError(
+            f"Runway task {job.provider_job_id} succeeded with no output", provider="runway"
+        )
     if status == "FAILED":
         return _failure(task)
     if status == "CANCELLED":
