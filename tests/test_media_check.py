@@ -102,3 +102,51 @@ def test_at_most_the_slots_decode_at_once(monkeypatch: pytest.MonkeyPatch) -> No
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: inspect_video(whole, slots=slots), range(8)))
     assert len(results) == 8 and most == 2
+
+
+def test_decodes_never_outnumber_the_slots(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight checks on two slots, each decoding its first frame beside its final group when
+    a slot is spare: never more than two threads decode at once."""
+    from reelgate_flows import media_check
+
+    inside, most, lock = 0, 0, threading.Lock()
+    real = media_check._decode_from
+
+    def counted(*args: object) -> list[tuple[int, int]]:
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.02)
+        try:
+            return real(*args)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                inside -= 1
+
+    monkeypatch.setattr(media_check, "_decode_from", counted)
+    slots = threading.BoundedSemaphore(2)
+    whole = encoded(12)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: inspect_video(whole, slots=slots), range(8)))
+    assert len(results) == 8 and most == 2
+
+
+@pytest.mark.parametrize(("spare", "threads"), [(True, 2), (False, 1)])
+def test_a_spare_slot_decodes_the_first_frame_beside_the_final_group(
+    monkeypatch: pytest.MonkeyPatch, spare: bool, threads: int
+) -> None:
+    from reelgate_flows import media_check
+
+    seen: set[str] = set()
+    real = media_check._decode_from
+
+    def where(*args: object) -> list[tuple[int, int]]:
+        seen.add(threading.current_thread().name)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(media_check, "_decode_from", where)
+    slots = threading.BoundedSemaphore(2 if spare else 1)
+    facts = inspect_video(encoded(12), expected_seconds=3, slots=slots)
+    assert (facts.width, facts.height) == (320, 180) and len(seen) == threads
+    assert all(slots.acquire(blocking=False) for _ in range(2 if spare else 1))  # all given back

@@ -11,7 +11,8 @@ decodes:
   of the stated duration;
 - it decodes only the first frame (its size is the video's) and the start of the final
   keyframe's group, at most :data:`END_FRAMES` frames (a whole group of a long GOP would be
-  most of the video; its packets were proven whole by the demux);
+  most of the video; its packets were proven whole by the demux); when another decode slot is
+  free, the first frame is decoded beside the final group, on a second core;
 - it compares the length with what was expected.
 
 Its cost does not grow with the video's length, and with a long GOP hardly with its pixels:
@@ -25,6 +26,7 @@ import functools
 import io
 import os
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,22 +93,40 @@ def inspect_video(
     or its duration is more than ``tolerance_seconds`` away from ``expected_seconds`` (when
     given). ``slots``: held for the whole check (see :func:`decode_slots`)."""
     with slots or nullcontext():
-        return _inspect(source, mime_type, expected_seconds, tolerance_seconds)
+        return _inspect(source, mime_type, expected_seconds, tolerance_seconds, slots)
 
 
-def _inspect(
-    source: Path | bytes, mime_type: str, expected_seconds: float | None, tolerance_seconds: float
-) -> VideoFacts:
+def _open(source: Path | bytes) -> Any:
+    """The container of ``source``, opened without the probe decoding a frame (this check
+    decodes what it needs itself)."""
     import av
 
-    wanted = CONTAINER_FORMATS.get(mime_type.split(";")[0].strip().lower())
     handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
-    try:  # the probe decodes nothing: this check decodes what it needs itself
-        container = av.open(  # type: ignore[call-overload]
+    try:
+        return av.open(  # type: ignore[call-overload]
             handle, mode="r", stream_options=[{"skip_frame": "all"}] * 8
         )
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         raise UnplayableVideo(f"not a video container ({_reason(exc)})") from None
+
+
+def _decoding(stream: Any) -> Any:
+    """``stream`` set to decode every frame on one thread (one core per decode: the slots
+    spread them)."""
+    stream.codec_context.skip_frame = "DEFAULT"
+    stream.codec_context.thread_count = 1
+    return stream
+
+
+def _inspect(
+    source: Path | bytes,
+    mime_type: str,
+    expected_seconds: float | None,
+    tolerance_seconds: float,
+    slots: threading.Semaphore | None,
+) -> VideoFacts:
+    wanted = CONTAINER_FORMATS.get(mime_type.split(";")[0].strip().lower())
+    container = _open(source)
     with container:
         names = set(container.format.name.split(","))
         if wanted is not None and wanted not in names:
@@ -118,14 +138,13 @@ def _inspect(
         stream = container.streams.video[0]
         if stream.codec_context is None:
             raise UnplayableVideo("the video stream's codec is not known")
-        stream.codec_context.skip_frame = "DEFAULT"
-        stream.codec_context.thread_count = 1  # one core per check: the slots spread them
+        _decoding(stream)
         duration = _duration_seconds(container, stream)
         if duration is None or duration <= 0:
             raise UnplayableVideo("the container does not state a duration")
         scan = _scan(container, stream)
         _check_end(scan, duration, stream)
-        width, height = _decode_ends(container, stream, scan)
+        width, height = _decode_ends(container, stream, scan, _FirstFrame(source, slots))
         if expected_seconds is not None and abs(duration - expected_seconds) > tolerance_seconds:
             raise UnplayableVideo(
                 f"the video lasts {duration:.2f} s where {expected_seconds:g} s "
@@ -182,28 +201,66 @@ def _check_end(scan: _Scan, duration: float, stream: Any) -> None:
         raise UnplayableVideo(f"the video is cut short: it states {duration:.2f} s but {shown}")
 
 
-def _decode_ends(container: Any, stream: Any, scan: _Scan) -> tuple[int, int]:
+class _FirstFrame:
+    """The decode of the first frame, on another core when a decode slot is free (``aside``),
+    else in the check's own thread."""
+
+    def __init__(self, source: Path | bytes, slots: threading.Semaphore | None) -> None:
+        self.source, self.slots = source, slots
+
+    def aside(self, pts: int | None) -> Future[list[tuple[int, int]]] | None:
+        """The first frame's decode started in another thread, holding a spare slot; None when
+        no slot is spare (the caller decodes it itself)."""
+        if self.slots is None or not self.slots.acquire(blocking=False):
+            return None
+        slots = self.slots
+        try:
+            return _aside_pool().submit(self._decode, pts, slots)
+        except BaseException:
+            slots.release()
+            raise
+
+    def _decode(self, pts: int | None, slots: threading.Semaphore) -> list[tuple[int, int]]:
+        try:
+            with _open(self.source) as container:
+                stream = _decoding(container.streams.video[0])
+                return _decode_from(container, stream, pts, 1)
+        finally:
+            slots.release()
+
+
+@functools.cache
+def _aside_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="reelgate-check")
+
+
+def _decode_ends(container: Any, stream: Any, scan: _Scan, first: _FirstFrame) -> tuple[int, int]:
     """Decodes the first frame (its size is returned) and the start of the final keyframe's
     group (at most :data:`END_FRAMES` frames; the first group when it is the only one), each
     frame dropped as it comes."""
     import av
 
-    size: tuple[int, int] | None = None
     only_group = scan.first_keyframe_pts == scan.last_keyframe_pts
+    beside = None if only_group else first.aside(scan.first_keyframe_pts)
     try:
-        decoded = _decode_from(
-            container, stream, scan.first_keyframe_pts, END_FRAMES if only_group else 1
-        )
-        size = decoded[0] if decoded else None
-        if size is None:
-            raise UnplayableVideo("the first frame does not decode")
-        if not only_group:
+        if only_group:
+            decoded = opening = _decode_from(container, stream, scan.first_keyframe_pts, END_FRAMES)
+        else:
+            if beside is None:
+                opening = _decode_from(container, stream, scan.first_keyframe_pts, 1)
             decoded = _decode_from(container, stream, scan.last_keyframe_pts, END_FRAMES)
+            if beside is not None:
+                opening = beside.result()
     except av.error.FFmpegError as exc:
         raise UnplayableVideo(f"the video does not decode ({_reason(exc)})") from None
+    finally:
+        if beside is not None and not beside.cancel():
+            beside.exception()  # the decode beside ends with the check, whatever happened
+    if not opening:
+        raise UnplayableVideo("the first frame does not decode")
     if not decoded:
         raise UnplayableVideo("the final keyframe does not decode")
-    return size
+    return opening[0]
 
 
 def _decode_from(container: Any, stream: Any, pts: int | None, most: int) -> list[tuple[int, int]]:

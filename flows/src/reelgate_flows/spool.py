@@ -12,6 +12,7 @@ everything needed to store its videos later and finish the job (the ``drain-spoo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -20,9 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+from anyio import AsyncFile
 
 from reelgate.errors import TooLargeError
 
+WRITE_BYTES = 1 << 20
+"""How much of a download is gathered before it is written (in a thread)."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -62,21 +66,19 @@ class Spool:
             return existing
         await anyio.to_thread.run_sync(lambda: path.parent.mkdir(parents=True, exist_ok=True))
         partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        size = 0
         try:
             async with await anyio.open_file(partial, "wb") as handle:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise TooLargeError(
-                            f"the provider's video exceeds {max_bytes} bytes",
-                            limit_bytes=max_bytes,
-                        )
-                    await handle.write(chunk)
+                size = await _write_all(handle, chunks, max_bytes)
                 await handle.flush()
-                await anyio.to_thread.run_sync(os.fsync, handle.wrapped.fileno())
-            if check is not None:
-                await anyio.to_thread.run_sync(check, partial)
+                # made durable while the check reads it: both must pass before it is kept
+                descriptor = handle.wrapped.fileno()
+                synced = asyncio.ensure_future(anyio.to_thread.run_sync(os.fsync, descriptor))
+                try:
+                    if check is not None:
+                        await anyio.to_thread.run_sync(check, partial)
+                finally:
+                    await asyncio.wait([synced])
+                synced.result()
             os.replace(partial, path)
         finally:
             partial.unlink(missing_ok=True)
@@ -120,3 +122,21 @@ class Spool:
                 parent.rmdir()
             except OSError:
                 break
+
+
+async def _write_all(handle: AsyncFile[bytes], chunks: AsyncIterator[bytes], max_bytes: int) -> int:
+    """Write ``chunks`` to ``handle``, a MiB at a time (one thread hop per write); the size."""
+    size = 0
+    pending = bytearray()
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLargeError(
+                f"the provider's video exceeds {max_bytes} bytes", limit_bytes=max_bytes
+            )
+        pending += chunk
+        if len(pending) >= WRITE_BYTES:
+            await handle.write(bytes(pending))
+            pending.clear()
+    await handle.write(bytes(pending))
+    return size
