@@ -1,7 +1,7 @@
 """The media check reads rather than decodes, and still refuses every broken file the fault
 matrix makes: cut at 50 %, 99 % and 200 bytes (and one packet short), an error body, a wrong
 container and a wrong length; on a short GOP and on a long one (a single keyframe, where the
-final keyframe's group is the whole video). At most ``slots`` checks decode at once."""
+final keyframe's group is the whole video). At most ``slots`` threads decode at once."""
 
 from __future__ import annotations
 
@@ -75,33 +75,6 @@ def test_the_cut_is_told_in_words() -> None:
     whole = encoded(12)
     with pytest.raises(UnplayableVideo, match="cut short"):
         inspect_video(whole[: len(whole) * 99 // 100])
-
-
-def test_at_most_the_slots_decode_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Eight checks on two slots: never more than two inside the decoding part."""
-    from reelgate_flows import media_check
-
-    inside, most, lock = 0, 0, threading.Lock()
-    real = media_check._decode_ends
-
-    def counted(*args: object) -> tuple[int, int]:
-        nonlocal inside, most
-        with lock:
-            inside += 1
-            most = max(most, inside)
-        time.sleep(0.05)
-        try:
-            return real(*args)  # type: ignore[arg-type]
-        finally:
-            with lock:
-                inside -= 1
-
-    monkeypatch.setattr(media_check, "_decode_ends", counted)
-    slots = threading.BoundedSemaphore(2)
-    whole = encoded(12)
-    with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda _: inspect_video(whole, slots=slots), range(8)))
-    assert len(results) == 8 and most == 2
 
 
 def test_decodes_never_outnumber_the_slots(monkeypatch: pytest.MonkeyPatch) -> None:
