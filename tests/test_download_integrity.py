@@ -25,6 +25,7 @@ from reelgate.testing.emulator import Fault, ProviderEmulator
 from reelgate_flows.flows import generate_video
 from reelgate_flows.media_check import inspect_video
 from reelgate_flows.settings import Settings
+from reelgate_flows.storage.keys import PREVIEW_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,15 @@ def _customer() -> str:
 
 
 def _stored_files(customer: str) -> list[Path]:
+    """The customer's stored videos; each has its three previews beside it, and nothing else
+    is stored."""
     root = Path(Settings.current().storage_url.removeprefix("file://")) / "customers" / customer
-    return sorted(p for p in root.rglob("*") if p.is_file())
+    videos = sorted(root.rglob("*.mp4"))
+    previews = [
+        video.with_suffix(suffix) for video in videos for suffix in PREVIEW_SUFFIXES.values()
+    ]
+    assert sorted(p for p in root.rglob("*") if p.is_file()) == sorted([*videos, *previews])
+    return videos
 
 
 def _spooled_videos() -> list[Path]:

@@ -65,6 +65,12 @@ async def test_an_inline_video_is_kept_once_and_its_result_holds_a_reference(
     assert persisted["data"]["video_url"] == INLINE_SCHEME + data["storage_key"]
     assert view is not None and view.result is not None
     assert view.result["data"]["video_url"] == uri, "a reader gets the data URI back"
+    for kind in ("poster", "thumbnail", "spritesheet"):
+        image = data[f"{kind}_url"]
+        assert image.startswith("data:image/jpeg;base64,"), "previews follow the video's rule"
+        assert base64.b64decode(image.partition(",")[2])[:3] == b"\xff\xd8\xff"
+        assert persisted["data"][f"{kind}_url"].startswith(INLINE_SCHEME), "kept, referenced"
+        assert view.result["data"][f"{kind}_url"] == image, "and read back as they were"
 
     extend = ExtendRequest.model_validate(
         {

@@ -126,8 +126,11 @@ def test_errors_are_the_sdks_own_exceptions(server: Any, fake: FakeProvider) -> 
         client.videos.download_content(slow.id)
     assert not_ready.value.code == "video_not_ready"
     with pytest.raises(openai.BadRequestError) as variant:
-        client.videos.download_content(slow.id, variant="thumbnail")
+        client.videos.download_content(slow.id, variant="poster")  # type: ignore[arg-type]
     assert variant.value.param == "variant"
+    with pytest.raises(openai.NotFoundError) as thumbnail_not_ready:
+        client.videos.download_content(slow.id, variant="thumbnail")
+    assert thumbnail_not_ready.value.code == "video_not_ready"
     with pytest.raises(openai.NotFoundError):
         client_for(server, "key-other").videos.retrieve(slow.id)  # another customer's
     client.videos.delete(slow.id)

@@ -15,11 +15,35 @@ from reelgate.errors import ReelgateError
 from reelgate.pricing import Cost
 
 
-class StoredVideo(BaseModel):
-    """One stored video: its URL and what the provider said of it."""
+class SpriteGrid(BaseModel):
+    """How a sprite sheet maps time to tiles: tile ``i`` (row ``i // columns``, column
+    ``i % columns``, each ``tile_width`` x ``tile_height`` px) shows the video at
+    ``i * interval_seconds``, until the next tile's time."""
 
     model_config = ConfigDict(frozen=True)
 
+    columns: int
+    rows: int
+    tile_width: int
+    tile_height: int
+    count: int
+    interval_seconds: float
+
+
+class Previews(BaseModel):
+    """Images of a stored video, stored beside it (same storage, same signing; data URIs when
+    the video is one): a poster at the video's size (the frame at its middle), a thumbnail
+    about 320 px wide of the same frame, and a sprite sheet (:class:`SpriteGrid`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    poster_url: str | None = None
+    thumbnail_url: str | None = None
+    spritesheet_url: str | None = None
+    spritesheet: SpriteGrid | None = None
+
+
+class _StoredVideoFields(BaseModel):
     video_url: str
     provider_video_id: str
     storage_key: str | None = None
@@ -27,6 +51,11 @@ class StoredVideo(BaseModel):
     duration: float | None = None
     width: int | None = None
     height: int | None = None
+
+
+class StoredVideo(Previews, _StoredVideoFields):
+    """One stored video: its URL, what the provider said of it, and its previews (after the
+    other fields)."""
 
 
 class Fallback(BaseModel):
@@ -39,12 +68,7 @@ class Fallback(BaseModel):
     tried: list[dict[str, str]] = Field(default_factory=list)
 
 
-class VideoResult(BaseModel):
-    """``data`` of a success envelope. ``video_url``/``provider_video_id`` are the first video's;
-    ``videos`` lists every video when ``number_of_videos`` > 1."""
-
-    model_config = ConfigDict(frozen=True)
-
+class _VideoResultFields(BaseModel):
     video_url: str
     provider: str
     model: str
@@ -61,6 +85,12 @@ class VideoResult(BaseModel):
     cost: Cost | None = None
     """What the delivered videos cost (their seconds at the model's price); ``amount`` None
     when the model has no verified price."""
+
+
+class VideoResult(Previews, _VideoResultFields):
+    """``data`` of a success envelope. ``video_url``/``provider_video_id`` and the previews
+    (after the other fields) are the first video's; ``videos`` lists every video when
+    ``number_of_videos`` > 1."""
 
 
 class SuccessEnvelope(BaseModel):

@@ -6,6 +6,7 @@ in the spool with a pending record that drain-spool completes)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,12 @@ from reelgate.jobs import JobKind, ProviderJob, VideoRef
 from reelgate.requests import GenerateRequest
 from reelgate.runtimes import get_runtime
 from reelgate_flows.http import shared_client
-from reelgate_flows.inline_videos import put_inline
+from reelgate_flows.inline_videos import inline_key, put_inline
 from reelgate_flows.media_check import UnplayableVideo, VideoFacts, decode_slots, inspect_video
+from reelgate_flows.preview_store import store_previews
+from reelgate_flows.previews import PreviewMaker, SpriteSpec, decode_through, remove_previews
 from reelgate_flows.retry import retry_if_retryable
-from reelgate_flows.settings import run_settings
+from reelgate_flows.settings import Settings, run_settings
 from reelgate_flows.spool import Spool
 from reelgate_flows.steps import step_progress
 from reelgate_flows.storage import StoredObject, storage_from_url, video_key
@@ -43,16 +46,30 @@ def with_facts(video: VideoRef, facts: dict[str, Any]) -> VideoRef:
     return video.model_copy(update=filled) if filled else video
 
 
+def _sprite_spec(settings: Settings) -> SpriteSpec | None:
+    if not settings.previews:
+        return None
+    return SpriteSpec(settings.sprite_tiles, settings.sprite_columns, settings.sprite_tile_width)
+
+
 def _checker(
-    job: ProviderJob, video: VideoRef, expected: float | None, measured: list[VideoFacts]
+    job: ProviderJob,
+    video: VideoRef,
+    expected: float | None,
+    measured: list[VideoFacts],
+    spooled: Path,
 ) -> Callable[[Path], VideoFacts]:
-    """The check of a download; what it measures is appended to ``measured``."""
+    """The check of a download; what it measures is appended to ``measured``. With previews
+    on, it makes those of the video that becomes ``spooled``, beside it."""
     tolerance = get_runtime().resolve(job.model).spec.capabilities.duration_tolerance_seconds
-    slots = decode_slots(run_settings().media_checks)
+    settings = run_settings()
+    slots = decode_slots(settings.media_checks)
+    sprites = _sprite_spec(settings)
 
     def check(path: Path) -> VideoFacts:
+        through = None if sprites is None else decode_through(PreviewMaker(spooled, sprites))
         try:
-            facts = inspect_video(path, video.mime_type, expected, tolerance, slots)
+            facts = inspect_video(path, video.mime_type, expected, tolerance, slots, through)
             measured.append(facts)
             return facts
         except UnplayableVideo as exc:
@@ -98,7 +115,7 @@ async def download(
         http_client=shared_client(),
     )
     measured: list[VideoFacts] = []
-    check = _checker(job, video, expected_seconds, measured)
+    check = _checker(job, video, expected_seconds, measured, path)
     await spool.fill(path, runtime.download(job, video, ctx), settings.video_max_bytes, check)
     if not measured:  # checked when an earlier attempt spooled it: measured again
         await asyncio.to_thread(check, path)
@@ -116,9 +133,10 @@ async def download(
 
 
 async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredObject:
-    """Store a spooled video; it leaves the spool only once the storage has it. Without
-    ``save_to_db`` the answer is a data URI and the bytes are kept once
-    (:func:`~reelgate_flows.inline_videos.put_inline`). A plain step, not a task: it is
+    """Store a spooled video and its previews (stored first, beside it:
+    :mod:`reelgate_flows.preview_store`); it leaves the spool only once the storage has it.
+    Without ``save_to_db`` the answer is a data URI (the previews' too) and the bytes are
+    kept once (:func:`~reelgate_flows.inline_videos.put_inline`). A plain step, not a task: it is
     never retried (a failed store leaves a pending record for drain-spool) nor cached. Every
     failure of the storage, whatever it raised, is a :class:`StorageError` naming the spool
     file, so the job's video is never orphaned."""
@@ -126,11 +144,13 @@ async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredOb
     path = Path(spool_path)
     spool = Spool(settings.spool_dir)
     try:
+        storage = storage_from_url(settings.storage_url, settings)
+        key = video_key(customer_id) if save_to_db else inline_key(customer_id)
+        previews = await asyncio.to_thread(store_previews, storage, path, key, not save_to_db)
         if save_to_db:
-            storage = storage_from_url(settings.storage_url, settings)
-            stored = await asyncio.to_thread(storage.put, path, video_key(customer_id))
+            stored = await asyncio.to_thread(storage.put, path, key)
         else:
-            stored = await asyncio.to_thread(put_inline, path, customer_id, settings)
+            stored = await asyncio.to_thread(put_inline, path, key, settings)
     except TooLargeError as exc:  # over the inline limit: the caller's choice to change
         exc.details.setdefault("spool_path", str(path))
         raise
@@ -142,5 +162,6 @@ async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredOb
         raise StorageError(
             f"the storage failed ({exc}); the video is kept at {path}", spool_path=str(path)
         ) from exc
+    remove_previews(path)
     spool.release(path)
-    return stored
+    return dataclasses.replace(stored, previews=previews)

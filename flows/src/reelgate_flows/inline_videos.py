@@ -1,7 +1,8 @@
 """Videos answered inline (``save_to_db`` false) are stored once; job results reference them.
 
 A job asked for ``save_to_db`` false answers its video as a ``data:video/mp4;base64,...`` URI
-of up to ``data_uri_max_bytes``. The store step also keeps the bytes once in the configured
+of up to ``data_uri_max_bytes`` (its previews as ``data:image/jpeg`` URIs, kept and referenced
+the same way, beside it). The store step also keeps the bytes once in the configured
 storage, under :func:`inline_key` (``customers/{id}/inline/{timestamp}_{uuid}.mp4``), and sets
 the video's ``storage_key`` to where they are kept. The envelope is a :class:`KeptInline`,
 which Prefect persists (pickles) with ``reelgate-inline:<storage_key>`` in place of the URI, so
@@ -25,9 +26,10 @@ from reelgate_flows.settings import Settings, run_settings
 from reelgate_flows.storage.base import StoredObject
 from reelgate_flows.storage.data_uri import VIDEO_URI_PREFIX, DataUriStorage
 from reelgate_flows.storage.factory import storage_from_url
-from reelgate_flows.storage.keys import video_key
+from reelgate_flows.storage.keys import PREVIEW_SUFFIXES, preview_key, video_key
 
 INLINE_SCHEME = "reelgate-inline:"
+IMAGE_URI_PREFIX = "data:image/jpeg;base64,"
 
 
 def inline_key(customer_id: str) -> str:
@@ -35,11 +37,11 @@ def inline_key(customer_id: str) -> str:
     return video_key(customer_id).replace("/assets/video/", "/inline/", 1)
 
 
-def put_inline(source: Path, customer_id: str, settings: Settings) -> StoredObject:
+def put_inline(source: Path, key: str, settings: Settings) -> StoredObject:
     """The video at ``source`` as a data URI, its bytes kept once in the configured storage
-    (``key`` = where), unless that storage is ``data:`` itself (``key`` None). Raises
-    ``TooLargeError`` over the inline limit, ``StorageError`` when the copy cannot be kept."""
-    key = inline_key(customer_id)
+    under ``key`` (an :func:`inline_key`; the answer's ``key`` = where), unless that storage is
+    ``data:`` itself (``key`` None). Raises ``TooLargeError`` over the inline limit,
+    ``StorageError`` when the copy cannot be kept."""
     answer = DataUriStorage(settings.data_uri_max_bytes).put(source, key)
     if settings.storage_url == "data:":
         return answer
@@ -66,9 +68,15 @@ def _is_kept_inline(item: dict[str, Any]) -> bool:
 
 
 def _referenced_item(item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` with the URIs of its kept video and previews replaced by their references."""
     if not _is_kept_inline(item):
         return item
-    return {**item, "video_url": INLINE_SCHEME + item["storage_key"]}
+    key = item["storage_key"]
+    referenced = {**item, "video_url": INLINE_SCHEME + key}
+    for kind in PREVIEW_SUFFIXES:
+        if str(item.get(f"{kind}_url") or "").startswith("data:"):
+            referenced[f"{kind}_url"] = INLINE_SCHEME + preview_key(key, kind)
+    return referenced
 
 
 def referenced(envelope: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +119,11 @@ async def inflated(envelope: Any, settings: Settings | None = None) -> Any:
         if _is_reference(item):
             data = await asyncio.to_thread(storage.open, item["storage_key"])
             item["video_url"] = VIDEO_URI_PREFIX + base64.b64encode(data).decode("ascii")
+            for kind in PREVIEW_SUFFIXES:
+                reference = item.get(f"{kind}_url")
+                if isinstance(reference, str) and reference.startswith(INLINE_SCHEME):
+                    image = await asyncio.to_thread(storage.open, reference[len(INLINE_SCHEME) :])
+                    item[f"{kind}_url"] = IMAGE_URI_PREFIX + base64.b64encode(image).decode()
     return answer
 
 

@@ -10,14 +10,14 @@ decodes:
   file is cut, and the last packet must end within :data:`END_SLACK_SECONDS` (or three frames)
   of the stated duration;
 - it decodes only the first frame (its size is the video's) and the start of the final
-  keyframe's group, at most :data:`END_FRAMES` frames (a whole group of a long GOP would be
-  most of the video; its packets were proven whole by the demux); when another decode slot is
-  free, the first frame is decoded beside the final group, on a second core;
+  keyframe's group, at most :data:`END_FRAMES` frames (its packets were proven whole by the
+  demux), the first frame beside it on a second core when a decode slot is free; or, when
+  the caller makes previews (:mod:`reelgate_flows.previews`), the whole video in one pass;
 - it compares the length with what was expected.
 
-Its cost does not grow with the video's length, and with a long GOP hardly with its pixels:
-one demux pass plus a few frames. At most ``slots`` checks decode at once, each frame is
-dropped as soon as it is read, and it is blocking code: callers run it in a thread.
+Without previews its cost does not grow with the video's length: one demux pass plus a few
+frames. At most ``slots`` checks decode at once, each frame is dropped as soon as it is read,
+and it is blocking code: callers run it in a thread.
 """
 
 from __future__ import annotations
@@ -26,17 +26,14 @@ import functools
 import io
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CONTAINER_FORMATS = {
-    "video/mp4": "mp4",
-    "video/quicktime": "mov",
-    "video/webm": "webm",
-}
+CONTAINER_FORMATS = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm"}
 """The PyAV (FFmpeg demuxer) format name each accepted media type must open as."""
 
 END_SLACK_SECONDS = 0.2
@@ -65,13 +62,18 @@ class VideoFacts:
 
 
 @dataclass
-class _Scan:
+class Scan:
     """What the demux pass read of the video stream."""
 
     packets: int = 0
     end_seconds: float | None = None
     first_keyframe_pts: int | None = None
     last_keyframe_pts: int | None = None
+
+
+FullDecode = Callable[[Any, Any, Scan], tuple[int, int]]
+"""A decode of the whole video in place of its ends (:mod:`reelgate_flows.previews`): from the
+open container, its video stream and the scan, the first frame's size, or UnplayableVideo."""
 
 
 @functools.cache
@@ -86,14 +88,17 @@ def inspect_video(
     expected_seconds: float | None = None,
     tolerance_seconds: float = 1.0,
     slots: threading.Semaphore | None = None,
+    decode: FullDecode | None = None,
 ) -> VideoFacts:
     """The facts of the video in ``source`` (a file or its bytes); raises
     :class:`UnplayableVideo` when it does not open as ``mime_type``'s container, has no video
     stream, a packet is missing or incomplete, its first frame or final group does not decode,
     or its duration is more than ``tolerance_seconds`` away from ``expected_seconds`` (when
-    given). ``slots``: held for the whole check (see :func:`decode_slots`)."""
+    given). ``slots``: held for the whole check (see :func:`decode_slots`). ``decode``: decodes
+    the whole video in place of its ends."""
     with slots or nullcontext():
-        return _inspect(source, mime_type, expected_seconds, tolerance_seconds, slots)
+        ends = _FirstFrame(source, slots) if decode is None else decode
+        return _inspect(source, mime_type, expected_seconds, tolerance_seconds, ends)
 
 
 def _open(source: Path | bytes) -> Any:
@@ -123,7 +128,7 @@ def _inspect(
     mime_type: str,
     expected_seconds: float | None,
     tolerance_seconds: float,
-    slots: threading.Semaphore | None,
+    ends: _FirstFrame | FullDecode,
 ) -> VideoFacts:
     wanted = CONTAINER_FORMATS.get(mime_type.split(";")[0].strip().lower())
     container = _open(source)
@@ -144,7 +149,7 @@ def _inspect(
             raise UnplayableVideo("the container does not state a duration")
         scan = _scan(container, stream)
         _check_end(scan, duration, stream)
-        width, height = _decode_ends(container, stream, scan, _FirstFrame(source, slots))
+        width, height = _decode_ends(container, stream, scan, ends)
         if expected_seconds is not None and abs(duration - expected_seconds) > tolerance_seconds:
             raise UnplayableVideo(
                 f"the video lasts {duration:.2f} s where {expected_seconds:g} s "
@@ -162,12 +167,12 @@ def _inspect(
         )
 
 
-def _scan(container: Any, stream: Any) -> _Scan:
+def _scan(container: Any, stream: Any) -> Scan:
     """One demux pass over the video stream, decoding nothing: every packet whole, where the
     last ends, where the first and the final keyframes are."""
     import av
 
-    scan = _Scan()
+    scan = Scan()
     time_base = stream.time_base
     try:
         for packet in container.demux(stream):
@@ -193,7 +198,7 @@ def _scan(container: Any, stream: Any) -> _Scan:
     return scan
 
 
-def _check_end(scan: _Scan, duration: float, stream: Any) -> None:
+def _check_end(scan: Scan, duration: float, stream: Any) -> None:
     frame_seconds = 1.0 / float(stream.average_rate) if stream.average_rate else 0.1
     end = scan.end_seconds
     if end is None or end < duration - max(END_SLACK_SECONDS, 3 * frame_seconds):
@@ -234,12 +239,19 @@ def _aside_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="reelgate-check")
 
 
-def _decode_ends(container: Any, stream: Any, scan: _Scan, first: _FirstFrame) -> tuple[int, int]:
+def _decode_ends(
+    container: Any, stream: Any, scan: Scan, first: _FirstFrame | FullDecode
+) -> tuple[int, int]:
     """Decodes the first frame (its size is returned) and the start of the final keyframe's
     group (at most :data:`END_FRAMES` frames; the first group when it is the only one), each
-    frame dropped as it comes."""
+    frame dropped as it comes; or, given a :data:`FullDecode`, the whole video with it."""
     import av
 
+    if not isinstance(first, _FirstFrame):
+        try:
+            return first(container, stream, scan)
+        except av.error.FFmpegError as exc:
+            raise UnplayableVideo(f"the video does not decode ({_reason(exc)})") from None
     only_group = scan.first_keyframe_pts == scan.last_keyframe_pts
     beside = None if only_group else first.aside(scan.first_keyframe_pts)
     try:

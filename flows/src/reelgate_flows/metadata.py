@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from reelgate.envelope import Fallback, StoredVideo, SuccessEnvelope, VideoResult
+from reelgate.envelope import Fallback, Previews, StoredVideo, SuccessEnvelope, VideoResult
 from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.pricing import Cost, Price
 from reelgate.requests import ExtendRequest, GenerateRequest
@@ -48,6 +48,7 @@ def metadata(
             duration=ref.duration_seconds,
             width=ref.width,
             height=ref.height,
+            **(obj.previews or {}),
         )
         for ref, obj in zip(videos, stored, strict=True)
     ]
@@ -70,5 +71,6 @@ def metadata(
         videos=items if len(items) > 1 else [],
         cost=cost_of_delivery(request, job, videos, prices),
         fallback=fallback,
+        **first.model_dump(include=set(Previews.model_fields)),
     )
     return kept_small(SuccessEnvelope(data=result).model_dump(mode="json"))

@@ -99,6 +99,14 @@ class Settings(BaseSettings):
         description="how many media checks of this process may decode at once (default: "
         "its cores); the others wait",
     )
+    previews: bool = Field(
+        default=True,
+        description="make a poster, a thumbnail and a sprite sheet of every video in its media "
+        "check (one decode pass of the whole video instead of two frames) and store them beside it",
+    )
+    sprite_tiles: int = Field(default=10, ge=1, le=100, description="tiles of a sprite sheet")
+    sprite_columns: int = Field(default=5, ge=1, le=100, description="tiles per sprite row")
+    sprite_tile_width: int = Field(default=160, ge=16, le=640, description="px of a tile's width")
     fetch_timeout_seconds: float = Field(default=30.0, gt=0)
     private_url_hosts: str = Field(
         default="",

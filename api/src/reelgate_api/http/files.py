@@ -1,9 +1,10 @@
-"""``/files/{key}``: stored videos of the local folder storage, for a signed unexpired URL or
-a key that may act for the video's customer; 404 for anything else, as for a file that does
-not exist."""
+"""``/files/{key}``: stored videos (and their preview images) of the local folder storage, for
+a signed unexpired URL or a key that may act for the video's customer; 404 for anything else,
+as for a file that does not exist."""
 
 from __future__ import annotations
 
+import mimetypes
 import posixpath
 from typing import Any
 
@@ -33,7 +34,8 @@ async def files(
     if not (signed or _key_may_read(request, context, key)):
         raise NotFoundError("no such video")
     path = stored_path(context.settings.storage_url, key)
-    return ranged_file(path, "video/mp4", request.headers.get("range"))
+    media_type = mimetypes.guess_type(path.name)[0] or "video/mp4"
+    return ranged_file(path, media_type, request.headers.get("range"))
 
 
 def _key_may_read(request: Request[Any, Any, Any], context: HttpContext, key: str) -> bool:

@@ -154,6 +154,7 @@ def video_object(record: JobRecord, view: JobView | None, default_model: str) ->
     elif status == "failed" and view is not None and view.error is not None:
         error = _failure(view.error)
     admitted = record.admitted_at.timestamp() if record.admitted_at else 0
+    ended_at = view.ended_at if view is not None and openai_status == "completed" else None
     return {
         "id": record.job_id,
         "object": "video",
@@ -161,7 +162,7 @@ def video_object(record: JobRecord, view: JobView | None, default_model: str) ->
         "status": openai_status,
         "progress": progress,
         "created_at": int(admitted),
-        "completed_at": None,
+        "completed_at": int(ended_at.timestamp()) if ended_at else None,
         "expires_at": None,
         "prompt": record.body.get("prompt"),
         "seconds": str(

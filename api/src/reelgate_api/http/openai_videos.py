@@ -38,6 +38,7 @@ from reelgate_api.http.request_bodies import json_object
 from reelgate_api.jobs.purge import purge
 from reelgate_flows.records.jobs import JobRecords
 from reelgate_flows.records.record import JobRecord
+from reelgate_flows.storage.keys import preview_key
 
 Json = dict[str, Any]
 CUSTOMER_HEADER = "x-reelgate-customer"
@@ -120,8 +121,11 @@ async def _start(
     return await _video_of(context, record)
 
 
-async def _content(request: AnyRequest, context: HttpContext, video_id: str) -> Response[Any]:
-    """The video of a finished job: the file, its bytes, or a redirect to its URL."""
+async def _content(
+    request: AnyRequest, context: HttpContext, video_id: str, variant: str
+) -> Response[Any]:
+    """The video of a finished job, or its ``thumbnail`` or ``spritesheet`` (a JPEG): the
+    file, its bytes, or a redirect to its URL."""
     view = await context.runner.view(video_id)
     if view is None or view.status != "succeeded" or view.result is None:
         raise NotFoundError(
@@ -129,15 +133,20 @@ async def _content(request: AnyRequest, context: HttpContext, video_id: str) -> 
             code="video_not_ready",
         )
     data = view.result["data"]
-    url = str(data["video_url"])
-    if url.startswith("file://") and data.get("storage_key"):
-        path = stored_path(context.settings.storage_url, str(data["storage_key"]))
-        return ranged_file(path, "video/mp4", request.headers.get("range"))
+    field, media_type = CONTENT_VARIANTS[variant]
+    url = data.get(field)
+    if not isinstance(url, str):
+        raise NotFoundError(f"video {video_id} has no {variant}", code="variant_not_found")
+    key = data.get("storage_key")
+    if url.startswith("file://") and key:
+        file_key = str(key) if variant == "video" else preview_key(str(key), variant)
+        path = stored_path(context.settings.storage_url, file_key)
+        return ranged_file(path, media_type, request.headers.get("range"))
     if url.startswith("data:"):
         payload = base64.b64decode(url.partition(",")[2])
-        return Response(payload, media_type="video/mp4")
+        return Response(payload, media_type=media_type)
     presented = served_url(data, context.base_url(request), context.signer)
-    return Redirect(presented["video_url"], status_code=302)
+    return Redirect(presented[field], status_code=302)
 
 
 async def _page(
@@ -243,12 +252,20 @@ class OpenAiVideosController(Controller):
         variant: FromQuery[str] = "video",
     ) -> Response[Any]:
         await _own_record(context, caller, video_id)
-        if variant != "video":
+        if variant not in CONTENT_VARIANTS:
             raise OpenAiRequestError(
-                f"variant '{variant}' is not available: reelgate keeps the video only",
+                f"variant '{variant}' is not one of {', '.join(CONTENT_VARIANTS)}",
                 param="variant",
             )
-        return await _content(request, context, video_id)
+        return await _content(request, context, video_id, variant)
+
+
+CONTENT_VARIANTS = {
+    "video": ("video_url", "video/mp4"),
+    "thumbnail": ("thumbnail_url", "image/jpeg"),
+    "spritesheet": ("spritesheet_url", "image/jpeg"),
+}
+"""What ``GET /v1/videos/{id}/content?variant=`` serves: the envelope field and media type."""
 
 
 def openai_videos_router(max_body_bytes: int) -> Router:

@@ -9,15 +9,24 @@ from typing import Any
 from reelgate.errors import NotFoundError, StorageError
 from reelgate_api.http.file_urls import FileSigner
 from reelgate_flows.storage.files import FileStorage
+from reelgate_flows.storage.keys import PREVIEW_SUFFIXES, preview_key
 
 FILES_PATH = "/files"
 
 
 def served_url(item: dict[str, Any], base_url: str, signer: FileSigner) -> dict[str, Any]:
-    url, key = item.get("video_url"), item.get("storage_key")
-    if isinstance(url, str) and url.startswith("file://") and key:
-        return {**item, "video_url": signer.url(base_url, FILES_PATH, key)}
-    return item
+    """``item`` (a result's data or one of its videos) with the file:// URLs of its video and
+    previews made signed ``/files/`` URLs."""
+    key = item.get("storage_key")
+    if not key:
+        return item
+    served = dict(item)
+    keys = {"video_url": key} | {f"{kind}_url": preview_key(key, kind) for kind in PREVIEW_SUFFIXES}
+    for field, file_key in keys.items():
+        url = item.get(field)
+        if isinstance(url, str) and url.startswith("file://"):
+            served[field] = signer.url(base_url, FILES_PATH, file_key)
+    return served
 
 
 def present(envelope: dict[str, Any], base_url: str, signer: FileSigner) -> dict[str, Any]:

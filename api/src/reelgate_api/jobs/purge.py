@@ -13,15 +13,22 @@ from reelgate.errors import ConflictError
 from reelgate_api.jobs.admission import Admission
 from reelgate_flows.settings import Settings
 from reelgate_flows.storage.factory import storage_from_url
+from reelgate_flows.storage.keys import PREVIEW_SUFFIXES, preview_key
 
 logger = logging.getLogger("reelgate.api")
 
 
 def stored_keys(result: dict[str, Any] | None) -> list[str]:
-    """The storage keys of the videos a job's envelope names."""
+    """The storage keys of the videos a job's envelope names, and of their stored previews."""
     data = (result or {}).get("data") or {}
-    videos = data.get("videos") or [data]
-    return sorted({key for video in videos if (key := video.get("storage_key"))})
+    keys: set[str] = set()
+    for video in data.get("videos") or [data]:
+        if key := video.get("storage_key"):
+            keys.add(key)
+            keys.update(
+                preview_key(key, kind) for kind in PREVIEW_SUFFIXES if video.get(f"{kind}_url")
+            )
+    return sorted(keys)
 
 
 async def purge(admission: Admission, job_id: str, settings: Settings) -> list[str]:

@@ -7,6 +7,7 @@ that end a job and the Prefect states that end a run.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,8 @@ class JobView:
     """The latest word on a running job (the provider's, e.g. that it is throttled)."""
     result: dict[str, Any] | None = None
     error: BaseException | None = None
+    ended_at: datetime.datetime | None = None
+    """When it entered its final state (as its Prefect run says), once it ended."""
 
     @property
     def ended(self) -> bool:
@@ -162,13 +165,15 @@ async def view_of_state(
             customer,
             provider,
             result=result if isinstance(result, dict) else None,
+            ended_at=state.timestamp,
         )
     if status == "failed":
         error = await state.aresult(raise_on_failure=False)
         if not isinstance(error, BaseException):
             error = RuntimeError(state.message or "the job failed")
-        return JobView(job_id, status, customer, provider, error=error)
-    return JobView(job_id, status, customer, provider, step=step)
+        return JobView(job_id, status, customer, provider, error=error, ended_at=state.timestamp)
+    ended_at = state.timestamp if status in TERMINAL_STATUSES else None
+    return JobView(job_id, status, customer, provider, step=step, ended_at=ended_at)
 
 
 def check_cancellable(job_id: str, view: JobView | None) -> JobView:

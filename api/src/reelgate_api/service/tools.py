@@ -47,6 +47,7 @@ def _result_of(envelope: SuccessEnvelope) -> Json:
         "provider": data.provider,
         "model": data.model,
         "duration_seconds": data.duration,
+        **data.model_dump(include={"poster_url", "thumbnail_url", "spritesheet_url"}),
     }
 
 

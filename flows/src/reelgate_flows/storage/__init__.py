@@ -2,6 +2,6 @@
 
 from reelgate_flows.storage.base import Storage, StoredObject
 from reelgate_flows.storage.factory import storage_from_url
-from reelgate_flows.storage.keys import video_key
+from reelgate_flows.storage.keys import preview_key, video_key
 
-__all__ = ["Storage", "StoredObject", "storage_from_url", "video_key"]
+__all__ = ["Storage", "StoredObject", "preview_key", "storage_from_url", "video_key"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -14,6 +14,9 @@ class StoredObject:
     url: str
     key: str | None
     size_bytes: int
+    previews: dict[str, Any] | None = None
+    """The URLs of the video's previews and its sprite grid (``reelgate.envelope.Previews``'
+    fields), when they were made."""
 
 
 class Storage(Protocol):

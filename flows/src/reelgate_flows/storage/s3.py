@@ -7,6 +7,7 @@ own configuration (``AWS_ENDPOINT_URL_S3``, credentials, region) from the enviro
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -67,7 +68,7 @@ class S3Storage:
                 str(source),
                 self.bucket,
                 full,
-                ExtraArgs={"ContentType": "video/mp4"},
+                ExtraArgs={"ContentType": mimetypes.guess_type(full)[0] or "video/mp4"},
                 Config=self.transfer,
             )
         except (Boto3Error, BotoCoreError, ClientError, OSError) as exc:

@@ -131,6 +131,15 @@ function remember(jobId, prompt) {
   renderHistory();
 }
 
+function rememberThumbnail(jobId, url) {
+  const items = JSON.parse(localStorage.getItem(HISTORY) || "[]");
+  const item = items.find((i) => i.job_id === jobId);
+  if (!item || !url || item.thumbnail_url === url) return;
+  item.thumbnail_url = url;
+  localStorage.setItem(HISTORY, JSON.stringify(items));
+  renderHistory();
+}
+
 function renderHistory() {
   const items = JSON.parse(localStorage.getItem(HISTORY) || "[]");
   $("history").replaceChildren(...items.map((item) => {
@@ -140,6 +149,15 @@ function renderHistory() {
     button.textContent = "Open";
     button.setAttribute("aria-label", `Open the job "${item.prompt}"`);
     button.addEventListener("click", () => follow(item.job_id));
+    if (item.thumbnail_url) {
+      const image = document.createElement("img");
+      image.src = item.thumbnail_url;
+      image.alt = `thumbnail of "${item.prompt}"`;
+      image.width = 96;
+      image.className = "thumbnail";
+      image.addEventListener("error", () => image.remove());  // a signed URL that expired
+      li.append(image);
+    }
     li.append(button, ` ${item.prompt} · ${new Date(item.at).toLocaleString()}`);
     return li;
   }));
@@ -164,8 +182,10 @@ function showResult(jobId, envelope) {
   const data = envelope.data || {};
   if (envelope.success && data.video_url) {
     const video = $("video");
+    video.poster = data.poster_url || "";
     video.src = data.video_url;
     video.hidden = false;
+    rememberThumbnail(jobId, data.thumbnail_url);
     $("extend-form").hidden = false;
     $("status").textContent = `succeeded: ${data.model}, ${data.duration} s`;
     $("progress").value = 100;
