@@ -37,6 +37,7 @@ os.environ.update(
         "REELGATE_SPOOL_DIR": str(ROOT / "library-spool"),
         "REELGATE_EXECUTOR_NAME": "bench-peers",
         "REELGATE_PLUGINS": "sora",
+        "REELGATE_PREVIEWS": "false",  # the peers make none: the same work is compared
         "LITELLM_LOCAL_MODEL_COST_MAP": "True",  # no fetch of LiteLLM's price list at import
     }
 )
@@ -198,6 +199,7 @@ def api_environment(emulator: SoraEmulator) -> dict[str, str]:
         "REELGATE_SPOOL_DIR": str(ROOT / "http-spool"),
         "REELGATE_EXECUTOR_NAME": "bench-peers-http",
         "REELGATE_PLUGINS": "sora",
+        "REELGATE_PREVIEWS": "false",
     }
 
 
