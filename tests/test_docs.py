@@ -31,8 +31,8 @@ def documented_signature(name: str) -> str:
     return f"def {name}({params}) -> {returns}"
 
 
-def test_the_contract_has_its_seven_hooks() -> None:
-    assert set(HOOKS) == {"reelgate_models", *hookspecs.OPERATION_HOOKS}
+def test_the_contract_has_its_eight_hooks() -> None:
+    assert set(HOOKS) == {"reelgate_models", "reelgate_moderate", *hookspecs.OPERATION_HOOKS}
 
 
 @pytest.mark.parametrize("name", HOOKS)

@@ -122,6 +122,8 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "reelgate-seedance",
         "reelgate-minimax",
         "reelgate-runway",
+        "reelgate-moderation-rules",
+        "reelgate-moderation-openai",
     ):
         check(run(UV, "build", "--wheel", "--package", package, "-o", str(out), cwd=ROOT))
     sources = {
@@ -280,6 +282,8 @@ TEST_FOLDERS = {
     "seedance": ROOT / "plugins" / "seedance" / "tests",
     "minimax": ROOT / "plugins" / "minimax" / "tests",
     "runway": ROOT / "plugins" / "runway" / "tests",
+    "moderation-rules": ROOT / "plugins" / "moderation-rules" / "tests",
+    "moderation-openai": ROOT / "plugins" / "moderation-openai" / "tests",
     "example": EXAMPLE / "tests",
 }
 

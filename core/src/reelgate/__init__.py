@@ -17,6 +17,7 @@ from reelgate.jobs import (
     VideoRef,
 )
 from reelgate.media import ImageInput, VideoInput
+from reelgate.moderation import Verdict
 from reelgate.requests import ExtendRequest, GenerateRequest, RequestSettings, VideoSettings
 from reelgate.specs import Capabilities, ModelSpec, ProviderSpec, SettingSpec
 
@@ -41,6 +42,7 @@ __all__ = [
     "SettingSpec",
     "Submission",
     "Succeeded",
+    "Verdict",
     "VideoInput",
     "VideoRef",
     "VideoSettings",

@@ -21,6 +21,7 @@ import pluggy
 from reelgate.context import ProviderContext
 from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
 from reelgate.media import ImageInput, VideoInput
+from reelgate.moderation import Verdict
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.specs import ModelSpec
 
@@ -108,3 +109,15 @@ def reelgate_cancel(  # type: ignore[empty-body]
     job: ProviderJob, ctx: ProviderContext
 ) -> Coroutine[Any, Any, None]:
     """Ask the provider to cancel the job. Optional: declare ``Capabilities.cancel``."""
+
+
+@hookspec
+def reelgate_moderate(  # type: ignore[empty-body]
+    request: GenerateRequest,
+) -> Coroutine[Any, Any, Verdict | None]:
+    """Judge ``request`` (a generation or an extension; ``input_image_url`` as sent: a URL, a
+    data URI, or a local path from the CLI) before anything is submitted or paid. Answer a
+    :class:`~reelgate.moderation.Verdict`, or None to have no opinion. Called on every
+    moderator plugin that applies to the request's customer (``REELGATE_MODERATORS``), at
+    admission on every face; never for an estimate. A moderator that cannot judge raises a core
+    error (e.g. ``ProviderUnavailableError``) to fail closed, or answers None to fail open."""

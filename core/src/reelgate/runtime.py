@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from reelgate.capabilities import check_image_type, check_request
@@ -27,6 +27,7 @@ from reelgate.hookspecs import SUBMIT_HOOKS
 from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
 from reelgate.loader import LoadResult
 from reelgate.media import ImageInput, VideoInput
+from reelgate.moderation import moderate
 from reelgate.prepared import PreparedRequest, job_kind
 from reelgate.pricing import PriceBook
 from reelgate.registry import RegisteredModel, Registry
@@ -59,6 +60,13 @@ class Runtime(Costs):
 
     def resolve(self, model: str | None) -> RegisteredModel:
         return self.registry.resolve(model)
+
+    async def moderate(
+        self, request: GenerateRequest, moderators: Collection[str] | None = None
+    ) -> list[str]:
+        """Judge ``request`` with the moderator plugins (all, or those named); raises
+        ContentRejectedError on a refusal (:func:`reelgate.moderation.moderate`)."""
+        return await moderate(self.plugin_manager, request, moderators)
 
     def candidates(self, request: GenerateRequest, configured: bool = False) -> list[str]:
         """The models ``request`` may run on, in order: its model (the default model when it

@@ -74,9 +74,10 @@ async def prepare(
 ) -> AdmittedJob:
     """Admit ``request``: raises the core error of a request that cannot run (unknown model,
     a setting or combination its model does not offer, a provider without credentials unless
-    ``configured`` is False, someone else's source video). ``source_model`` looks an
-    extension's source up (raising for one outside the customer's) and finds its model, which
-    the extension runs on unless it names one."""
+    ``configured`` is False, someone else's source video, a moderator's refusal: the
+    moderators that apply judge it unless ``configured`` is False, :mod:`reelgate.moderation`).
+    ``source_model`` looks an extension's source up (raising for one outside the customer's)
+    and finds its model, which the extension runs on unless it names one."""
     runtime = runtime or get_runtime()
     if isinstance(request, ExtendRequest) and source_model is not None:
         model = await source_model(request)  # also proves the source is the customer's
@@ -84,6 +85,8 @@ async def prepare(
             request = request.with_model(model)
     prepared = runtime.prepare(request, configured=configured)
     request = _with_defaults_pinned(request, prepared.request)
+    if configured:  # a real start, not an estimate: judged before anything is paid
+        await runtime.moderate(request, run_settings().moderators_for(request.customer_id))
     return AdmittedJob(
         request=request,
         model=prepared.model,

@@ -6,13 +6,14 @@ declares its own variables (``SettingSpec``) and the registry reads them."""
 from __future__ import annotations
 
 import contextvars
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelgate.home import reelgate_home
@@ -137,6 +138,12 @@ class Settings(BaseSettings):
         '"monthly_usd": 300}, "*": {...}}, "api_keys": {"<key>": {"daily_usd": 5}}}',
     )
     budgets_file: str | None = Field(default=None, description="a file holding that JSON")
+    moderators: str | None = Field(
+        default=None,
+        description='which moderator plugins judge whose requests (JSON): {"acme": ["rules", '
+        '"openai"], "*": ["rules"]}; a customer not named takes "*"; unset: every installed '
+        "moderator judges every request",
+    )
     provider_limits: bool = Field(
         default=False,
         description="hold a slot of the Prefect global concurrency limit reelgate_<provider> "
@@ -171,6 +178,21 @@ class Settings(BaseSettings):
         from prefect.settings import get_current_settings
 
         return f"sqlite+aiosqlite:///{get_current_settings().home / 'reelgate.db'}"
+
+    @field_validator("moderators")
+    @classmethod
+    def _moderators_shape(cls, value: str | None) -> str | None:
+        if value is not None:
+            TypeAdapter(dict[str, list[str]]).validate_json(value)
+        return value
+
+    def moderators_for(self, customer_id: str) -> list[str] | None:
+        """The moderator plugins that judge ``customer_id``'s requests (None: every one)."""
+        if self.moderators is None:
+            return None
+        chosen = json.loads(self.moderators)
+        named = chosen.get(customer_id, chosen.get("*"))
+        return None if named is None else [str(name) for name in named]
 
     def private_allowance(self) -> bool | frozenset[str]:
         """For ``inputs.check_url``: every host, or the listed host names."""

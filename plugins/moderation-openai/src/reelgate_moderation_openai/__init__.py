@@ -1,0 +1,1 @@
+"""reelgate-moderation-openai: the OpenAI moderation endpoint as a reelgate moderator."""

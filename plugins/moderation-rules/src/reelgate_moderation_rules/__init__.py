@@ -1,0 +1,1 @@
+"""reelgate-moderation-rules: per-customer blocklists (``REELGATE_MODERATION_RULES``)."""
