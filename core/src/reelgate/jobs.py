@@ -100,6 +100,10 @@ class JobError(BaseModel):
     error_class: ErrorClass = errors.ProviderError
     message: str
     provider_code: str | None = None
+    billed: bool | None = None
+    """Whether the provider bills this failure, as the plugin knows it from the provider's
+    terms (e.g. Seedance bills only successful tasks); None when it does not know: the job's
+    error then says ``billed: "unknown"``, never a guess."""
 
     def to_exception(self, job: ProviderJob) -> errors.ReelgateError:
         """The core error to raise for ``job`` having failed this way."""
@@ -108,6 +112,7 @@ class JobError(BaseModel):
             provider=job.provider,
             provider_code=self.provider_code,
             provider_job_id=job.provider_job_id,
+            billed=self.billed,
         )
 
 

@@ -24,12 +24,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from reelgate.errors import ReelgateError, UnknownModelError
+from reelgate.errors import UnknownModelError
 from reelgate.jobs import JobKind
 from reelgate.pricing import Cost, Price, prices_from_json, prices_to_json
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import Runtime
 from reelgate.runtimes import get_runtime
+from reelgate_flows.billed import billed_of
 from reelgate_flows.records.jobs import JobRecords
 from reelgate_flows.records.record import JobRecord
 from reelgate_flows.records.spend import Budgets, SpendLedger, budgets_of
@@ -108,14 +109,6 @@ def _with_defaults_pinned(request: GenerateRequest, prepared: GenerateRequest) -
     return request
 
 
-def never_billed(error: BaseException | None) -> bool:
-    """True when a failed job provably made no provider job: refused before acceptance, or
-    proven not accepted. Anything else may have been billed, and stays reserved."""
-    if not isinstance(error, ReelgateError) or "provider_job_id" in error.details:
-        return False
-    return error.safe_to_resubmit or error.status < 500
-
-
 class RunGate:
     """The admission of flow runs in this process: job records at ``records``, limits of
     ``budgets``."""
@@ -160,15 +153,16 @@ class RunGate:
         submitted: bool = True,
     ) -> None:
         """Settle ``job_id``'s reservation to what it delivered (``envelope``), or release it
-        when it failed or was cancelled (``error``) and nothing can have been billed: it never
-        ``submitted``, or its error proves nothing was taken."""
+        when it failed or was cancelled (``error``) and was not billed
+        (:mod:`reelgate_flows.billed`: it never ``submitted``, or its error proves nothing was
+        taken or the provider bills no such failure); an unknown verdict stays reserved."""
         if self.ledger is None:
             return
         if envelope is not None:
             cost = envelope.get("data", {}).get("cost")
             if cost is not None:
                 await self.ledger.settle(job_id, Cost.model_validate(cost))
-        elif not submitted or never_billed(error):
+        elif billed_of(error, submitted) is False:
             await self.ledger.release(job_id)
 
 

@@ -35,6 +35,7 @@ from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtimes import get_runtime
 from reelgate_flows import delivery_steps, result_storage, steps
 from reelgate_flows.admission import RunGate, as_seen_here, run_gate
+from reelgate_flows.billed import billed_verdict
 from reelgate_flows.idempotency import model_tag, video_tag
 from reelgate_flows.job_ids import job_id_of
 from reelgate_flows.limits import provider_slot
@@ -54,10 +55,12 @@ result_storage.remember_server_default_storage()
 
 @dataclass
 class _Reached:
-    """How far a run got: whether it submitted, and the provider job once one was accepted."""
+    """How far a run got: whether it submitted, the provider job once one was accepted, and
+    whether the provider finished it."""
 
     submitted: bool = False
     job: ProviderJob | None = None
+    finished: bool = False
 
 
 async def _run(
@@ -80,6 +83,9 @@ async def _run(
         as_seen_here(exc)
         if isinstance(exc, ReelgateError):
             annotate(exc, reached.job, reached.submitted, idempotency_key)
+            exc.details["billed"] = billed_verdict(
+                exc, reached.job, reached.submitted, reached.finished
+            )
         await _tell_gate(gate, job_id, None, exc, reached.submitted)
         raise
     await _tell_gate(gate, job_id, envelope, None)
@@ -166,6 +172,7 @@ async def _steps(
         accepted = f"{job.provider} job {job.provider_job_id} accepted"
         emit(ProgressEvent(job_id, "wait", None, accepted, provider_job=job))
         refs = await wait(job, job_id)
+        reached.finished = True
     fallback = Fallback(served_by=job.model, tried=tried) if several else None
     cost = cost_of_delivery(request, job, refs, prices)
     tagged = asyncio.ensure_future(_tag_run(refs, job.model, cost.amount))  # while the videos come

@@ -12,7 +12,8 @@ from reelgate.errors import ForbiddenError
 from reelgate.pricing import Cost
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate_api.jobs.runner import JobRunner
-from reelgate_flows.admission import AdmittedJob, never_billed, prepare
+from reelgate_flows.admission import AdmittedJob, prepare
+from reelgate_flows.billed import billed_of
 from reelgate_flows.records.record import JobRecord
 from reelgate_flows.records.spend import Budgets, SpendLedger
 from reelgate_flows.settings import Settings
@@ -147,5 +148,5 @@ class Admission:
             cost = view.result.get("data", {}).get("cost")
             if cost is not None:
                 await self.ledger.settle(job_id, Cost.model_validate(cost))
-        elif view.status == "failed" and never_billed(view.error):
+        elif view.status == "failed" and billed_of(view.error, True) is False:
             await self.ledger.release(job_id)

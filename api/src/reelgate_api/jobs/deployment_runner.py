@@ -21,7 +21,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelled, Cancelling, Scheduled
 
 from reelgate.requests import GenerateRequest
-from reelgate_api.jobs.metrics import JobMetrics, count_spend
+from reelgate_api.jobs.metrics import JobMetrics, count_failure, count_spend
 from reelgate_api.jobs.runner import EndHook, LoopThread, ThreadedRunner, create_until_done
 from reelgate_api.jobs.views import (
     FINAL_STATE_TYPES,
@@ -190,6 +190,8 @@ class DeploymentRunner(ThreadedRunner):
                             self._ended(job_id, run.state_type or StateType.FAILED)
                             if run.state is not None and run.state.is_completed():
                                 await count_spend(self.metrics, run.state)
+                            elif run.state is not None and run.state.is_failed():
+                                await count_failure(self.metrics, run.state)
             except Exception:
                 logger.exception("reading the states of running jobs failed")
 

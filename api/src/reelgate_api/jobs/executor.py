@@ -26,7 +26,7 @@ from prefect.states import Cancelled, Pending
 from reelgate.requests import GenerateRequest
 from reelgate_api.jobs.flow_engine import run_flow_here
 from reelgate_api.jobs.local_runs import LocalRun, LocalRuns
-from reelgate_api.jobs.metrics import JobMetrics, count_spend
+from reelgate_api.jobs.metrics import JobMetrics, count_failure, count_spend
 from reelgate_api.jobs.progress_out import ProgressPublisher
 from reelgate_api.jobs.run_logs import quiet_run_logs
 from reelgate_api.jobs.runner import EndHook, LoopThread, create_until_done
@@ -269,6 +269,8 @@ class InProcessExecutor(StoppingRuns):
         self.metrics.job_ended(local.provider, outcome, time.monotonic() - began)
         if state.is_completed():
             await count_spend(self.metrics, state)
+        elif outcome == "failed":
+            await count_failure(self.metrics, state)
         self._thread.fire_end_hooks(job_id)
         return state
 

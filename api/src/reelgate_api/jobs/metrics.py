@@ -8,6 +8,8 @@ from typing import Any
 from prefect.client.schemas.objects import State
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
+from reelgate_flows.billed import billed_of
+
 logger = logging.getLogger("reelgate.api")
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -48,6 +50,13 @@ class JobMetrics:
             registry=self.registry,
         )
 
+        self.failed = Counter(
+            "reelgate_failed_jobs",
+            "Jobs that failed, by whether the failure was billed: true, false or unknown",
+            ["billed"],
+            registry=self.registry,
+        )
+
         self.fallbacks = Counter(
             "reelgate_fallbacks",
             "Jobs served by a later model after an earlier one provably took nothing",
@@ -75,6 +84,10 @@ class JobMetrics:
         else:
             self.spend.labels(provider, model, str(data.get("customer_id"))).inc(cost["amount"])
 
+    def failed_job(self, error: BaseException | None) -> None:
+        """Count a failed job by its error's billed verdict (:mod:`reelgate_flows.billed`)."""
+        self.failed.labels(str(billed_of(error, submitted=True)).lower()).inc()
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -89,3 +102,13 @@ async def count_spend(metrics: JobMetrics, completed: State) -> None:
         return
     if isinstance(envelope, dict):
         metrics.succeeded(envelope)
+
+
+async def count_failure(metrics: JobMetrics, failed: State) -> None:
+    """Count a failed run by the billed verdict of its error (unknown when it cannot be read)."""
+    try:
+        error = await failed.aresult(raise_on_failure=False)
+    except Exception:
+        logger.exception("reading a failed job's error for its billed verdict failed")
+        error = None
+    metrics.failed_job(error if isinstance(error, BaseException) else None)

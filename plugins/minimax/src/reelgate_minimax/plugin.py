@@ -98,6 +98,7 @@ def _failure(task: dict[str, Any]) -> Failed:
             error_class=type(mapped) if mapped is not None else ProviderError,
             message=f"MiniMax failed the task: {message or 'no reason given'}",
             provider_code=str(code) if code else None,
+            billed=False,  # failed and blocked tasks are not billed (WIRE-NEXT.md §2, 3P)
         )
     )
 

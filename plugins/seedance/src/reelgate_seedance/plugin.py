@@ -126,6 +126,7 @@ def _failure(task: dict[str, Any]) -> Failed:
             error_class=ContentRejectedError if rejected else ProviderError,
             message=f"Seedance failed the task: {message}",
             provider_code=code,
+            billed=False,  # Seedance bills only successful tasks (WIRE-NEXT.md §2, 3P)
         )
     )
 
@@ -135,6 +136,7 @@ EXPIRED = Failed(
         message="Seedance let the task expire before it ran (it waited past its "
         "execution_expires_after); it was not billed",
         provider_code="expired",
+        billed=False,
     )
 )
 
