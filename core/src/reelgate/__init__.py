@@ -16,7 +16,7 @@ from reelgate.jobs import (
     Succeeded,
     VideoRef,
 )
-from reelgate.media import ImageInput, VideoInput
+from reelgate.media import ImageInput, ReferenceInput, VideoInput
 from reelgate.moderation import Verdict
 from reelgate.requests import ExtendRequest, GenerateRequest, RequestSettings, VideoSettings
 from reelgate.specs import Capabilities, ModelSpec, ProviderSpec, SettingSpec
@@ -37,6 +37,7 @@ __all__ = [
     "ProviderJob",
     "ProviderSpec",
     "Queued",
+    "ReferenceInput",
     "RequestSettings",
     "Running",
     "SettingSpec",

@@ -46,6 +46,44 @@ def check_request(spec: ModelSpec, request: GenerateRequest, kind: JobKind) -> N
             field="settings.video.number_of_videos",
         )
     _check_stated_rules(spec, request, kind)
+    check_references(spec, request)
+
+
+def check_references(spec: ModelSpec, request: GenerateRequest) -> None:
+    """Raise a ValidationError naming what ``spec`` takes when it cannot take the request's
+    references (their number per type, their roles, the duration they need)."""
+    caps = spec.capabilities
+    if not request.references:
+        return
+    takes = ", ".join(f"{most} {kind}" for kind, most in caps.references.items()) or "none"
+    for kind in ("image", "video", "audio"):
+        given = [ref for ref in request.references if ref.type == kind]
+        most = caps.references.get(kind, 0)
+        if len(given) > most:
+            raise ValidationError(
+                f"model {spec.id!r} takes at most {most} {kind} reference(s) ({takes} in all); "
+                f"the request has {len(given)}",
+                field="references",
+                model=spec.id,
+                takes=dict(caps.references),
+            )
+        roles = caps.reference_roles.get(kind)
+        for ref in given:
+            if roles is not None and ref.role is not None and ref.role not in roles:
+                raise ValidationError(
+                    f"model {spec.id!r} takes {kind} references as {' or '.join(roles)}, "
+                    f"not {ref.role!r}",
+                    field="references",
+                    model=spec.id,
+                )
+    durations = caps.reference_durations
+    if durations is not None and request.video.duration_seconds not in durations:
+        raise ValidationError(
+            f"model {spec.id!r} makes videos with references only "
+            f"{' or '.join(str(d) for d in durations)} seconds long",
+            field="settings.video.duration_seconds",
+            model=spec.id,
+        )
 
 
 def _check_stated_rules(spec: ModelSpec, request: GenerateRequest, kind: JobKind) -> None:

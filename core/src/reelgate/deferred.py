@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import AsyncIterator, Iterable, Sequence
+from inspect import signature
 from types import ModuleType
 from typing import Any
 
@@ -25,9 +26,14 @@ from reelgate.context import ProviderContext
 from reelgate.errors import PluginError
 from reelgate.hookspecs import OPERATION_HOOKS, hookimpl, required_hooks
 from reelgate.jobs import JobStatus, ProviderJob, Submission, VideoRef
-from reelgate.media import ImageInput, VideoInput
+from reelgate.media import ImageInput, ReferenceInput, VideoInput
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.specs import ModelSpec
+
+
+def _given(hook: Any, references: Sequence[ReferenceInput]) -> dict[str, Any]:
+    """``references`` as the keyword ``hook`` takes, or nothing when it takes none."""
+    return {"references": references} if "references" in signature(hook).parameters else {}
 
 
 class DeferredPlugin:
@@ -66,17 +72,27 @@ class DeferredPlugin:
 
     @hookimpl
     async def reelgate_generate(
-        self, model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
+        self,
+        model: ModelSpec,
+        request: GenerateRequest,
+        ctx: ProviderContext,
+        references: Sequence[ReferenceInput],
     ) -> Submission:
-        accepted: Submission = await self._target("reelgate_generate")(model, request, ctx)
+        hook = self._target("reelgate_generate")
+        accepted: Submission = await hook(model, request, ctx, **_given(hook, references))
         return accepted
 
     @hookimpl
     async def reelgate_generate_from_image(
-        self, model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
+        self,
+        model: ModelSpec,
+        request: GenerateRequest,
+        image: ImageInput,
+        ctx: ProviderContext,
+        references: Sequence[ReferenceInput],
     ) -> Submission:
         hook = self._target("reelgate_generate_from_image")
-        accepted: Submission = await hook(model, request, image, ctx)
+        accepted: Submission = await hook(model, request, image, ctx, **_given(hook, references))
         return accepted
 
     @hookimpl

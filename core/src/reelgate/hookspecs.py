@@ -20,7 +20,7 @@ import pluggy
 
 from reelgate.context import ProviderContext
 from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
-from reelgate.media import ImageInput, VideoInput
+from reelgate.media import ImageInput, ReferenceInput, VideoInput
 from reelgate.moderation import Verdict
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.specs import ModelSpec
@@ -67,9 +67,15 @@ def reelgate_models() -> Sequence[ModelSpec]:  # type: ignore[empty-body]
 
 @hookspec
 def reelgate_generate(  # type: ignore[empty-body]
-    model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
+    model: ModelSpec,
+    request: GenerateRequest,
+    ctx: ProviderContext,
+    references: Sequence[ReferenceInput],
 ) -> Coroutine[Any, Any, Submission]:
     """Submit a text-to-video job; return what the provider accepted. Spends money.
+    ``references``: the request's references, fetched and checked (as many of each type and
+    role as the model's ``Capabilities.references`` take; empty for a model that takes none);
+    an implementation that takes none may leave the parameter out.
 
     Raise a core error when the provider refused it; raise ``SubmissionNotAcceptedError`` or
     ``RateLimitedError`` only when the provider proves nothing was accepted (the core then
@@ -78,7 +84,11 @@ def reelgate_generate(  # type: ignore[empty-body]
 
 @hookspec
 def reelgate_generate_from_image(  # type: ignore[empty-body]
-    model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
+    model: ModelSpec,
+    request: GenerateRequest,
+    image: ImageInput,
+    ctx: ProviderContext,
+    references: Sequence[ReferenceInput],
 ) -> Coroutine[Any, Any, Submission]:
     """Submit an image-to-video job (``image`` is the first frame); as ``reelgate_generate``."""
 

@@ -24,3 +24,15 @@ class VideoInput(BaseModel):
     data: bytes | None = None
     mime_type: str = "video/mp4"
     uri: str | None = None
+
+
+class ReferenceInput(BaseModel):
+    """A fetched and checked reference (``reelgate.requests.Reference``): its type, bytes, MIME
+    type (read from the bytes) and role (the model's first when the request named none)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: str
+    data: bytes
+    mime_type: str
+    role: str | None = None

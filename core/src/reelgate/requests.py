@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from reelgate.errors import ValidationError
+from reelgate.references import MAX_REFERENCES, Reference
 from reelgate.request_examples import EXTEND_EXAMPLE, GENERATE_EXAMPLE
 
 DEFAULT_MODEL = "veo-3.1-fast"
@@ -179,6 +180,11 @@ class GenerateRequest(_Strict):
     input_image_url: str | None = Field(
         default=None,
         description="an https URL (or data: URI) of an image to animate: its first frame",
+    )
+    references: Annotated[list[Reference], Field(max_length=MAX_REFERENCES)] = Field(
+        default_factory=list,
+        exclude_if=lambda references: not references,  # an old request's digest unchanged
+        description="images, videos or audio the video draws on, as many as its model takes",
     )
     save_to_db: bool = Field(
         default=True,

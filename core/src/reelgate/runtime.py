@@ -26,7 +26,7 @@ from reelgate.errors import (
 from reelgate.hookspecs import SUBMIT_HOOKS
 from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
 from reelgate.loader import LoadResult
-from reelgate.media import ImageInput, VideoInput
+from reelgate.media import ImageInput, ReferenceInput, VideoInput
 from reelgate.moderation import moderate
 from reelgate.prepared import PreparedRequest, job_kind
 from reelgate.pricing import PriceBook
@@ -173,15 +173,19 @@ class Runtime(Costs):
         *,
         image: ImageInput | None = None,
         video: VideoInput | None = None,
+        references: Sequence[ReferenceInput] = (),
     ) -> ProviderJob:
-        """Check and submit a job for ``request`` (text, image or extend by its inputs); the
-        returned ProviderJob takes provider, model and kind from the serving ModelSpec."""
+        """Check and submit a job for ``request`` (text, image or extend by its inputs, with
+        its fetched ``references``); the returned ProviderJob takes provider, model and kind
+        from the serving ModelSpec."""
         prepared = self.prepare(request, image=image, video=video)
         kwargs: dict[str, Any] = {"model": prepared.entry.spec, "request": prepared.request}
         if prepared.kind is JobKind.IMAGE:
             kwargs["image"] = image
         elif prepared.kind is JobKind.EXTEND:
             kwargs["video"] = video
+        if prepared.kind is not JobKind.EXTEND:
+            kwargs["references"] = list(references)
         plugin = prepared.entry.plugin
         accepted = await self._call(plugin, prepared.hook, {**kwargs, "ctx": ctx})
         if not isinstance(accepted, Submission):

@@ -79,6 +79,14 @@ class Capabilities(BaseModel):
     durations_at_resolution: dict[str, tuple[int, ...]] = Field(default_factory=dict)
     """Resolutions offered only at some durations (Veo: ``{"1080p": (8,)}``); the resolution
     is the request's, else the model's default."""
+    references: dict[str, int] = Field(default_factory=dict)
+    """How many references of each type (``image``, ``video``, ``audio``) the model takes at
+    most in one request (none: it takes none)."""
+    reference_roles: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """The roles each reference type may have, the default first (Veo: ``{"image": ("asset",
+    "style")}``); a type not named takes any role."""
+    reference_durations: tuple[int, ...] | None = None
+    """The durations a request with references may have (Veo: 8 s only); None: any."""
     extend_resolutions: tuple[str, ...] | None = None
     """The resolutions an extension may have (None: any of ``resolutions``)."""
     provider_options: tuple[str, ...] | None = None

@@ -128,7 +128,8 @@ async def _submit_first_taken(
         slot = contextlib.AsyncExitStack()
         try:
             _step(job_id, "validate", "checking the request")
-            checks = validate if attempt.input_image_url else steps.validate.fn
+            fetches = attempt.input_image_url or attempt.references
+            checks = validate if fetches else steps.validate.fn
             prepared = await checks(attempt, video, allow_local_inputs)
             if prepared.aspect_ratio:
                 attempt = attempt.with_video(aspect_ratio=prepared.aspect_ratio)

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     step_retries: int = Field(default=3, ge=0)
     retry_base_seconds: float = Field(default=1.0, ge=0)
     image_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    reference_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1, description="the most bytes of a video or audio reference"
+    )
     image_max_pixels: int = Field(
         default=40_000_000,
         ge=1,

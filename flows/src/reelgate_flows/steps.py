@@ -31,7 +31,7 @@ from reelgate.context import ProgressCallback
 from reelgate.defaults import aspect_ratio_of
 from reelgate.errors import ReelgateError
 from reelgate.jobs import Cancelled, Failed, JobKind, ProviderJob, Succeeded, VideoRef
-from reelgate.media import ImageInput, VideoInput
+from reelgate.media import ImageInput, ReferenceInput, VideoInput
 from reelgate.requests import GenerateRequest
 from reelgate.runtimes import get_runtime
 from reelgate_flows.busy import released_while_waiting
@@ -39,6 +39,7 @@ from reelgate_flows.http import shared_client
 from reelgate_flows.image_checks import checked_image_type, image_size
 from reelgate_flows.inputs import fetch
 from reelgate_flows.progress import ProgressEvent, emit
+from reelgate_flows.reference_inputs import fetched_references
 from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit
 from reelgate_flows.settings import Settings, run_settings
 from reelgate_flows.uploads import UPLOAD_SCHEME, upload_bytes
@@ -56,6 +57,7 @@ class Prepared:
     video: VideoInput | None = None
     aspect_ratio: str | None = None
     """The first frame's aspect ratio, for a request that set none (the model's nearest)."""
+    references: tuple[ReferenceInput, ...] = ()
 
 
 _RETRYING: dict[tuple[str, int, float], Task[..., Any]] = {}
@@ -84,23 +86,26 @@ def step_progress(job_id: str, step: str) -> ProgressCallback:
 async def validate(
     request: GenerateRequest, video: VideoInput | None, allow_local_inputs: bool
 ) -> Prepared:
-    """Check the request (``Runtime.prepare``, as every face did before the run) and fetch
-    and check the input image (whose aspect ratio the video takes when the request set
-    none)."""
+    """Check the request (``Runtime.prepare``, as every face did before the run), fetch and
+    check the input image (whose aspect ratio the video takes when the request set none) and
+    the references (:mod:`reelgate_flows.reference_inputs`)."""
     settings = run_settings()
     runtime = get_runtime()
     prepared = runtime.prepare(request, video=video)
+    capabilities = runtime.resolve(prepared.model).spec.capabilities
+    references = await fetched_references(
+        request, capabilities.reference_roles, settings, allow_local_inputs
+    )
     image: ImageInput | None = None
+    aspect: str | None = None
     if prepared.kind is JobKind.IMAGE and request.input_image_url:
         data = await _image_bytes(request, settings, allow_local_inputs)
         mime = checked_image_type(data, settings.image_max_pixels)
         image = ImageInput(data=data, mime_type=mime)
         runtime.prepare(request, image=image)
         if "aspect_ratio" not in request.video.model_fields_set:
-            offered = runtime.resolve(prepared.model).spec.capabilities.aspect_ratios
-            aspect = aspect_ratio_of(*image_size(data), offered)
-            return Prepared(model=prepared.model, image=image, video=video, aspect_ratio=aspect)
-    return Prepared(model=prepared.model, image=image, video=video)
+            aspect = aspect_ratio_of(*image_size(data), capabilities.aspect_ratios)
+    return Prepared(prepared.model, image, video, aspect, tuple(references))
 
 
 async def _image_bytes(
@@ -129,6 +134,7 @@ def submission_key(request: GenerateRequest, prepared: Prepared, scope: str) -> 
         prepared.image.data if prepared.image else b"",
         prepared.video.data if prepared.video and prepared.video.data else b"",
         (prepared.video.provider_video_id or "").encode() if prepared.video else b"",
+        *(reference.data for reference in prepared.references),  # none: the digest as before
     ):
         digest.update(hashlib.sha256(blob).digest())
     return f"reelgate-submit-{digest.hexdigest()}"
@@ -158,7 +164,9 @@ async def submit(
         progress=step_progress(job_id, "submit"),
         http_client=shared_client(),
     )
-    return await runtime.submit(pinned, ctx, image=prepared.image, video=prepared.video)
+    return await runtime.submit(
+        pinned, ctx, image=prepared.image, video=prepared.video, references=prepared.references
+    )
 
 
 @task(name="wait", cache_policy=NO_CACHE, retry_condition_fn=retry_if_retryable)

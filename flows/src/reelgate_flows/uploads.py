@@ -31,8 +31,20 @@ from reelgate_flows.storage.factory import storage_from_url
 
 UPLOAD_SCHEME = "reelgate-upload:"
 FIELD = "input_image_url"
-_NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|webp|gif)$")
-_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
+_NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|webp|gif|mp4|mov|webm|mp3|wav|m4a|ogg)$")
+_EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "image/gif": "gif",
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+    "audio/mpeg": "mp3",
+    "audio/wav": "wav",
+    "audio/mp4": "m4a",
+    "audio/ogg": "ogg",
+}
 
 
 def upload_key(customer_id: str, name: str) -> str:
@@ -69,9 +81,15 @@ async def with_kept_upload(request: GenerateRequest, settings: Settings) -> Gene
     mime = checked_image_type(data, settings.image_max_pixels)
     if settings.storage_url == "data:":
         return request
-    name = f"{hashlib.sha256(data).hexdigest()}.{_EXTENSIONS[mime]}"
-    await asyncio.to_thread(_keep, data, upload_key(request.customer_id, name), settings)
-    return request.model_copy(update={"input_image_url": UPLOAD_SCHEME + name})
+    reference = await kept(data, mime, request.customer_id, settings)
+    return request.model_copy(update={"input_image_url": reference})
+
+
+async def kept(data: bytes, mime_type: str, customer_id: str, settings: Settings) -> str:
+    """Keep checked ``data`` (of ``mime_type``) among the customer's uploads; its reference."""
+    name = f"{hashlib.sha256(data).hexdigest()}.{_EXTENSIONS[mime_type]}"
+    await asyncio.to_thread(_keep, data, upload_key(customer_id, name), settings)
+    return UPLOAD_SCHEME + name
 
 
 def _keep(data: bytes, key: str, settings: Settings) -> None:
@@ -82,15 +100,17 @@ def _keep(data: bytes, key: str, settings: Settings) -> None:
         storage.put(source, key)
 
 
-async def upload_bytes(reference: str, customer_id: str, settings: Settings) -> bytes:
+async def upload_bytes(
+    reference: str, customer_id: str, settings: Settings, field: str = FIELD
+) -> bytes:
     """The bytes of ``reference`` (``reelgate-upload:<name>``) among ``customer_id``'s uploads.
-    ValidationError for a malformed or unknown reference."""
+    ValidationError (naming ``field``) for a malformed or unknown reference."""
     name = reference[len(UPLOAD_SCHEME) :]
     if not _NAME.match(name):
-        raise ValidationError(f"{FIELD} {reference!r} is not an upload reference", field=FIELD)
+        raise ValidationError(f"{field} {reference!r} is not an upload reference", field=field)
     storage = storage_from_url(settings.storage_url, settings)
     key = storage.full_key(upload_key(customer_id, name))
     try:
         return await asyncio.to_thread(storage.open, key)
     except StorageError as exc:
-        raise ValidationError(f"{FIELD}: no upload {name} of this customer", field=FIELD) from exc
+        raise ValidationError(f"{field}: no upload {name} of this customer", field=field) from exc

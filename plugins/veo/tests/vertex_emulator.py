@@ -205,6 +205,31 @@ class VertexEmulator(ProviderEmulator):
                 return f"instances[0].{key}.bytesBase64Encoded is not base64."
             if not media.get("mimeType"):
                 return f"instances[0].{key}.mimeType is required."
+        return VertexEmulator._validate_references(instance, duration)
+
+    @staticmethod
+    def _validate_references(instance: dict[str, Any], duration: Any) -> str | None:
+        """Vertex's rules for ``referenceImages``: at most 3, ASSET or STYLE, 8 s videos, no
+        first frame, last frame or video beside them."""
+        references = instance.get("referenceImages")
+        if references is None:
+            return None
+        if len(references) > 3:
+            return "At most 3 reference images are supported."
+        if any(key in instance for key in ("image", "lastFrame", "video")):
+            return "referenceImages cannot be combined with image, lastFrame or video."
+        if int(duration) != 8:
+            return "Reference-image-to-video supports 8 second videos only."
+        for index, reference in enumerate(references):
+            if reference.get("referenceType") not in ("ASSET", "STYLE"):
+                return f"referenceImages[{index}].referenceType must be ASSET or STYLE."
+            image = reference.get("image") or {}
+            try:
+                base64.b64decode(image.get("bytesBase64Encoded", ""), validate=True)
+            except binascii.Error:
+                return f"referenceImages[{index}].image.bytesBase64Encoded is not base64."
+            if not image.get("mimeType"):
+                return f"referenceImages[{index}].image.mimeType is required."
         return None
 
     def _fetch(self, body: dict[str, Any]) -> JSONResponse:

@@ -116,8 +116,11 @@ def generate_body(fields: Json, customer_id: str) -> Json:
     if "size" in fields:
         video.update(size_fields(str(fields["size"])))
     body: Json = {"prompt": fields["prompt"], "customer_id": customer_id}
-    image = reference_url(fields.get("input_reference"))
-    if image is not None:
+    given = fields.get("input_reference")
+    if isinstance(given, list):  # several: references the video draws on, not a first frame
+        urls = [reference_url(item) for item in given]
+        body["references"] = [{"type": "image", "url": url} for url in urls if url is not None]
+    elif (image := reference_url(given)) is not None:
         body["input_image_url"] = image
     return {**body, "settings": {"video": video}}
 

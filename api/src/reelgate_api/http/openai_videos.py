@@ -69,7 +69,7 @@ def acting_customer(caller: Caller, header: str | None) -> str:
 
 async def _fields(request: Request[Any, Any, Any]) -> Json:
     """The create body: multipart form fields (files as bytes and type, ``a[b]`` as nested
-    objects) or a JSON object."""
+    objects, several ``input_reference`` files as a list) or a JSON object."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "multipart/form-data":
         return json_object(await request.body())
@@ -78,6 +78,10 @@ async def _fields(request: Request[Any, Any, Any]) -> Json:
     for name, value in form.multi_items():
         item = (await value.read(), value.content_type) if isinstance(value, UploadFile) else value
         outer, bracket, inner = name.partition("[")
+        if name == REFERENCE_LIST_FIELD and name in fields:  # files sent under one name: a list
+            earlier = fields[name]
+            fields[name] = [*(earlier if isinstance(earlier, list) else [earlier]), item]
+            continue
         nested = fields.setdefault(outer, {}) if bracket else None
         if (bracket and not isinstance(nested, dict)) or (not bracket and outer in fields):
             raise ValidationError(f"the form field {outer} is sent more than once", field=outer)
@@ -89,6 +93,7 @@ async def _fields(request: Request[Any, Any, Any]) -> Json:
 
 
 AnyRequest = Request[Any, Any, Any]
+REFERENCE_LIST_FIELD = "input_reference"
 
 
 def _records(context: HttpContext) -> JobRecords:

@@ -16,6 +16,7 @@ from reelgate_flows.admission import AdmittedJob, prepare
 from reelgate_flows.billed import billed_of
 from reelgate_flows.records.record import JobRecord
 from reelgate_flows.records.spend import Budgets, SpendLedger
+from reelgate_flows.reference_inputs import with_kept_references
 from reelgate_flows.settings import Settings
 from reelgate_flows.sources import source_model
 from reelgate_flows.uploads import with_kept_upload
@@ -91,6 +92,7 @@ class Admission:
         key_id = None if acting is None else acting.key_id
         admitted = await self.prepare(request)
         kept = await with_kept_upload(admitted.request, self.settings)
+        kept = await with_kept_references(kept, self.settings)
         admitted = dataclasses.replace(admitted, request=kept)
         earlier = await self._earlier(idempotency_key)
         if earlier is not None:

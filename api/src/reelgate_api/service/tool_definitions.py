@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from reelgate.references import MAX_REFERENCES, Reference
 from reelgate.requests import ExtendRequest, GenerateRequest, VideoSettings
 
 Json = dict[str, Any]
@@ -74,12 +75,30 @@ def _object(properties: Json, required: list[str]) -> Json:
     }
 
 
+def _references() -> Json:
+    """``references`` as a self-contained schema (pydantic's refers to its ``$defs``)."""
+    reference = Reference.model_json_schema()
+    return {
+        "type": "array",
+        "maxItems": MAX_REFERENCES,
+        "description": "images, videos or audio the video draws on (characters, a style, a "
+        "voice), as many of each as the model takes: see list_video_models",
+        "items": {
+            "type": "object",
+            "properties": {k: _plain(v) for k, v in reference["properties"].items()},
+            "required": reference["required"],
+            "additionalProperties": False,
+        },
+    }
+
+
 def tool_definitions(customer_bound: bool) -> list[ToolDefinition]:
     """The four tools; ``customer_bound`` leaves ``customer_id`` out of their arguments."""
     customer = [] if customer_bound else ["customer_id"]
     video = _properties(VideoSettings, TOOL_VIDEO_SETTINGS)
     generate = {
         **_properties(GenerateRequest, ["prompt", *customer, "input_image_url"]),
+        "references": _references(),
         **video,
         "wait": {
             "type": "boolean",

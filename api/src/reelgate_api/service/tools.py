@@ -204,7 +204,7 @@ class VideoTools:
         return _status_result(await job.status())
 
     async def _generate(self, arguments: Json) -> Json:
-        body = self._body(arguments, "prompt", "customer_id", "input_image_url")
+        body = self._body(arguments, "prompt", "customer_id", "input_image_url", "references")
         job = await self.service.submit(body, kind="generate")
         return await self._finish(job, arguments.get("wait", True))
 

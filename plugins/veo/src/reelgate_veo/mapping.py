@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from typing import Any
 
 from google.genai import types
 
-from reelgate import GenerateRequest, ImageInput, VideoInput
+from reelgate import GenerateRequest, ImageInput, ReferenceInput, VideoInput
 from reelgate.errors import ValidationError
 from reelgate_veo.spec import PROVIDER_OPTIONS
 
@@ -49,8 +50,33 @@ def _last_frame(value: Any) -> types.Image:
     return types.Image(image_bytes=data, mime_type=str(value.get("mime_type", "image/png")))
 
 
+def _reference_images(
+    references: Sequence[ReferenceInput], first_frame: bool
+) -> list[types.VideoGenerationReferenceImage] | None:
+    """``referenceImages`` (role ``asset`` by default); Veo takes them without a first frame."""
+    if not references:
+        return None
+    if first_frame:
+        raise ValidationError(
+            "Veo takes reference images or a first frame (input_image_url), not both",
+            field="references",
+        )
+    return [
+        types.VideoGenerationReferenceImage(
+            image=types.Image(image_bytes=reference.data, mime_type=reference.mime_type),
+            reference_type=(reference.role or "asset").upper(),
+        )
+        for reference in references
+    ]
+
+
 def config(
-    request: GenerateRequest, *, extending: bool, output_gcs_uri: str | None
+    request: GenerateRequest,
+    *,
+    extending: bool,
+    output_gcs_uri: str | None,
+    references: Sequence[ReferenceInput] = (),
+    first_frame: bool = False,
 ) -> types.GenerateVideosConfig:
     video = request.video
     resolution = video.resolution or "720p"
@@ -76,6 +102,7 @@ def config(
         compression_quality=options.get("compression_quality"),
         labels=options.get("labels"),
         output_gcs_uri=output_gcs_uri,
+        reference_images=_reference_images(references, first_frame),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from google import genai
@@ -27,6 +27,7 @@ from reelgate import (
     ModelSpec,
     ProviderContext,
     ProviderJob,
+    ReferenceInput,
     Running,
     Submission,
     Succeeded,
@@ -99,9 +100,16 @@ async def _submit(
     ctx: ProviderContext,
     image: ImageInput | None = None,
     video: VideoInput | None = None,
+    references: Sequence[ReferenceInput] = (),
 ) -> Submission:
     prefix = output_prefix(ctx)
-    config = mapping.config(request, extending=video is not None, output_gcs_uri=prefix)
+    config = mapping.config(
+        request,
+        extending=video is not None,
+        output_gcs_uri=prefix,
+        references=references,
+        first_frame=image is not None,
+    )
     source = mapping.source(request, image, video)
     # Veo's answer carries no duration: the one asked for is what it renders (4/6/8 s). An
     # extension is the input plus about seven seconds, which only the video itself tells.
@@ -134,16 +142,23 @@ async def _submit(
 
 @hookimpl
 async def reelgate_generate(
-    model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
+    model: ModelSpec,
+    request: GenerateRequest,
+    ctx: ProviderContext,
+    references: Sequence[ReferenceInput] = (),
 ) -> Submission:
-    return await _submit(model, request, JobKind.TEXT, ctx)
+    return await _submit(model, request, JobKind.TEXT, ctx, references=references)
 
 
 @hookimpl
 async def reelgate_generate_from_image(
-    model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
+    model: ModelSpec,
+    request: GenerateRequest,
+    image: ImageInput,
+    ctx: ProviderContext,
+    references: Sequence[ReferenceInput] = (),
 ) -> Submission:
-    return await _submit(model, request, JobKind.IMAGE, ctx, image=image)
+    return await _submit(model, request, JobKind.IMAGE, ctx, image=image, references=references)
 
 
 @hookimpl

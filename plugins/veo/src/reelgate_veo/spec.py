@@ -77,6 +77,10 @@ _CAPABILITIES = Capabilities(
     image_mime_types=("image/png", "image/jpeg", "image/webp"),
     durations_at_resolution={"1080p": (8,)},
     extend_resolutions=("720p",),
+    # referenceImages: up to 3, ASSET only through google-genai, 8 s videos (WIRE.md §1)
+    references={"image": 3},
+    reference_roles={"image": ("asset",)},
+    reference_durations=(8,),
     provider_options=PROVIDER_OPTIONS,
     # Vertex bills the seconds an extension generates (+7 s a call), not the source it returns.
     extension_billing="added_seconds",

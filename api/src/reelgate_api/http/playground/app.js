@@ -71,6 +71,9 @@ function modelChanged() {
   $("audio-box").hidden = !caps.audio;
   $("audio").checked = false;
   $("image-file").disabled = $("image-url").disabled = !caps.kinds.includes("image");
+  const images = (caps.references || {}).image || 0;
+  $("references").disabled = images === 0;
+  $("references-info").textContent = images ? `${model.id} takes up to ${images}` : `${model.id} takes none`;
   $("model-info").textContent = `${model.provider} · ${priceWords(model.price)}`;
 }
 
@@ -121,6 +124,10 @@ async function requestBody() {
   const file = $("image-file").files[0];
   if (file && !$("image-file").disabled) body.input_image_url = await readImage(file);
   else if ($("image-url").value && !$("image-url").disabled) body.input_image_url = $("image-url").value;
+  const references = $("references").value.split("\n").map((line) => line.trim()).filter(Boolean);
+  if (references.length && !$("references").disabled) {
+    body.references = references.map((url) => ({ type: "image", url }));
+  }
   return body;
 }
 
