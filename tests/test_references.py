@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
+from seedance_emulator import SeedanceEmulator
 from sora_emulator import SoraEmulator
 from vertex_emulator import VertexEmulator
 
-from reelgate.testing.media import make_png
+from reelgate.testing.media import make_png, sample_mp4
 from reelgate_api.http.app import create_app
 from reelgate_api.service.in_process import InProcessBackend
 from reelgate_api.service.service import VideoGenerationService
@@ -142,3 +143,59 @@ async def test_the_generate_tool_passes_references_through(vertex: VertexEmulato
     assert result["status"] == "succeeded", result
     (create,) = [body for body in vertex.bodies if "instances" in body]
     assert len(create["instances"][0]["referenceImages"]) == 1
+
+
+def wav_bytes(seconds: float = 0.5) -> bytes:
+    import io
+    import wave
+
+    out = io.BytesIO()
+    with wave.open(out, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(b"\x00\x00" * int(8000 * seconds))
+    return out.getvalue()
+
+
+async def test_seedance_2_takes_an_image_a_video_and_an_audio_reference(
+    seedance: SeedanceEmulator,
+) -> None:
+    clip_uri = "data:video/mp4;base64," + base64.b64encode(sample_mp4(1, 64, 48)).decode()
+    audio_uri = "data:audio/wav;base64," + base64.b64encode(wav_bytes()).decode()
+    body = {
+        "prompt": "the singer walks on stage",
+        "customer_id": "acme",
+        "settings": {"video": {"model": "seedance-2", "duration_seconds": 5}},
+        "references": [
+            {"type": "image", "url": png_uri(32, 32)},
+            {"type": "video", "url": clip_uri},
+            {"type": "audio", "url": audio_uri},
+        ],
+    }
+    async with AsyncTestClient(create_app(ApiSettings()), timeout=120) as client:
+        answer = await client.post("/video/generate", json=body)
+    assert answer.status_code == 200, answer.text
+    (task,) = seedance.tasks.values()
+    parts = [part for part in task["body"]["content"] if part["type"] != "text"]
+    assert [(part["type"], part["role"]) for part in parts] == [
+        ("image_url", "reference_image"),
+        ("video_url", "reference_video"),
+        ("audio_url", "reference_audio"),
+    ]
+    assert parts[1]["video_url"]["url"].startswith("data:video/mp4;base64,")
+    assert parts[2]["audio_url"]["url"].startswith("data:audio/wav;base64,")
+
+
+async def test_an_audio_reference_that_is_no_audio_is_refused(seedance: SeedanceEmulator) -> None:
+    body = {
+        "prompt": "a song",
+        "customer_id": "acme",
+        "settings": {"video": {"model": "seedance-2", "duration_seconds": 5}},
+        "references": [{"type": "audio", "url": png_uri(8, 8)}],
+    }
+    async with AsyncTestClient(create_app(ApiSettings()), timeout=120) as client:
+        answer = await client.post("/video/generate", json=body)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["field"] == "references[0].url"
+    assert seedance.submissions == 0

@@ -34,6 +34,26 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, "type": "x"}}, status)
 
 
+REFERENCE_LIMITS = {"reference_image": 9, "reference_video": 3, "reference_audio": 3}
+
+
+def _invalid_content(content: list[dict[str, Any]]) -> str | None:
+    """ModelArk's rules for content parts: frame roles and reference roles are exclusive, at
+    most 9 image, 3 video and 3 audio references, each part's URL under its own type."""
+    roles = [part.get("role") for part in content if part["type"] != "text"]
+    frames = {"first_frame", "last_frame"} & set(roles)
+    if frames and any(str(role).startswith("reference_") for role in roles):
+        return "first/last frame and reference content cannot be combined"
+    for role, most in REFERENCE_LIMITS.items():
+        if roles.count(role) > most:
+            return f"at most {most} {role} parts are supported"
+    for part in content:
+        kind = part["type"]
+        if kind != "text" and not (part.get(kind) or {}).get("url"):
+            return f"content part of type {kind} has no {kind}.url"
+    return None
+
+
 @dataclass
 class SeedanceEmulator(ProviderEmulator):
     api_key: str = "ark-test-key-0123456789"
@@ -86,6 +106,9 @@ class SeedanceEmulator(ProviderEmulator):
             return refused
         body = await request.json()
         prompt = next(p["text"] for p in body["content"] if p["type"] == "text")
+        invalid = _invalid_content(body["content"])
+        if invalid:
+            return _error(400, "InvalidParameter", invalid)
         if "forbidden" in prompt:
             return _error(
                 400,

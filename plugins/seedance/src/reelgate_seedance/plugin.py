@@ -23,6 +23,7 @@ from reelgate import (
     ProviderContext,
     ProviderJob,
     Queued,
+    ReferenceInput,
     Running,
     Submission,
     Succeeded,
@@ -45,13 +46,37 @@ def reelgate_models() -> Sequence[ModelSpec]:
     return list(MODELS)
 
 
+def _reference_parts(
+    references: Sequence[ReferenceInput], frame: str | None
+) -> list[dict[str, Any]]:
+    """A ``{type}_url`` content part per reference (as a data: URI), in its role; Seedance
+    takes frame roles or reference roles, not both."""
+    if references and frame is not None:
+        raise ValidationError(
+            "Seedance takes a first frame or references, not both", field="references"
+        )
+    parts = []
+    for reference in references:
+        kind = f"{reference.type}_url"
+        data = base64.b64encode(reference.data).decode("ascii")
+        url = f"data:{reference.mime_type};base64,{data}"
+        role = reference.role or f"reference_{reference.type}"
+        parts.append({"type": kind, kind: {"url": url}, "role": role})
+    return parts
+
+
 def _body(
-    model: ModelSpec, request: GenerateRequest, ctx: ProviderContext, frame: str | None
+    model: ModelSpec,
+    request: GenerateRequest,
+    ctx: ProviderContext,
+    frame: str | None,
+    references: Sequence[ReferenceInput] = (),
 ) -> dict[str, Any]:
     video = request.video
     content: list[dict[str, Any]] = [{"type": "text", "text": request.prompt}]
     if frame is not None:
         content.append({"type": "image_url", "image_url": {"url": frame}, "role": "first_frame"})
+    content.extend(_reference_parts(references, frame))
     body: dict[str, Any] = {
         "model": model.provider_model,
         "content": content,
@@ -70,24 +95,37 @@ def _body(
 
 
 async def _submit(
-    model: ModelSpec, request: GenerateRequest, ctx: ProviderContext, frame: str | None
+    model: ModelSpec,
+    request: GenerateRequest,
+    ctx: ProviderContext,
+    frame: str | None,
+    references: Sequence[ReferenceInput] = (),
 ) -> Submission:
-    return Submission(provider_job_id=await create_once(ctx, _body(model, request, ctx, frame)))
+    body = _body(model, request, ctx, frame, references)
+    return Submission(provider_job_id=await create_once(ctx, body))
 
 
 @hookimpl
 async def reelgate_generate(
-    model: ModelSpec, request: GenerateRequest, ctx: ProviderContext
+    model: ModelSpec,
+    request: GenerateRequest,
+    ctx: ProviderContext,
+    references: Sequence[ReferenceInput] = (),
 ) -> Submission:
-    return await _submit(model, request, ctx, None)
+    return await _submit(model, request, ctx, None, references)
 
 
 @hookimpl
 async def reelgate_generate_from_image(
-    model: ModelSpec, request: GenerateRequest, image: ImageInput, ctx: ProviderContext
+    model: ModelSpec,
+    request: GenerateRequest,
+    image: ImageInput,
+    ctx: ProviderContext,
+    references: Sequence[ReferenceInput] = (),
 ) -> Submission:
     data = base64.b64encode(image.data).decode("ascii")
-    return await _submit(model, request, ctx, f"data:{image.mime_type};base64,{data}")
+    frame = f"data:{image.mime_type};base64,{data}"
+    return await _submit(model, request, ctx, frame, references)
 
 
 @hookimpl

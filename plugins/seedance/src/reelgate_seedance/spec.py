@@ -50,8 +50,21 @@ RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9")
 CHAINED = "extension by chaining: a new task from the source's last frame"
 
 
-def _capabilities(durations: range, audio: bool) -> Capabilities:
+REFERENCES_2 = {"image": 9, "video": 3, "audio": 3}
+"""Seedance 2.0's references (``reference_image``/``_video``/``_audio`` content parts,
+WIRE-NEXT §1.2); the counts are those documented for the same parts of MiniMax H3 and for
+Runway's seedance2 (ModelArk's own are UNCONFIRMED)."""
+REFERENCE_ROLES_2 = {
+    "image": ("reference_image",),
+    "video": ("reference_video",),
+    "audio": ("reference_audio",),
+}
+
+
+def _capabilities(durations: range, audio: bool, references: bool = False) -> Capabilities:
     return Capabilities(
+        references=REFERENCES_2 if references else {},
+        reference_roles=REFERENCE_ROLES_2 if references else {},
         kinds=frozenset({JobKind.TEXT, JobKind.IMAGE, JobKind.EXTEND}),
         durations=tuple(durations),
         aspect_ratios=RATIOS,
@@ -68,7 +81,7 @@ SEEDANCE_2 = ModelSpec(
     provider_model="dreamina-seedance-2-0-260128",
     aliases=("seedance", "seedance-2", "seedance-2.0"),
     patterns=("seedance*", "dreamina-seedance*"),
-    capabilities=_capabilities(range(4, 16), audio=True),
+    capabilities=_capabilities(range(4, 16), audio=True, references=True),
     default_resolution="720p",
     description=f"Seedance 2.0: 4-15 s, up to 1080p, with sound; {CHAINED}",
 )
@@ -77,7 +90,7 @@ SEEDANCE_2_FAST = ModelSpec(
     provider=SEEDANCE,
     provider_model="dreamina-seedance-2-0-fast-260128",
     aliases=("seedance-fast", "seedance-2-fast"),
-    capabilities=_capabilities(range(4, 16), audio=True),
+    capabilities=_capabilities(range(4, 16), audio=True, references=True),
     default_resolution="720p",
     description=f"Seedance 2.0 fast: 4-15 s, with sound; {CHAINED}",
 )
