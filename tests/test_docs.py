@@ -31,8 +31,9 @@ def documented_signature(name: str) -> str:
     return f"def {name}({params}) -> {returns}"
 
 
-def test_the_contract_has_its_eight_hooks() -> None:
-    assert set(HOOKS) == {"reelgate_models", "reelgate_moderate", *hookspecs.OPERATION_HOOKS}
+def test_the_contract_has_its_nine_hooks() -> None:
+    others = {"reelgate_models", "reelgate_moderate", "reelgate_content_signer"}
+    assert set(HOOKS) == {*others, *hookspecs.OPERATION_HOOKS}
 
 
 @pytest.mark.parametrize("name", HOOKS)

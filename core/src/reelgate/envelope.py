@@ -85,6 +85,9 @@ class _VideoResultFields(BaseModel):
     cost: Cost | None = None
     """What the delivered videos cost (their seconds at the model's price); ``amount`` None
     when the model has no verified price."""
+    content_credentials: dict[str, Any] | None = None
+    """With signing configured: ``{"signed": true, "standard": "c2pa"}``, or ``"signed":
+    false`` and the ``error`` that left the videos stored unsigned; None when not signed."""
 
 
 class VideoResult(Previews, _VideoResultFields):

@@ -23,6 +23,7 @@ from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
 from reelgate.media import ImageInput, ReferenceInput, VideoInput
 from reelgate.moderation import Verdict
 from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.signing import ContentSigner
 from reelgate.specs import ModelSpec
 
 PROJECT_NAME = "reelgate"
@@ -131,3 +132,10 @@ def reelgate_moderate(  # type: ignore[empty-body]
     moderator plugin that applies to the request's customer (``REELGATE_MODERATORS``), at
     admission on every face; never for an estimate. A moderator that cannot judge raises a core
     error (e.g. ``ProviderUnavailableError``) to fail closed, or answers None to fail open."""
+
+
+@hookspec(firstresult=True)
+def reelgate_content_signer() -> ContentSigner | None:
+    """The signer of the content credentials (C2PA) of every stored video, for a plugin
+    whose key lives in a KMS or an HSM; None to leave it to ``REELGATE_C2PA_CERT`` and
+    ``REELGATE_C2PA_KEY``. The first plugin answering one is used."""

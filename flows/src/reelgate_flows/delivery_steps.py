@@ -17,8 +17,11 @@ from prefect.cache_policies import NO_CACHE
 from reelgate import errors
 from reelgate.errors import StorageError, TooLargeError
 from reelgate.jobs import JobKind, ProviderJob, VideoRef
+from reelgate.media import VideoInput
 from reelgate.requests import GenerateRequest
 from reelgate.runtimes import get_runtime
+from reelgate_flows import content_credentials
+from reelgate_flows.content_credentials import Provenance, sign_in_place
 from reelgate_flows.http import shared_client
 from reelgate_flows.inline_videos import inline_key, put_inline
 from reelgate_flows.media_check import UnplayableVideo, VideoFacts, decode_slots, inspect_video
@@ -165,3 +168,25 @@ async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredOb
     remove_previews(path)
     spool.release(path)
     return dataclasses.replace(stored, previews=previews)
+
+
+async def sign(
+    spooled: list[str],
+    request: GenerateRequest,
+    job: ProviderJob,
+    job_id: str,
+    source: VideoInput | None,
+) -> dict[str, Any] | None:
+    """Sign every spooled video's content credentials when a signer is configured
+    (:mod:`reelgate_flows.content_credentials`); what the envelope says of them
+    (``{"signed": false, "error": ...}`` when one failed: it is stored unsigned), or None."""
+    settings = run_settings()
+    if not await asyncio.to_thread(content_credentials.configured, settings):
+        return None
+    provenance = Provenance(job.model, job.provider, job_id, request.prompt, source)
+    said: dict[str, Any] = {"signed": True, "standard": "c2pa"}
+    for path in spooled:
+        done = await asyncio.to_thread(sign_in_place, Path(path), provenance, settings)
+        if not done["signed"]:
+            said = done
+    return said

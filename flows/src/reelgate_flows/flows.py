@@ -43,7 +43,7 @@ from reelgate_flows.metadata import cost_of_delivery, metadata
 from reelgate_flows.pending import PendingJob
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.rerun import annotate
-from reelgate_flows.settings import Settings, pinned_run_settings, run_settings
+from reelgate_flows.settings import pinned_run_settings, run_settings
 from reelgate_flows.sources import resolve_video
 from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject
@@ -178,7 +178,7 @@ async def _steps(
     cost = cost_of_delivery(request, job, refs, prices)
     tagged = asyncio.ensure_future(_tag_run(refs, job.model, cost.amount))  # while the videos come
     try:
-        stored, refs = await _deliver(request, job, job_id, refs, settings)
+        stored, refs, signed = await _deliver(request, job, job_id, refs, video)
     except BaseException:
         await asyncio.wait([tagged])
         failed = None if tagged.cancelled() else tagged.exception()
@@ -186,7 +186,7 @@ async def _steps(
             logger.warning("tagging the run of job %s failed too: %s", job_id, failed)
         raise
     await tagged
-    return metadata(request, job, job_id, refs, stored, fallback, prices)
+    return metadata(request, job, job_id, refs, stored, fallback, prices, signed)
 
 
 async def _deliver(
@@ -194,10 +194,12 @@ async def _deliver(
     job: ProviderJob,
     job_id: str,
     refs: list[VideoRef],
-    settings: Settings,
-) -> tuple[list[StoredObject], list[VideoRef]]:
-    """Download, check and store every video of the finished ``job``; the stored objects, and
-    ``refs`` completed with what the check measured where the provider told nothing."""
+    source: VideoInput | None,
+) -> tuple[list[StoredObject], list[VideoRef], dict[str, Any] | None]:
+    """Download, check, sign (when configured) and store every video of the finished
+    ``job``; the stored objects, ``refs`` completed with what the check measured where the
+    provider told nothing, and what the content credentials say."""
+    settings = run_settings()
     download = steps.retrying(delivery_steps.download, settings.step_retries, settings)
     spooled = []
     measured: list[VideoRef] = []
@@ -208,6 +210,7 @@ async def _deliver(
         spooled.append(done["path"])
         measured.append(delivery_steps.with_facts(ref, done["facts"]))
     refs = measured
+    signed = await delivery_steps.sign(spooled, request, job, job_id, source)
     stored: list[StoredObject] = []
     for ref, spool_path in zip(refs, spooled, strict=True):
         _step(job_id, "store", f"storing video {ref.provider_video_id}")
@@ -221,7 +224,7 @@ async def _deliver(
             exc.message += f"; drain-spool will store it and complete job {job_id}"
             exc.details["pending_record"] = str(path)
             raise
-    return stored, refs
+    return stored, refs, signed
 
 
 def _step(job_id: str, name: str, message: str) -> None:

@@ -36,6 +36,7 @@ def metadata(
     stored: list[StoredObject],
     fallback: Fallback | None = None,
     prices: Mapping[str, Price | None] | None = None,
+    content_credentials: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The success envelope of ``job`` (flow run ``job_id``) whose ``videos`` are ``stored``
     (persisted small: :func:`~reelgate_flows.inline_videos.kept_small`)."""
@@ -71,6 +72,7 @@ def metadata(
         videos=items if len(items) > 1 else [],
         cost=cost_of_delivery(request, job, videos, prices),
         fallback=fallback,
+        content_credentials=content_credentials,
         **first.model_dump(include=set(Previews.model_fields)),
     )
     return kept_small(SuccessEnvelope(data=result).model_dump(mode="json"))

@@ -111,6 +111,21 @@ class Settings(BaseSettings):
     sprite_tiles: int = Field(default=10, ge=1, le=100, description="tiles of a sprite sheet")
     sprite_columns: int = Field(default=5, ge=1, le=100, description="tiles per sprite row")
     sprite_tile_width: int = Field(default=160, ge=16, le=640, description="px of a tile's width")
+    c2pa_cert: str | None = Field(
+        default=None,
+        description="sign every stored video's content credentials (C2PA) with this "
+        "certificate chain: PEM text or a PEM file's path (the signer's certificate first)",
+    )
+    c2pa_key: str | None = Field(
+        default=None, description="the private key of that certificate: PEM text or a file's path"
+    )
+    c2pa_algorithm: str = Field(default="es256", description="es256, es384, ps256, ed25519, ...")
+    c2pa_timestamp_url: str | None = Field(
+        default=None, description="an RFC 3161 timestamp authority for the signatures"
+    )
+    c2pa_include_prompt: bool = Field(
+        default=False, description="record the prompt itself in the manifest, not only its hash"
+    )
     fetch_timeout_seconds: float = Field(default=30.0, gt=0)
     private_url_hosts: str = Field(
         default="",

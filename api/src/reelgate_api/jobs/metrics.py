@@ -50,6 +50,13 @@ class JobMetrics:
             registry=self.registry,
         )
 
+        self.unsigned = Counter(
+            "reelgate_content_credentials_failures",
+            "Jobs whose videos were stored unsigned because signing their content credentials "
+            "failed",
+            ["provider"],
+            registry=self.registry,
+        )
         self.failed = Counter(
             "reelgate_failed_jobs",
             "Jobs that failed, by whether the failure was billed: true, false or unknown",
@@ -79,6 +86,8 @@ class JobMetrics:
             self.fallbacks.labels(str(tried.get("model")), str(data.get("model"))).inc()
         cost = data.get("cost") or {}
         provider, model = str(data.get("provider")), str(data.get("model"))
+        if (data.get("content_credentials") or {}).get("signed") is False:
+            self.unsigned.labels(provider).inc()
         if cost.get("amount") is None:
             self.unpriced.labels(provider, model).inc()
         else:
