@@ -4,6 +4,7 @@ failure modes."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -31,11 +32,11 @@ def request(prompt: str, image: str | None = None) -> GenerateRequest:
     return GenerateRequest.model_validate(body)
 
 
-async def test_a_clean_prompt_and_image_pass_in_one_multimodal_request(
+def test_a_clean_prompt_and_image_pass_in_one_multimodal_request(
     runtime: Runtime, moderation: ModerationEmulator
 ) -> None:
     image = "https://images.example/cat.png"
-    assert await runtime.moderate(request("a cat on a sofa", image)) == ["openai"]
+    assert asyncio.run(runtime.moderate(request("a cat on a sofa", image))) == ["openai"]
     (body,) = moderation.bodies
     assert body["model"] == "omni-moderation-latest"
     assert body["input"] == [
@@ -44,9 +45,9 @@ async def test_a_clean_prompt_and_image_pass_in_one_multimodal_request(
     ]
 
 
-async def test_a_flagged_prompt_is_refused_naming_it(runtime: Runtime) -> None:
+def test_a_flagged_prompt_is_refused_naming_it(runtime: Runtime) -> None:
     with pytest.raises(ContentRejectedError) as refused:
-        await runtime.moderate(request("a massacre at dawn"))
+        asyncio.run(runtime.moderate(request("a massacre at dawn")))
     details = refused.value.details
     assert (details["input"], details["stage"], details["moderator"]) == (
         "prompt",
@@ -56,44 +57,44 @@ async def test_a_flagged_prompt_is_refused_naming_it(runtime: Runtime) -> None:
     assert details["categories"] == ["violence"]
 
 
-async def test_a_flagged_image_is_refused_naming_the_image(runtime: Runtime) -> None:
+def test_a_flagged_image_is_refused_naming_the_image(runtime: Runtime) -> None:
     with pytest.raises(ContentRejectedError) as refused:
-        await runtime.moderate(request("a portrait", "https://images.example/flagged.png"))
+        asyncio.run(runtime.moderate(request("a portrait", "https://images.example/flagged.png")))
     assert refused.value.details["input"] == "image"
 
 
-async def test_a_data_uri_image_is_sent_and_a_local_path_is_not(
+def test_a_data_uri_image_is_sent_and_a_local_path_is_not(
     runtime: Runtime, moderation: ModerationEmulator
 ) -> None:
     import base64
 
     uri = "data:image/png;base64," + base64.b64encode(make_png(8, 8)).decode()
-    await runtime.moderate(request("a calm sea", uri))
-    await runtime.moderate(request("a calm sea", "/home/me/photo.png"))
+    asyncio.run(runtime.moderate(request("a calm sea", uri)))
+    asyncio.run(runtime.moderate(request("a calm sea", "/home/me/photo.png")))
     assert [len(body["input"]) for body in moderation.bodies] == [2, 1]
 
 
-async def test_an_unavailable_endpoint_fails_closed_by_default(
+def test_an_unavailable_endpoint_fails_closed_by_default(
     runtime: Runtime, moderation: ModerationEmulator
 ) -> None:
     moderation.faults.add("moderate", Fault("status", 500), Fault("status", 500))
     with pytest.raises(ProviderUnavailableError) as unavailable:
-        await runtime.moderate(request("a calm sea"))
+        asyncio.run(runtime.moderate(request("a calm sea")))
     assert "nothing was submitted or paid" in unavailable.value.message
 
 
-async def test_failing_open_lets_the_request_through(
+def test_failing_open_lets_the_request_through(
     runtime: Runtime, moderation: ModerationEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("REELGATE_MODERATION_OPENAI_FAILURE", "open")
     moderation.faults.add("moderate", Fault("status", 503), Fault("status", 503))
-    assert await runtime.moderate(request("a calm sea")) == ["openai"]
+    assert asyncio.run(runtime.moderate(request("a calm sea"))) == ["openai"]
 
 
-async def test_without_its_key_it_judges_nothing(
+def test_without_its_key_it_judges_nothing(
     runtime: Runtime, moderation: ModerationEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REELGATE_MODERATION_OPENAI_API_KEY")
     monkeypatch.setenv("OPENAI_API_KEY", moderation.api_key)  # the Sora plugin's: not taken
-    assert await runtime.moderate(request("a massacre at dawn")) == ["openai"]
+    assert asyncio.run(runtime.moderate(request("a massacre at dawn"))) == ["openai"]
     assert moderation.bodies == []

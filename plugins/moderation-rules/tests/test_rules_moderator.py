@@ -3,6 +3,7 @@ rules and ``"*"``'s refuse, other customers pass, a malformed setting fails clos
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -31,9 +32,9 @@ def request(prompt: str, customer: str = "acme", **video: Any) -> GenerateReques
     )
 
 
-async def test_a_customers_rule_refuses_its_prompt_case_insensitively(runtime: Runtime) -> None:
+def test_a_customers_rule_refuses_its_prompt_case_insensitively(runtime: Runtime) -> None:
     with pytest.raises(ContentRejectedError) as refused:
-        await runtime.moderate(request("Two DRAGONS over a bay"))
+        asyncio.run(runtime.moderate(request("Two DRAGONS over a bay")))
     error = refused.value.to_error_body()
     assert error["type"] == "content_rejected"
     assert (error["input"], error["stage"], error["moderator"]) == (
@@ -44,26 +45,28 @@ async def test_a_customers_rule_refuses_its_prompt_case_insensitively(runtime: R
     assert "drag" not in error["message"].lower(), "the rule itself is not shown"
 
 
-async def test_rules_of_another_customer_do_not_apply(runtime: Runtime) -> None:
-    assert await runtime.moderate(request("two dragons", customer="globex")) == ["rules"]
+def test_rules_of_another_customer_do_not_apply(runtime: Runtime) -> None:
+    assert asyncio.run(runtime.moderate(request("two dragons", customer="globex"))) == ["rules"]
 
 
-async def test_every_customer_answers_to_the_star_rules(runtime: Runtime) -> None:
+def test_every_customer_answers_to_the_star_rules(runtime: Runtime) -> None:
     with pytest.raises(ContentRejectedError) as refused:
-        await runtime.moderate(
-            request("a still life", customer="globex", negative_prompt="forbidden fruit")
+        asyncio.run(
+            runtime.moderate(
+                request("a still life", customer="globex", negative_prompt="forbidden fruit")
+            )
         )
     assert refused.value.details["input"] == "negative_prompt"
 
 
-async def test_moderators_not_named_are_not_asked(runtime: Runtime) -> None:
-    assert await runtime.moderate(request("two dragons"), moderators=["openai"]) == []
+def test_moderators_not_named_are_not_asked(runtime: Runtime) -> None:
+    assert asyncio.run(runtime.moderate(request("two dragons"), moderators=["openai"])) == []
 
 
-async def test_a_malformed_setting_refuses_every_request(
+def test_a_malformed_setting_refuses_every_request(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(hooks.RULES_ENV, json.dumps({"acme": ["(unclosed"]}))
     with pytest.raises(PluginError) as broken:
-        await runtime.moderate(request("a calm sea"))
+        asyncio.run(runtime.moderate(request("a calm sea")))
     assert hooks.RULES_ENV in broken.value.message

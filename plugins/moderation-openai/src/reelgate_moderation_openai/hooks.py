@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from reelgate import GenerateRequest, Verdict, hookimpl
 from reelgate.errors import PluginError, ProviderUnavailableError
 from reelgate.moderation import ModeratedInput
+
+if TYPE_CHECKING:
+    import openai
 
 PREFIX = "REELGATE_MODERATION_OPENAI_"
 logger = logging.getLogger("reelgate.moderation.openai")
@@ -43,6 +44,8 @@ def _failure_mode() -> str:
 
 
 def _client(key: str) -> openai.AsyncOpenAI:
+    import openai  # on the first judged request: every reelgate command loads this plugin
+
     return openai.AsyncOpenAI(
         api_key=key,
         base_url=_setting("BASE_URL"),
@@ -81,6 +84,8 @@ async def reelgate_moderate(request: GenerateRequest) -> Verdict | None:
     key = _setting("API_KEY")
     if not key:
         return None
+    import openai
+
     mode = _failure_mode()
     try:
         async with _client(key) as client:
