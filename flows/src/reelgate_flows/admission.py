@@ -40,6 +40,11 @@ SourceModel = Callable[[ExtendRequest], Awaitable[str | None]]
 """The model that made the video an extension continues (None: unknown to reelgate)."""
 RUN_ADMITTER = "run"
 """``admitted_by`` of jobs a flow run admitted itself."""
+PLAN_HOLDS: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "reelgate_plan_holds", default=None
+)
+"""The job id of the plan (a storyboard) whose reservation covers the runs started under it:
+they are recorded, but neither reserve nor settle (the plan settles shot by shot)."""
 
 logger = logging.getLogger("reelgate.flows")
 
@@ -139,7 +144,7 @@ class RunGate:
             await self.records.add(dataclasses.replace(record, flow_run_id=run_id))
             estimate = admitted.estimate
         pinned = None if record.prices is None else prices_from_json(record.prices)
-        if self.ledger is None or await self.ledger.holds(job_id):
+        if self.ledger is None or PLAN_HOLDS.get() or await self.ledger.holds(job_id):
             return pinned
         estimate = estimate or get_runtime().most_it_may_cost(request)
         await self.ledger.reserve(request.customer_id, record.key_id, estimate, job_id)
@@ -156,7 +161,7 @@ class RunGate:
         when it failed or was cancelled (``error``) and was not billed
         (:mod:`reelgate_flows.billed`: it never ``submitted``, or its error proves nothing was
         taken or the provider bills no such failure); an unknown verdict stays reserved."""
-        if self.ledger is None:
+        if self.ledger is None or PLAN_HOLDS.get():
             return
         if envelope is not None:
             cost = envelope.get("data", {}).get("cost")

@@ -31,7 +31,7 @@ from reelgate_flows.idempotency import body_tag, key_tag
 from reelgate_flows.settings import pinned_run_settings
 
 
-async def _earlier_success(key: str) -> dict[str, Any] | None:
+async def earlier_success(key: str) -> dict[str, Any] | None:
     async with get_client() as client:
         runs = await client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
@@ -51,7 +51,7 @@ async def _run_item(item: Item, name: str, slots: asyncio.Semaphore) -> dict[str
         return outcome(item, "invalid", error=item.problem)
     key = f"backfill:{name}:{item.key}"
     async with slots:
-        earlier = await _earlier_success(key)
+        earlier = await earlier_success(key)
         if earlier is not None:
             data = earlier.get("data", {})
             return outcome(

@@ -49,7 +49,7 @@ def with_facts(video: VideoRef, facts: dict[str, Any]) -> VideoRef:
     return video.model_copy(update=filled) if filled else video
 
 
-def _sprite_spec(settings: Settings) -> SpriteSpec | None:
+def sprite_spec(settings: Settings) -> SpriteSpec | None:
     if not settings.previews:
         return None
     return SpriteSpec(settings.sprite_tiles, settings.sprite_columns, settings.sprite_tile_width)
@@ -67,7 +67,7 @@ def _checker(
     tolerance = get_runtime().resolve(job.model).spec.capabilities.duration_tolerance_seconds
     settings = run_settings()
     slots = decode_slots(settings.media_checks)
-    sprites = _sprite_spec(settings)
+    sprites = sprite_spec(settings)
 
     def check(path: Path) -> VideoFacts:
         through = None if sprites is None else decode_through(PreviewMaker(spooled, sprites))

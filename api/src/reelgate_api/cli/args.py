@@ -142,6 +142,8 @@ def _add_batch_commands(commands: Any, pool_help: str, settings: Settings) -> No
 
     command(commands, "drain-spool", "store spooled videos and complete their jobs")
 
+    _add_storyboard_command(commands, settings)
+
     backfill = command(
         commands,
         "backfill",
@@ -155,6 +157,25 @@ def _add_batch_commands(commands: Any, pool_help: str, settings: Settings) -> No
         "--customer-id",
         default=settings.customer_id,
         help="the customer of items that name none ($REELGATE_CUSTOMER_ID)",
+    )
+
+
+def _add_storyboard_command(commands: Any, settings: Settings) -> None:
+    """``storyboard``."""
+    story = command(
+        commands,
+        "storyboard",
+        "one video from the shots of a storyboard JSON file (each shot a job, then joined); "
+        "run it again with the same --key to resume it without paying again for its shots",
+    )
+    story.add_argument(
+        "file", help="a JSON file: {customer_id, title, settings, continuity, shots}"
+    )
+    story.add_argument("--key", help="an idempotency key: the same key resumes the storyboard")
+    story.add_argument(
+        "--customer-id",
+        default=settings.customer_id,
+        help="the customer when the file names none ($REELGATE_CUSTOMER_ID)",
     )
 
 

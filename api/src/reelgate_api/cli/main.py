@@ -45,7 +45,7 @@ _VIDEO_FIELDS = (
 )
 
 
-OPERATIONS = ("deploy", "worker", "schedule", "limit", "drain-spool", "backfill")
+OPERATIONS = ("deploy", "worker", "schedule", "limit", "drain-spool", "backfill", "storyboard")
 
 
 def _request_body(args: argparse.Namespace) -> dict[str, Any]:

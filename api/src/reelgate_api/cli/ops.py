@@ -8,10 +8,13 @@ import asyncio
 import json
 import os
 import signal
+from pathlib import Path
 
+from pydantic import ValidationError as PydanticValidationError
 from rich.console import Console
 
 from reelgate.errors import ValidationError
+from reelgate.storyboards import StoryboardRequest
 from reelgate_api.cli import schedules
 from reelgate_flows.embedded_api import api_configured, own_prefect_api
 from reelgate_flows.settings import Settings
@@ -90,7 +93,37 @@ async def _backfill(args: argparse.Namespace, console: Console) -> int:
     return 0 if set(report["counts"]) <= {"succeeded", "skipped"} else 1
 
 
+async def _storyboard(args: argparse.Namespace, console: Console) -> int:
+    """The storyboard of ``args.file`` made in this process; its envelope on stdout."""
+    request = storyboard_request(Path(args.file), args.customer_id)
+    own_prefect_api()
+    from reelgate_flows.storyboard import generate_storyboard
+
+    envelope = await generate_storyboard(request, args.key)
+    print(json.dumps(envelope, indent=2))
+    return 0
+
+
+def storyboard_request(path: Path, customer_id: str) -> StoryboardRequest:
+    """The storyboard in the JSON file ``path`` (its customer ``customer_id`` when it names
+    none); ValidationError saying what is wrong with it."""
+    try:
+        body = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValidationError(f"{path} is not a readable JSON file: {exc}") from None
+    if not isinstance(body, dict):
+        raise ValidationError(f"{path} must hold a JSON object (a storyboard)")
+    body.setdefault("customer_id", customer_id)
+    try:
+        return StoryboardRequest.model_validate(body)
+    except PydanticValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "storyboard"
+        raise ValidationError(f"{path}: {where}: {problem['msg']}", field=where) from None
+
+
 COMMANDS = {
+    "storyboard": _storyboard,
     "deploy": _deploy,
     "worker": _worker,
     "schedule": schedules.schedule,
@@ -107,9 +140,9 @@ this process's alone and gone when it exits."""
 
 def run_operation(args: argparse.Namespace, console: Console) -> int:
     """Run an operations command. ``deploy``, ``worker``, ``schedule`` and ``limit`` need a
-    Prefect server (``PREFECT_API_URL``) and refuse to run without one; ``drain-spool`` and
-    ``backfill`` start an owned embedded API when none is configured. Each says at start which
-    Prefect API and job records it uses."""
+    Prefect server (``PREFECT_API_URL``) and refuse to run without one; ``drain-spool``,
+    ``backfill`` and ``storyboard`` start an owned embedded API when none is configured. Each
+    says at start which Prefect API and job records it uses."""
     if args.command == "schedule":
         schedules.check_schedule_arguments(args)
     if args.command in NEEDS_A_SERVER and not api_configured(os.environ):
@@ -119,7 +152,7 @@ def run_operation(args: argparse.Namespace, console: Console) -> int:
             "http://127.0.0.1:4200/api); an embedded API would be this process's alone and "
             "gone when it exits"
         )
-    if args.command != "backfill":
+    if args.command not in ("backfill", "storyboard"):
         embedded = own_prefect_api() is not None
         console.print(f"{args.command}: {uses_line(Settings.current(), embedded)}", soft_wrap=True)
     return asyncio.run(COMMANDS[args.command](args, console))

@@ -202,6 +202,10 @@ class SpendLedger:
 
         return await self.records.on_engine(read)
 
+    async def adjust(self, job_id: str, amount: float) -> None:
+        """Set what a job's reservation holds (a plan settling shot by shot), still open."""
+        await self._update(sa.update(SPEND).where(SPEND.c.job_id == job_id).values(amount=amount))
+
     async def _update(self, statement: sa.Executable) -> None:
         async def run(engine: AsyncEngine) -> None:
             async with engine.begin() as conn:

@@ -1,0 +1,156 @@
+"""Storyboards (issue 31): shots as child runs joined into one checked video, mixed providers,
+continuity from the last frame or by extension, a re-run under the same key paying only for
+the shots that did not finish, and a plan over its budget refused before anything is paid."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+from sora_emulator import SoraEmulator
+
+from reelgate.errors import BudgetExceededError, ContentRejectedError, ValidationError
+from reelgate.storyboards import StoryboardRequest
+from reelgate.testing import FakeProvider
+from reelgate_flows.media_check import inspect_video
+from reelgate_flows.storyboard import generate_storyboard
+
+
+def storyboard(shots: list[dict[str, Any]], **fields: Any) -> StoryboardRequest:
+    return StoryboardRequest.model_validate(
+        {"customer_id": f"story-{uuid.uuid4().hex[:6]}", "shots": shots, **fields}
+    )
+
+
+def frames_of(path: Path) -> int:
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+async def test_three_shots_of_four_seconds_make_one_video_of_twelve() -> None:
+    video = {"model": "local", "duration_seconds": 4, "resolution": "360p", "aspect_ratio": "16:9"}
+    request = storyboard(
+        [{"prompt": "a lantern rises"}, {"prompt": "it drifts"}, {"prompt": "it fades"}],
+        title="lanterns",
+        settings={"video": video},
+    )
+    envelope = await generate_storyboard(request)
+    data = envelope["data"]
+    path = Path(data["video_url"].removeprefix("file://"))
+    facts = inspect_video(path)
+    assert facts.duration_seconds == pytest.approx(12.0, abs=2 / 24), "one frame per seam"
+    assert frames_of(path) == pytest.approx(12 * 24, abs=2), "it decodes end to end"
+    assert data["settings"] == {"title": "lanterns", "continuity": "cut", "join": "stream_copy"}
+    assert [shot["index"] for shot in data["shots"]] == [1, 2, 3]
+    assert [shot["seam_score"] is None for shot in data["shots"]] == [False, False, True]
+    assert all(0 <= shot["seam_score"] <= 1 for shot in data["shots"][:2])
+    assert data["poster_url"] and data["spritesheet"]["count"] == 10
+    async with get_client() as client:
+        children = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[uuid.UUID(data["job_id"])])
+            )
+        )
+    assert sorted(str(run.id) for run in children) == sorted(s["job_id"] for s in data["shots"])
+
+
+async def test_shots_on_different_providers_are_joined_by_one_encode(fake: FakeProvider) -> None:
+    request = storyboard(
+        [
+            {"prompt": "a fox", "model": "local", "duration_seconds": 2},
+            {"prompt": "a hare", "model": "fake", "duration_seconds": 1},
+        ],
+        settings={"video": {"resolution": "480p", "aspect_ratio": "16:9"}},
+    )
+    data = (await generate_storyboard(request))["data"]
+    assert (data["provider"], data["settings"]["join"]) == ("mixed", "re_encode")
+    assert [shot["provider"] for shot in data["shots"]] == ["local", "fake"]
+    path = Path(data["video_url"].removeprefix("file://"))
+    assert inspect_video(path).duration_seconds == pytest.approx(3.0, abs=2 / 24)
+
+
+async def test_a_rerun_after_a_failed_shot_pays_only_for_the_rest(fake: FakeProvider) -> None:
+    request = storyboard(
+        [{"prompt": "dawn"}, {"prompt": "a storm"}, {"prompt": "calm"}],
+        continuity="last_frame",
+        settings={"video": {"model": "fake", "duration_seconds": 1}},
+    )
+    key = f"story-{uuid.uuid4().hex}"
+    fake.rejected_words = ("storm",)
+    with pytest.raises(ContentRejectedError) as failed:
+        await generate_storyboard(request, key)
+    assert failed.value.details["shot"] == 2 and "shot 2 of 3 failed" in failed.value.message
+    assert fake.submissions == 1
+    fake.rejected_words = ()
+    data = (await generate_storyboard(request, key))["data"]
+    assert fake.submissions == 3, "the re-run paid for shots 2 and 3 only"
+    assert len(data["shots"]) == 3
+    assert [image[:3] for image in fake.images] == [b"\xff\xd8\xff"] * 2, "last frames as JPEG"
+
+
+async def test_extend_continuity_extends_the_shot_before(fake: FakeProvider) -> None:
+    request = storyboard(
+        [{"prompt": "a kite"}, {"prompt": "it climbs"}],
+        continuity="extend",
+        settings={"video": {"model": "fake", "duration_seconds": 1}},
+    )
+    data = (await generate_storyboard(request))["data"]
+    assert len(data["shots"]) == 2 and fake.submissions == 2
+
+
+async def test_a_plan_over_its_budget_is_refused_before_anything_is_paid(
+    sora: SoraEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = storyboard(
+        [{"prompt": f"take {n}"} for n in range(3)],  # $0.40 each
+        settings={"video": {"model": "sora-2", "duration_seconds": 4}},
+    )
+    budgets = {"customers": {request.customer_id: {"daily_usd": 1.0}}}
+    monkeypatch.setenv("REELGATE_BUDGETS", json.dumps(budgets))
+    with pytest.raises(BudgetExceededError):
+        await generate_storyboard(request)
+    assert sora.submissions == 0
+
+
+async def test_a_shot_its_model_cannot_continue_is_refused_naming_it() -> None:
+    request = storyboard(
+        [{"prompt": "a fox", "model": "local"}, {"prompt": "runs", "model": "sora-2"}],
+        continuity="extend",
+    )
+    with pytest.raises(ValidationError) as refused:
+        await generate_storyboard(request)
+    assert refused.value.details["shot"] == 2, refused.value.message
+
+
+def test_the_cli_makes_a_storyboard_from_a_file_and_says_what_is_wrong_with_one(
+    tmp_path: Path,
+) -> None:
+    from tests.test_cli import reelgate
+
+    video = {"model": "local", "duration_seconds": 1, "resolution": "360p"}
+    good = tmp_path / "story.json"
+    good.write_text(
+        json.dumps(
+            {
+                "continuity": "last_frame",
+                "settings": {"video": video},
+                "shots": [{"prompt": "a kite"}, {"prompt": "it climbs"}],
+            }
+        )
+    )
+    done = reelgate("storyboard", str(good), "--key", "kite-1", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(done.stdout)["data"]
+    assert data["duration"] == pytest.approx(2.0, abs=1 / 24) and len(data["shots"]) == 2
+    bad = tmp_path / "bad.json"
+    shots = [{"prompt": "a"}, {"prompt": "b", "image": "https://example.com/b.png"}]
+    bad.write_text(json.dumps({"continuity": "extend", "shots": shots}))
+    refused = reelgate("storyboard", str(bad), cwd=tmp_path)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "shot 2 names an image" in refused.stderr
