@@ -123,7 +123,13 @@ async def test_deploy_then_run_from_the_ui_on_a_worker(
             work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool]))
         )
         by_flow = {(await client.read_flow(d.flow_id)).name: d for d in deployments}
-        assert set(by_flow) == {"generate-video", "extend-video", "backfill", "drain-spool"}
+        assert set(by_flow) == {
+            "generate-video",
+            "extend-video",
+            "generate-storyboard",
+            "backfill",
+            "drain-spool",
+        }
         generate = by_flow["generate-video"]
         schema = generate.parameter_openapi_schema or {}
         assert "request" in schema["properties"] and schema["required"] == ["request"]

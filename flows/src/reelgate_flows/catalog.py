@@ -25,9 +25,10 @@ from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate_flows.backfill import backfill
 from reelgate_flows.drain import drain_spool
 from reelgate_flows.flows import extend_video, generate_video
+from reelgate_flows.storyboard import generate_storyboard
 
 FLOWS: dict[str, Flow[..., Any]] = {
-    f.name: f for f in (generate_video, extend_video, backfill, drain_spool)
+    f.name: f for f in (generate_video, extend_video, generate_storyboard, backfill, drain_spool)
 }
 """The flows a worker runs, by flow name."""
 

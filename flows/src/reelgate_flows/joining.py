@@ -102,6 +102,7 @@ def _encode(shots: list[ShotMedia], out: Path) -> None:
     with av.open(str(out), "w", format="mp4", options={"movflags": "+faststart"}) as output:
         video = output.add_stream("libx264", rate=first.rate)
         video.width, video.height, video.pix_fmt = first.width, first.height, "yuv420p"
+        video.options = {"preset": "veryfast", "crf": "20"}  # one pass, near the sources' look
         audio = None
         if any(shot.audio for shot in shots):
             audio = output.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
@@ -164,17 +165,31 @@ def _grey(frame: Any) -> Any:
     return image.to_ndarray().astype(np.float32)
 
 
+def _last_frame(container: Any) -> Any:
+    """The last frame: decoded from the final keyframe on (seeking there), not the whole video."""
+    stream = container.streams.video[0]
+    keyframe = None
+    for packet in container.demux(stream):
+        if packet.is_keyframe and packet.pts is not None:
+            keyframe = packet.pts
+    last = None
+    if keyframe is not None:
+        container.seek(keyframe, stream=stream, backward=True)
+        for frame in container.decode(stream):
+            last = frame
+    return last
+
+
 def _ends(path: Path) -> tuple[Any, Any]:
     """Small grey copies of the first and the last frame of the video at ``path``."""
-    first = last = None
     with av.open(str(path)) as source:
-        for frame in source.decode(video=0):
-            grey = _grey(frame)
-            first = grey if first is None else first
-            last = grey
-    if first is None or last is None:
+        first = next(source.decode(video=0), None)
+        grey_first = None if first is None else _grey(first)
+        source.seek(0)
+        last = _last_frame(source)
+    if grey_first is None or last is None:
         raise ValueError(f"{path.name} holds no frame")
-    return first, last
+    return grey_first, _grey(last)
 
 
 def seam_scores(paths: list[Path]) -> list[float]:
@@ -190,12 +205,10 @@ def last_frame_jpeg(path: Path, quality: int = 90) -> bytes:
     """The last frame of the video at ``path`` as a JPEG (the next shot's first frame)."""
     import io
 
-    last = None
     with av.open(str(path)) as source:
-        for frame in source.decode(video=0):
-            last = frame
+        last = _last_frame(source)
     if last is None:
         raise ValueError(f"{path.name} holds no frame")
     out = io.BytesIO()
-    last.to_image().save(out, "JPEG", quality=quality)  # type: ignore[no-untyped-call]
+    last.to_image().save(out, "JPEG", quality=quality)
     return out.getvalue()
