@@ -4,6 +4,7 @@ the shots that did not finish, and a plan over its budget refused before anythin
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
@@ -154,3 +155,78 @@ def test_the_cli_makes_a_storyboard_from_a_file_and_says_what_is_wrong_with_one(
     refused = reelgate("storyboard", str(bad), cwd=tmp_path)
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "shot 2 names an image" in refused.stderr
+
+
+async def test_the_api_starts_a_storyboard_and_the_job_routes_serve_it(
+    fake: FakeProvider,
+) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from reelgate_api.http.app import create_app
+    from reelgate_api.settings import ApiSettings
+
+    body = {
+        "customer_id": "acme",
+        "title": "kites",
+        "continuity": "last_frame",
+        "settings": {"video": {"model": "fake", "duration_seconds": 1}},
+        "shots": [{"prompt": "a kite"}, {"prompt": "it climbs"}],
+    }
+    headers = {"Idempotency-Key": f"kites-{uuid.uuid4().hex}"}
+    async with AsyncTestClient(create_app(ApiSettings()), timeout=120) as client:
+        started = await client.post("/video/storyboards", json=body, headers=headers)
+        assert started.status_code == 202, started.text
+        job_id = started.json()["data"]["job_id"]
+        again = await client.post("/video/storyboards", json=body, headers=headers)
+        assert again.json()["data"]["job_id"] == job_id, "one job per Idempotency-Key"
+        for _ in range(600):
+            status = (await client.get(f"/video/jobs/{job_id}")).json()
+            if status["code"] != 202:  # ended: its envelope
+                break
+            await asyncio.sleep(0.1)
+        assert status["success"] is True, status
+        data = status["data"]
+        assert len(data["shots"]) == 2 and data["duration"] == pytest.approx(2.0, abs=1 / 24)
+        assert all(shot["video_url"].startswith("http") for shot in data["shots"]), "signed"
+        video = await client.get(data["video_url"])
+        assert video.status_code == 200 and video.content[4:8] == b"ftyp"
+        bad = await client.post("/video/storyboards", json={**body, "shots": []})
+        assert bad.status_code == 400 and "shots" in bad.json()["error"]["message"]
+        shots = [{"prompt": "a", "model": "local"}, {"prompt": "b", "model": "sora-2"}]
+        unable = {**body, "continuity": "extend", "shots": shots}
+        refused = await client.post("/video/storyboards", json=unable)
+        assert refused.status_code == 400 and refused.json()["error"]["shot"] == 2
+    assert fake.submissions == 2
+
+
+async def test_cancelling_mid_plan_stops_at_the_current_shot(fake: FakeProvider) -> None:
+    from litestar.testing import AsyncTestClient
+
+    from reelgate.jobs import Running
+    from reelgate_api.http.app import create_app
+    from reelgate_api.settings import ApiSettings
+
+    fake.poll_script = [Running(progress=0.5, poll_after_seconds=0.1)] * 10_000
+    body = {
+        "customer_id": "acme",
+        "continuity": "last_frame",
+        "settings": {"video": {"model": "fake", "duration_seconds": 1}},
+        "shots": [{"prompt": "a kite"}, {"prompt": "it climbs"}, {"prompt": "it lands"}],
+    }
+    async with AsyncTestClient(create_app(ApiSettings()), timeout=120) as client:
+        job_id = (await client.post("/video/storyboards", json=body)).json()["data"]["job_id"]
+        for _ in range(300):
+            if fake.submissions == 1:
+                break
+            await asyncio.sleep(0.05)
+        assert fake.submissions == 1, "shot 1 is at its provider"
+        cancelled = await client.delete(f"/video/jobs/{job_id}")
+        assert cancelled.status_code in (200, 202), cancelled.text
+        for _ in range(300):
+            status = (await client.get(f"/video/jobs/{job_id}")).json()
+            if status["code"] != 202:
+                break
+            await asyncio.sleep(0.05)
+        assert status["error"]["type"] == "cancelled", status
+        await asyncio.sleep(0.5)
+    assert fake.submissions == 1, "no shot after the current one was submitted"

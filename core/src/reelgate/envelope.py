@@ -86,8 +86,9 @@ class _VideoResultFields(BaseModel):
     """What the delivered videos cost (their seconds at the model's price); ``amount`` None
     when the model has no verified price."""
     shots: list[dict[str, Any]] | None = None
-    """A storyboard's shots, in order: ``index``, ``job_id``, ``video_url``, ``model``,
-    ``provider``, ``duration``, ``cost`` and ``seam_score`` (to the next shot, 0-1)."""
+    """A storyboard's shots, in order: ``index``, ``job_id``, ``video_url``, ``storage_key``,
+    ``model``, ``provider``, ``duration``, ``cost`` and ``seam_score`` (to the next shot,
+    0-1)."""
     content_credentials: dict[str, Any] | None = None
     """With signing configured: ``{"signed": true, "standard": "c2pa"}``, or ``"signed":
     false`` and the ``error`` that left the videos stored unsigned; None when not signed."""

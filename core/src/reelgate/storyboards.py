@@ -103,3 +103,7 @@ class StoryboardRequest(BaseModel):
         if index > 0 and self.continuity == "last_frame":
             return "image"
         return "image" if self.shots[index].image is not None else None
+
+
+JobRequest = GenerateRequest | StoryboardRequest
+"""What a job is made from: a generation or an extension, or a storyboard."""

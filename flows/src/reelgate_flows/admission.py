@@ -30,6 +30,7 @@ from reelgate.pricing import Cost, Price, prices_from_json, prices_to_json
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtime import Runtime
 from reelgate.runtimes import get_runtime
+from reelgate.storyboards import JobRequest
 from reelgate_flows.billed import billed_of
 from reelgate_flows.records.jobs import JobRecords
 from reelgate_flows.records.record import JobRecord
@@ -53,7 +54,7 @@ logger = logging.getLogger("reelgate.flows")
 class AdmittedJob:
     """A job as admission pinned it, before it runs."""
 
-    request: GenerateRequest
+    request: JobRequest
     """As it will run: an extension's model is its source's unless the request named one."""
     model: str
     """The model it runs on (the first that can serve it, with fallbacks)."""

@@ -21,7 +21,8 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 
-from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.requests import ExtendRequest
+from reelgate.storyboards import JobRequest, StoryboardRequest
 from reelgate_flows.backfill import backfill
 from reelgate_flows.drain import drain_spool
 from reelgate_flows.flows import extend_video, generate_video
@@ -41,8 +42,10 @@ PAGE_SIZE = 200
 UNFINISHED = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.CANCELLING]
 
 
-def flow_for(request: GenerateRequest) -> Flow[..., Any]:
+def flow_for(request: JobRequest) -> Flow[..., Any]:
     """The flow that carries out ``request``."""
+    if isinstance(request, StoryboardRequest):
+        return generate_storyboard
     return extend_video if isinstance(request, ExtendRequest) else generate_video
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from pydantic import BaseModel
+
 from reelgate.requests import GenerateRequest
 
 
@@ -26,7 +28,7 @@ def key_digest(idempotency_key: str) -> str:
     return _digest(idempotency_key)
 
 
-def body_digest(request: GenerateRequest) -> str:
+def body_digest(request: BaseModel) -> str:
     """What tells one request body from another."""
     return _digest(request.model_dump_json())
 

@@ -24,7 +24,6 @@ from reelgate.errors import ReelgateError
 from reelgate.pricing import Cost
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.storyboards import StoryboardRequest
-from reelgate_flows import joining
 from reelgate_flows.admission import PLAN_HOLDS
 from reelgate_flows.backfill import earlier_success
 from reelgate_flows.flows import _job_id, extend_video, generate_video
@@ -59,6 +58,8 @@ async def _run_shot(
 
 async def _last_frame(data: dict[str, Any]) -> str:
     """The last frame of a finished shot, as a data: URI (the next shot's first frame)."""
+    from reelgate_flows import joining  # PyAV and numpy: imported by the storyboards that join
+
     video = await stored_video_bytes(data)
     with tempfile.TemporaryDirectory(prefix="reelgate-frame-") as folder:
         path = Path(folder) / "shot.mp4"

@@ -8,13 +8,13 @@ import asyncio
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelgate.envelope import SuccessEnvelope, VideoResult
 from reelgate.errors import ReelgateError
 from reelgate.pricing import Cost
 from reelgate.storyboards import StoryboardRequest
-from reelgate_flows import delivery_steps, joining
+from reelgate_flows import delivery_steps
 from reelgate_flows.inline_videos import kept_small
 from reelgate_flows.media_check import UnplayableVideo, VideoFacts, decode_slots, inspect_video
 from reelgate_flows.previews import PreviewMaker, SpriteSpec, decode_through
@@ -22,6 +22,9 @@ from reelgate_flows.settings import Settings, run_settings
 from reelgate_flows.sources import stored_video_bytes
 from reelgate_flows.spool import Spool
 from reelgate_flows.storyboard_plan import total
+
+if TYPE_CHECKING:
+    from reelgate_flows import joining
 
 
 def _check(
@@ -54,6 +57,8 @@ async def join_and_store(
     request: StoryboardRequest, job_id: str, shots: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Join ``shots`` (their envelopes' ``data``), check, store; the storyboard's envelope."""
+    from reelgate_flows import joining  # PyAV and numpy: imported by the storyboards that join
+
     settings = run_settings()
     spooled = Spool(settings.spool_dir).path("storyboard", job_id, "joined")
     await asyncio.to_thread(spooled.parent.mkdir, parents=True, exist_ok=True)
@@ -74,6 +79,7 @@ async def join_and_store(
             "index": index + 1,
             "job_id": data["job_id"],
             "video_url": data["video_url"],
+            "storage_key": data.get("storage_key"),
             "model": data["model"],
             "provider": data["provider"],
             "duration": data.get("duration"),

@@ -14,11 +14,13 @@ import json
 from typing import Any
 
 from reelgate.errors import ReelgateError, ValidationError
+from reelgate.jobs import JobKind
 from reelgate.pricing import Cost
 from reelgate.requests import GenerateRequest
 from reelgate.runtimes import get_runtime
 from reelgate.storyboards import StoryboardRequest
-from reelgate_flows.admission import run_gate
+from reelgate_flows.admission import AdmittedJob, run_gate
+from reelgate_flows.records.record import STORYBOARD
 from reelgate_flows.settings import run_settings
 
 PLACEHOLDER_SOURCE = "00000000-0000-4000-8000-000000000000"
@@ -74,12 +76,7 @@ def total(costs: list[Cost]) -> Cost:
     return Cost(amount=amount, basis=f"{len(costs)} shots: {basis}")
 
 
-async def admit_plan(request: StoryboardRequest, job_id: str, skipped: set[int]) -> list[Cost]:
-    """Check every shot, moderate every prompt, and reserve the plan's estimate under
-    ``job_id`` (the shots in ``skipped`` are finished already: they cost nothing). Raises
-    before anything is paid: ValidationError naming the shot, ContentRejectedError,
-    BudgetExceededError for a plan that does not fit."""
-    costs = shot_estimates(request)
+async def _moderated(request: StoryboardRequest) -> None:
     runtime = get_runtime()
     moderators = run_settings().moderators_for(request.customer_id)
     for index in range(len(request.shots)):
@@ -88,6 +85,32 @@ async def admit_plan(request: StoryboardRequest, job_id: str, skipped: set[int])
         except ReelgateError as exc:
             exc.details["shot"] = index + 1
             raise
+
+
+async def prepare_storyboard(request: StoryboardRequest) -> AdmittedJob:
+    """The storyboard admitted as a job (every face's admission, before any reservation):
+    every shot checked and moderated; its estimate the sum of its shots'."""
+    costs = shot_estimates(request)
+    await _moderated(request)
+    runtime = get_runtime()
+    shots = range(len(request.shots))
+    models = sorted({runtime.resolve(probe_request(request, i).video.model).spec.id for i in shots})
+    return AdmittedJob(
+        request=request,
+        model=models[0] if len(models) == 1 else "mixed",
+        provider=STORYBOARD,
+        kind=JobKind.TEXT,
+        estimate=total(costs),
+    )
+
+
+async def admit_plan(request: StoryboardRequest, job_id: str, skipped: set[int]) -> list[Cost]:
+    """Check every shot, moderate every prompt, and reserve the plan's estimate under
+    ``job_id`` (the shots in ``skipped`` are finished already: they cost nothing). Raises
+    before anything is paid: ValidationError naming the shot, ContentRejectedError,
+    BudgetExceededError for a plan that does not fit."""
+    costs = shot_estimates(request)
+    await _moderated(request)
     due = [
         Cost(amount=0.0, basis="finished before") if i in skipped else c
         for i, c in enumerate(costs)

@@ -17,7 +17,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
 
 from reelgate.errors import NotFoundError
-from reelgate.requests import GenerateRequest
+from reelgate.storyboards import JobRequest
 from reelgate_api.http.auth import ApiKeys, Caller, presented_key
 from reelgate_api.http.file_urls import FileSigner
 from reelgate_api.http.guard import RequestGuard
@@ -67,7 +67,7 @@ class HttpContext:
             raise NotFoundError(f"no job {job_id}")
         return view
 
-    async def admitted(self, request: AnyRequest, caller: Caller, parsed: GenerateRequest) -> str:
+    async def admitted(self, request: AnyRequest, caller: Caller, parsed: JobRequest) -> str:
         """Authorise a parsed request, then start its job through the one admission (once
         per scoped Idempotency-Key); the job id."""
         authorise(parsed, caller)
@@ -75,8 +75,9 @@ class HttpContext:
             parsed.customer_id, request.headers.get("idempotency-key")
         )
         notify = None
-        if parsed.webhook_url:
-            await self.webhooks.check(parsed.webhook_url)
+        webhook_url = getattr(parsed, "webhook_url", None)
+        if webhook_url:
+            await self.webhooks.check(webhook_url)
             notify = self.base_url(request)
         return await self.admission.start(parsed, key, caller, notify)
 

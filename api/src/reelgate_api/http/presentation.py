@@ -32,6 +32,8 @@ def served_url(item: dict[str, Any], base_url: str, signer: FileSigner) -> dict[
 def present(envelope: dict[str, Any], base_url: str, signer: FileSigner) -> dict[str, Any]:
     data = served_url(envelope["data"], base_url, signer)
     data["videos"] = [served_url(video, base_url, signer) for video in data.get("videos", [])]
+    if data.get("shots"):  # a storyboard's
+        data["shots"] = [served_url(shot, base_url, signer) for shot in data["shots"]]
     return {**envelope, "data": data}
 
 

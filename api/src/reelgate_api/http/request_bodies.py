@@ -15,9 +15,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from litestar.dto import AbstractDTO, DTOConfig
 from litestar.openapi.spec import Reference, Schema
 from litestar.typing import FieldDefinition
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
 from reelgate.errors import ValidationError
-from reelgate.requests import ExtendRequest, GenerateRequest, json_depth, request_from_body
+from reelgate.requests import (
+    ExtendRequest,
+    GenerateRequest,
+    json_depth,
+    problems_of,
+    request_from_body,
+)
+from reelgate.storyboards import StoryboardRequest
 from reelgate_api.http.errors import EMPTY_BODY
 
 if TYPE_CHECKING:
@@ -27,7 +36,7 @@ if TYPE_CHECKING:
 MAX_DEPTH = 16
 """The deepest nesting a request body may have (the seed's body is 3 deep)."""
 
-RequestT = TypeVar("RequestT", bound=GenerateRequest)
+RequestT = TypeVar("RequestT", bound=BaseModel)
 
 
 def json_value(raw: bytes) -> Any:
@@ -63,12 +72,16 @@ class SeedBody(AbstractDTO[RequestT], Generic[RequestT]):
     config: ClassVar[DTOConfig] = DTOConfig()
     extend: ClassVar[bool | None] = False
 
+    def parse(self, body: dict[str, Any]) -> Any:
+        """The request of a JSON object (the core's ValidationError when it is not one)."""
+        return request_from_body(body, extend=self.extend)
+
     def decode_bytes(self, value: bytes) -> RequestT:
-        request: Any = request_from_body(json_object(value), extend=self.extend)
+        request: Any = self.parse(json_object(value))
         return request  # type: ignore[no-any-return]
 
     def decode_builtins(self, value: dict[str, Any]) -> RequestT:
-        request: Any = request_from_body(value, extend=self.extend)
+        request: Any = self.parse(value)
         return request  # type: ignore[no-any-return]
 
     @classmethod
@@ -114,3 +127,16 @@ class JobBody(SeedBody[GenerateRequest]):
     when it names ``video_id``."""
 
     extend = None
+
+
+class StoryboardBody(SeedBody[StoryboardRequest]):
+    """``POST /video/storyboards``: a storyboard."""
+
+    def parse(self, body: dict[str, Any]) -> Any:
+        try:
+            return StoryboardRequest.model_validate(body)
+        except PydanticValidationError as exc:
+            problems = problems_of(exc)
+            raise ValidationError(
+                f"invalid storyboard: {'; '.join(problems)}", problems=problems
+            ) from exc

@@ -11,11 +11,12 @@ from litestar.params import JSONBody
 
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtimes import get_runtime
+from reelgate.storyboards import StoryboardRequest
 from reelgate_api.http.answers import job_answer, job_links
 from reelgate_api.http.auth import Caller
 from reelgate_api.http.context import CallerDep, ContextDep, HttpContext, caller_first
 from reelgate_api.http.error_docs import SUBMIT_ERRORS
-from reelgate_api.http.request_bodies import ExtendBody, GenerateBody, JobBody
+from reelgate_api.http.request_bodies import ExtendBody, GenerateBody, JobBody, StoryboardBody
 from reelgate_api.service.models_report import models_report
 
 Json = dict[str, Any]
@@ -69,6 +70,21 @@ class VideoController(Controller):
     ) -> Response[Json]:
         """Start a generate job, or an extend job when the body names ``video_id``; answers
         at once with the job's links."""
+        job_id = await context.admitted(request, caller, data)
+        links = job_links(context.base_url(request), job_id)
+        body = {"success": True, "code": 202, "data": {**links, "status": "queued"}}
+        return Response(body, status_code=202)
+
+    @post("/storyboards", status_code=202, dto=StoryboardBody, responses=SUBMIT_ERRORS)
+    async def create_storyboard(
+        self,
+        request: AnyRequest,
+        context: ContextDep,
+        caller: CallerDep,
+        data: JSONBody[StoryboardRequest],
+    ) -> Response[Json]:
+        """Start a storyboard: one video from its shots (each a job of its own, then joined);
+        answers at once with the job's links, served by the same job routes as any job."""
         job_id = await context.admitted(request, caller, data)
         links = job_links(context.base_url(request), job_id)
         body = {"success": True, "code": 202, "data": {**links, "status": "queued"}}

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from reelgate.errors import ForbiddenError
 from reelgate.pricing import Cost
 from reelgate.requests import ExtendRequest, GenerateRequest
+from reelgate.storyboards import JobRequest, StoryboardRequest
 from reelgate_api.jobs.runner import JobRunner
 from reelgate_flows.admission import AdmittedJob, prepare
 from reelgate_flows.billed import billed_of
@@ -19,6 +20,7 @@ from reelgate_flows.records.spend import Budgets, SpendLedger
 from reelgate_flows.reference_inputs import with_kept_references
 from reelgate_flows.settings import Settings
 from reelgate_flows.sources import source_model
+from reelgate_flows.storyboard_plan import prepare_storyboard
 from reelgate_flows.uploads import with_kept_upload
 
 
@@ -32,7 +34,7 @@ class Acting(Protocol):
     def may_act_for(self, customer_id: str | None) -> bool: ...
 
 
-def authorise(request: GenerateRequest, acting: Acting | None) -> None:
+def authorise(request: JobRequest, acting: Acting | None) -> None:
     """403 unless ``acting`` may act for the customer of the parsed ``request`` (whatever
     JSON type the body gave it)."""
     if acting is not None and not acting.may_act_for(request.customer_id):
@@ -78,7 +80,7 @@ class Admission:
 
     async def start(
         self,
-        request: GenerateRequest,
+        request: JobRequest,
         idempotency_key: str | None,
         acting: Acting | None = None,
         notify_base_url: str | None = None,
@@ -90,10 +92,7 @@ class Admission:
         inline input image is kept and the job refers to it (:mod:`reelgate_flows.uploads`)."""
         authorise(request, acting)
         key_id = None if acting is None else acting.key_id
-        admitted = await self.prepare(request)
-        kept = await with_kept_upload(admitted.request, self.settings)
-        kept = await with_kept_references(kept, self.settings)
-        admitted = dataclasses.replace(admitted, request=kept)
+        admitted = await self._admitted(request)
         earlier = await self._earlier(idempotency_key)
         if earlier is not None:
             await self._hold_for_rerun(earlier, admitted)
@@ -110,6 +109,17 @@ class Admission:
         if self.ledger is not None and job_id != admitted.job_id and earlier is None:
             await self.ledger.release(admitted.job_id)  # the key's job, made a moment ago
         return job_id
+
+    async def _admitted(self, request: JobRequest) -> AdmittedJob:
+        """``request`` admitted, its inputs kept (a storyboard's shots take theirs when they
+        run)."""
+        if isinstance(request, StoryboardRequest):
+            return await prepare_storyboard(request)
+        admitted = await self.prepare(request)
+        assert isinstance(admitted.request, GenerateRequest)
+        kept = await with_kept_upload(admitted.request, self.settings)
+        kept = await with_kept_references(kept, self.settings)
+        return dataclasses.replace(admitted, request=kept)
 
     async def cancel(self, job_id: str) -> str:
         """Cancel a job (its new status; ConflictError once it ended). A job withdrawn before

@@ -20,7 +20,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelled, Cancelling, Scheduled
 
-from reelgate.requests import GenerateRequest
+from reelgate.storyboards import JobRequest
 from reelgate_api.jobs.metrics import JobMetrics, count_failure, count_spend
 from reelgate_api.jobs.runner import EndHook, LoopThread, ThreadedRunner, create_until_done
 from reelgate_api.jobs.views import (
@@ -121,13 +121,13 @@ class DeploymentRunner(ThreadedRunner):
     def _admitted_here(self) -> set[str]:
         return set(self._watched)
 
-    def _launch_admitted(self, record: JobRecord, request: GenerateRequest) -> None:
+    def _launch_admitted(self, record: JobRecord, request: JobRequest) -> None:
         self._watch_job(record.job_id, record.provider, None)
         task = self._thread.loop.create_task(self._create(record, request))
         self._creating.add(task)
         task.add_done_callback(self._creating.discard)
 
-    async def _create(self, record: JobRecord, request: GenerateRequest) -> None:
+    async def _create(self, record: JobRecord, request: JobRequest) -> None:
         """Create the admitted job's run from its deployment; a worker runs it."""
         flow_name = flow_for(request).name
         parameters: dict[str, Any] = {

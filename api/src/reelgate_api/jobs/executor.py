@@ -23,7 +23,7 @@ from prefect.client.orchestration import PrefectClient, get_client
 from prefect.client.schemas.objects import FlowRun, State, StateType
 from prefect.states import Cancelled, Pending
 
-from reelgate.requests import GenerateRequest
+from reelgate.storyboards import JobRequest
 from reelgate_api.jobs.flow_engine import run_flow_here
 from reelgate_api.jobs.local_runs import LocalRun, LocalRuns
 from reelgate_api.jobs.metrics import JobMetrics, count_failure, count_spend
@@ -181,7 +181,7 @@ class InProcessExecutor(StoppingRuns):
     def _admitted_here(self) -> set[str]:
         return set(self.active_jobs())
 
-    def _launch_admitted(self, record: JobRecord, request: GenerateRequest) -> None:
+    def _launch_admitted(self, record: JobRecord, request: JobRequest) -> None:
         flow = flow_for(request)
         parameters = {"request": request, "idempotency_key": record.idempotency_key}
         task = self._thread.loop.create_task(self._create_and_run(record, flow, parameters))

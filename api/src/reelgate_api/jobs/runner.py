@@ -22,7 +22,7 @@ from prefect.client.orchestration import PrefectClient, get_client
 
 from reelgate.errors import ConflictError
 from reelgate.pricing import prices_to_json
-from reelgate.requests import GenerateRequest
+from reelgate.storyboards import JobRequest
 from reelgate_api.jobs.metrics import JobMetrics
 from reelgate_api.jobs.views import JobView, read_view
 from reelgate_flows.admission import AdmittedJob
@@ -271,7 +271,7 @@ class ThreadedRunner(ABC):
         """Ids of the jobs this process is creating, running or watching."""
 
     @abstractmethod
-    def _launch_admitted(self, record: JobRecord, request: GenerateRequest) -> None:
+    def _launch_admitted(self, record: JobRecord, request: JobRequest) -> None:
         """Start creating (then running or watching) an admitted job's run, on the loop."""
 
     @abstractmethod

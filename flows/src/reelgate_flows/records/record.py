@@ -9,9 +9,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from reelgate.requests import ExtendRequest, GenerateRequest, request_from_body
+from reelgate.requests import ExtendRequest, request_from_body
+from reelgate.storyboards import JobRequest, StoryboardRequest
 from reelgate_flows.idempotency import body_digest, key_digest
 from reelgate_flows.records.schema import aware
+
+STORYBOARD = "storyboard"
+
+
+def _kind_of(request: JobRequest) -> str:
+    if isinstance(request, StoryboardRequest):
+        return STORYBOARD
+    return "extend" if isinstance(request, ExtendRequest) else "generate"
 
 
 @dataclass(frozen=True)
@@ -48,7 +57,7 @@ class JobRecord:
     @classmethod
     def admit(
         cls,
-        request: GenerateRequest,
+        request: JobRequest,
         idempotency_key: str | None,
         provider: str,
         admitted_by: str,
@@ -62,7 +71,7 @@ class JobRecord:
         return cls(
             job_id=job_id or str(uuid.uuid4()),
             body_digest=body_digest(request),
-            kind="extend" if isinstance(request, ExtendRequest) else "generate",
+            kind=_kind_of(request),
             body=request.model_dump(mode="json", exclude_unset=True),
             customer_id=request.customer_id,
             provider=provider,
@@ -73,8 +82,10 @@ class JobRecord:
             prices=prices,
         )
 
-    def request(self) -> GenerateRequest:
+    def request(self) -> JobRequest:
         """The request, as it was admitted (its unset fields unset)."""
+        if self.kind == STORYBOARD:
+            return StoryboardRequest.model_validate(self.body)
         return request_from_body(self.body, extend=self.kind == "extend")
 
     @classmethod
