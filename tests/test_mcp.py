@@ -28,7 +28,13 @@ from reelgate_api.settings import ApiSettings
 from tests.support import probe_mp4
 
 KEYS = {"key-acme": ["acme"], "key-two": ["acme", "globex"]}
-TOOLS = ["generate_video", "extend_video", "get_video_job", "list_video_models"]
+TOOLS = [
+    "generate_video",
+    "extend_video",
+    "generate_storyboard",
+    "get_video_job",
+    "list_video_models",
+]
 
 
 class Progress:

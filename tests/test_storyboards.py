@@ -230,3 +230,26 @@ async def test_cancelling_mid_plan_stops_at_the_current_shot(fake: FakeProvider)
         assert status["error"]["type"] == "cancelled", status
         await asyncio.sleep(0.5)
     assert fake.submissions == 1, "no shot after the current one was submitted"
+
+
+async def test_the_storyboard_tool_makes_one_video_from_its_shots(fake: FakeProvider) -> None:
+    from reelgate_api.service.in_process import InProcessBackend
+    from reelgate_api.service.service import VideoGenerationService
+    from reelgate_api.service.tools import run_tool, tool_definitions
+    from reelgate_api.settings import ApiSettings
+
+    schema = next(t for t in tool_definitions(True) if t.name == "generate_storyboard")
+    assert "$ref" not in json.dumps(schema.parameters) and schema.parameters["required"] == [
+        "shots"
+    ]
+    arguments = {
+        "customer_id": "agent-1",
+        "continuity": "cut",
+        "model": "fake",
+        "duration_seconds": 1,
+        "shots": [{"prompt": "a kite"}, {"prompt": "a boat"}],
+    }
+    async with VideoGenerationService(InProcessBackend(ApiSettings())) as service:
+        result = await run_tool("generate_storyboard", json.dumps(arguments), service)
+    assert result["status"] == "succeeded", result
+    assert len(result["shots"]) == 2 and result["duration_seconds"] == pytest.approx(2.0, abs=0.05)

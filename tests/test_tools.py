@@ -28,6 +28,7 @@ def test_definitions_are_json_schemas_for_both_tool_formats() -> None:
     assert [t.name for t in tools] == [
         "generate_video",
         "extend_video",
+        "generate_storyboard",
         "get_video_job",
         "list_video_models",
     ]

@@ -12,8 +12,8 @@ from typing import Any
 
 from reelgate.envelope import ErrorEnvelope, SuccessEnvelope
 from reelgate.errors import NotFoundError
-from reelgate.requests import GenerateRequest
 from reelgate.runtimes import get_runtime
+from reelgate.storyboards import JobRequest
 from reelgate_api.jobs.admission import Acting, Admission
 from reelgate_api.jobs.changes import view_changes
 from reelgate_api.jobs.runner import JobRunner
@@ -99,7 +99,7 @@ class InProcessBackend:
             await self._admission.runner.shutdown()
             self._admission = None
 
-    async def submit(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+    async def submit(self, request: JobRequest, idempotency_key: str | None) -> str:
         return await self.admission.start(request, idempotency_key, self.acting)
 
     async def _view(self, job_id: str) -> JobView:

@@ -15,7 +15,7 @@ import httpx
 
 from reelgate.envelope import SuccessEnvelope
 from reelgate.errors import ProviderUnavailableError, ReelgateError, error_from_body
-from reelgate.requests import GenerateRequest
+from reelgate.storyboards import JobRequest, StoryboardRequest
 from reelgate_api.service.reports import JobReport, JobState
 
 RECONNECT_SECONDS = 1.0
@@ -78,10 +78,11 @@ class RemoteBackend:
             ) from exc
         return _json_or_raise(answer)
 
-    async def submit(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+    async def submit(self, request: JobRequest, idempotency_key: str | None) -> str:
         body = request.model_dump(mode="json", exclude_unset=True)  # an unset model stays unset
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        answer = await self._call("POST", "/video/jobs", json=body, headers=headers)
+        path = "/video/storyboards" if isinstance(request, StoryboardRequest) else "/video/jobs"
+        answer = await self._call("POST", path, json=body, headers=headers)
         return str(answer["data"]["job_id"])
 
     async def status(self, job_id: str) -> JobReport:

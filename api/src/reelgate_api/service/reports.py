@@ -9,7 +9,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelgate.envelope import SuccessEnvelope
-from reelgate.requests import GenerateRequest
+from reelgate.storyboards import JobRequest
 
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
@@ -47,7 +47,7 @@ class ServiceBackend(Protocol):
 
     async def close(self) -> None: ...
 
-    async def submit(self, request: GenerateRequest, idempotency_key: str | None) -> str:
+    async def submit(self, request: JobRequest, idempotency_key: str | None) -> str:
         """Check and start the job (once per key); its id. Raises the core error of a
         request that cannot run."""
 

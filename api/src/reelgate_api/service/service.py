@@ -20,9 +20,18 @@ from contextlib import aclosing
 from types import TracebackType
 from typing import Any, Literal
 
+from pydantic import ValidationError as PydanticValidationError
+
 from reelgate.envelope import SuccessEnvelope
-from reelgate.errors import JobCancelledError, JobTimeoutError, ReelgateError, error_from_body
-from reelgate.requests import ExtendRequest, GenerateRequest, request_from_body
+from reelgate.errors import (
+    JobCancelledError,
+    JobTimeoutError,
+    ReelgateError,
+    ValidationError,
+    error_from_body,
+)
+from reelgate.requests import ExtendRequest, GenerateRequest, problems_of, request_from_body
+from reelgate.storyboards import StoryboardRequest
 from reelgate_api.service.reports import JobReport, JobState, ServiceBackend
 
 
@@ -196,6 +205,31 @@ class VideoGenerationService:
     async def models(self) -> dict[str, Any]:
         """Every installed model with its capabilities and whether it is configured."""
         return await (await self.backend()).models()
+
+    async def submit_storyboard(
+        self,
+        storyboard: StoryboardRequest | Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> VideoJob:
+        """Start a storyboard (one video from its shots) and return its job's handle at once;
+        the same ``idempotency_key`` resumes it."""
+        parsed = storyboard_of(storyboard)
+        job_id = await (await self.backend()).submit(parsed, idempotency_key)
+        return VideoJob(self, job_id)
+
+
+def storyboard_of(storyboard: StoryboardRequest | Mapping[str, Any]) -> StoryboardRequest:
+    """The storyboard model of ``storyboard``; a ValidationError naming what is wrong."""
+    if isinstance(storyboard, StoryboardRequest):
+        return storyboard
+    try:
+        return StoryboardRequest.model_validate(dict(storyboard))
+    except PydanticValidationError as exc:
+        problems = problems_of(exc)
+        raise ValidationError(
+            f"invalid storyboard: {'; '.join(problems)}", problems=problems
+        ) from None
 
 
 def as_request(

@@ -9,6 +9,7 @@ from typing import Any
 
 from reelgate.references import MAX_REFERENCES, Reference
 from reelgate.requests import ExtendRequest, GenerateRequest, VideoSettings
+from reelgate.storyboards import MAX_SHOTS, Shot, StoryboardRequest
 
 Json = dict[str, Any]
 
@@ -92,8 +93,35 @@ def _references() -> Json:
     }
 
 
+def _storyboard_properties() -> Json:
+    """``title``, ``continuity`` and ``shots``, self-contained."""
+    shot = Shot.model_json_schema()
+    board = StoryboardRequest.model_json_schema()["properties"]
+    return {
+        "title": {"type": "string", "maxLength": 200, "description": "the video's title"},
+        "continuity": {
+            **_plain(board["continuity"]),
+            "description": "extend: each shot continues the one before with the model's own "
+            "extension; last_frame: each shot starts from the last frame of the one before; "
+            "cut (default): each shot is made on its own",
+        },
+        "shots": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_SHOTS,
+            "description": "the shots, in order",
+            "items": {
+                "type": "object",
+                "properties": {k: _plain(v) for k, v in shot["properties"].items()},
+                "required": shot["required"],
+                "additionalProperties": False,
+            },
+        },
+    }
+
+
 def tool_definitions(customer_bound: bool) -> list[ToolDefinition]:
-    """The four tools; ``customer_bound`` leaves ``customer_id`` out of their arguments."""
+    """The five tools; ``customer_bound`` leaves ``customer_id`` out of their arguments."""
     customer = [] if customer_bound else ["customer_id"]
     video = _properties(VideoSettings, TOOL_VIDEO_SETTINGS)
     generate = {
@@ -112,6 +140,12 @@ def tool_definitions(customer_bound: bool) -> list[ToolDefinition]:
         "wait": generate["wait"],
     }
     job_id = {"job_id": {"type": "string", "description": "the job id a video tool answered"}}
+    storyboard = {
+        **_storyboard_properties(),
+        **_properties(GenerateRequest, customer),
+        **video,
+        "wait": generate["wait"],
+    }
     return [
         ToolDefinition(
             "generate_video",
@@ -124,6 +158,13 @@ def tool_definitions(customer_bound: bool) -> list[ToolDefinition]:
             "Continue a finished video (video_id: the job id generate_video answered) with "
             "a prompt for what happens next. Answers the longer video's URL or a job id.",
             _object(extend, ["video_id", "prompt", *customer]),
+        ),
+        ToolDefinition(
+            "generate_storyboard",
+            "Make one longer video from several shots (each a prompt), joined in order; "
+            "continuity says how a shot follows the one before. The model, duration and "
+            "other settings apply to every shot unless a shot names its own.",
+            _object(storyboard, ["shots", *customer]),
         ),
         ToolDefinition(
             "get_video_job",

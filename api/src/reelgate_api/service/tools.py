@@ -1,6 +1,7 @@
-"""Video tools for LLM agents: ``generate_video``, ``extend_video``, ``get_video_job`` and
-``list_video_models`` (defined in :mod:`~reelgate_api.service.tool_definitions`), run by one
-executor that also answers OpenAI tool calls and Anthropic tool use.
+"""Video tools for LLM agents: ``generate_video``, ``extend_video``, ``generate_storyboard``,
+``get_video_job`` and ``list_video_models`` (defined in
+:mod:`~reelgate_api.service.tool_definitions`), run by one executor that also answers OpenAI
+tool calls and Anthropic tool use.
 
 :meth:`VideoTools.run` (and :func:`run_tool`) never raises into the agent loop: arguments
 that are not JSON, miss a field or break a rule come back as a tool error whose message names
@@ -48,6 +49,7 @@ def _result_of(envelope: SuccessEnvelope) -> Json:
         "model": data.model,
         "duration_seconds": data.duration,
         **data.model_dump(include={"poster_url", "thumbnail_url", "spritesheet_url"}),
+        **({"shots": data.shots} if data.shots else {}),
     }
 
 
@@ -101,6 +103,7 @@ class VideoTools:
             "extend_video": self._extend,
             "get_video_job": self._get_job,
             "list_video_models": self._list_models,
+            "generate_storyboard": self._storyboard,
         }
 
     def definitions(self) -> list[ToolDefinition]:
@@ -211,6 +214,11 @@ class VideoTools:
     async def _extend(self, arguments: Json) -> Json:
         body = self._body(arguments, "video_id", "prompt", "customer_id")
         job = await self.service.submit(body, kind="extend")
+        return await self._finish(job, arguments.get("wait", True))
+
+    async def _storyboard(self, arguments: Json) -> Json:
+        body = self._body(arguments, "customer_id", "title", "continuity", "shots")
+        job = await self.service.submit_storyboard(body)
         return await self._finish(job, arguments.get("wait", True))
 
     async def _get_job(self, arguments: Json) -> Json:
