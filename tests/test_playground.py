@@ -110,6 +110,25 @@ def test_generate_shows_progress_and_plays_the_video(browser: Any, fake: FakePro
         assert job_ended(page) == "succeeded"
 
 
+def test_a_storyboard_plays_its_shots_as_one_video_with_a_thumbnail(
+    browser: Any, fake: FakeProvider
+) -> None:
+    with serve() as server:
+        page = open_page(browser, server.url)
+        page.get_by_label("Model").select_option("local")
+        page.get_by_label("Duration (s)").select_option("1")
+        page.get_by_label("Resolution").select_option("360p")
+        page.get_by_label("Shots, one per line").fill("a kite rises\nit climbs\nit lands")
+        page.get_by_label("Continuity").select_option("last_frame")
+        page.get_by_role("button", name="Make storyboard").click()
+        assert job_ended(page) == "succeeded", page.locator("#storyboard-error").text_content()
+        page.wait_for_function("document.getElementById('video').readyState >= 2", timeout=30_000)
+        assert page.evaluate("document.getElementById('video').duration") == pytest.approx(
+            3.0, abs=0.1
+        )
+        page.wait_for_function("document.querySelector('#history img.thumbnail') !== null")
+
+
 def test_a_refused_request_is_shown_in_words(browser: Any, fake: FakeProvider) -> None:
     with serve() as server:
         page = open_page(browser, server.url)

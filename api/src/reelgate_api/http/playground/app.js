@@ -275,6 +275,24 @@ function init() {
     if (!current) return;
     try { await api(`/video/jobs/${current.job_id}`, { method: "DELETE" }); } catch (error) { showError(error.message); }
   });
+  $("storyboard-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError("", "storyboard-error");
+    const prompts = $("shots").value.split("\n").map((line) => line.trim()).filter(Boolean);
+    try {
+      const { settings } = await requestBody();
+      const body = {
+        customer_id: $("customer").value, continuity: $("continuity").value, settings,
+        title: prompts[0], shots: prompts.map((prompt) => ({ prompt })),
+      };
+      const answer = await api("/video/storyboards", { method: "POST", body: JSON.stringify(body) });
+      remember(answer.data.job_id, `storyboard: ${prompts.join(" / ")}`);
+      await follow(answer.data.job_id);
+    } catch (error) {
+      showError(error.message, "storyboard-error");
+      document.body.dataset.jobState = "refused";
+    }
+  });
   $("extend-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!current) return;
