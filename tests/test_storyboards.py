@@ -253,3 +253,29 @@ async def test_the_storyboard_tool_makes_one_video_from_its_shots(fake: FakeProv
         result = await run_tool("generate_storyboard", json.dumps(arguments), service)
     assert result["status"] == "succeeded", result
     assert len(result["shots"]) == 2 and result["duration_seconds"] == pytest.approx(2.0, abs=0.05)
+
+
+async def test_audio_is_kept_and_a_shot_without_any_gets_silence() -> None:
+    video = {"model": "local", "duration_seconds": 1, "resolution": "360p", "aspect_ratio": "16:9"}
+    alike = storyboard(
+        [{"prompt": "a drum"}, {"prompt": "a bell"}],
+        settings={"video": {**video, "generate_audio": True}},
+    )
+    data = (await generate_storyboard(alike))["data"]
+    path = Path(data["video_url"].removeprefix("file://"))
+    facts = inspect_video(path)
+    assert data["settings"]["join"] == "stream_copy" and facts.has_audio
+    with av.open(str(path)) as container:
+        audio = container.streams.audio[0]
+        assert float(audio.duration * audio.time_base) == pytest.approx(2.0, abs=0.1)
+
+    calm = await generate_storyboard(storyboard([{"prompt": "a lake"}], settings={"video": video}))
+    from reelgate_flows import joining
+
+    out = path.with_name("mixed-audio.mp4")  # 2 s with sound, then 1 s without
+    method = joining.join([path, Path(calm["data"]["video_url"].removeprefix("file://"))], out)
+    assert method == "re_encode"
+    with av.open(str(out)) as container:
+        audio = container.streams.audio[0]
+        assert float(audio.duration * audio.time_base) == pytest.approx(3.0, abs=0.1), "silence"
+        assert float(container.duration / 1_000_000) == pytest.approx(3.0, abs=0.1)

@@ -50,6 +50,9 @@ class StoryboardRequest(BaseModel):
     continuity: Continuity = "cut"
     shots: Annotated[list[Shot], Field(min_length=1, max_length=MAX_SHOTS)]
     save_to_db: bool = True
+    webhook_url: Annotated[str | None, Field(max_length=2048)] = Field(
+        default=None, description="an https URL told of the storyboard's end (signed, retried)"
+    )
 
     @field_validator("customer_id", mode="before")
     @classmethod

@@ -82,17 +82,24 @@ def _copy(shots: list[ShotMedia], out: Path) -> None:
                 else None
             )
         offset = 0.0
+        next_dts: dict[str, int] = {}  # per stream type: the first dts still free
         for shot in shots:
             with av.open(str(shot.path)) as source:
                 streams = [source.streams.video[0], *source.streams.audio[:1]]
+                shifts: dict[str, int] = {}
                 for packet in source.demux(streams):
                     if packet.dts is None:
                         continue
-                    target: Any = video_out if packet.stream.type == "video" else audio_out
-                    shift = round(offset / packet.time_base)
+                    kind = packet.stream.type
+                    if kind not in shifts:  # the shot's start, never before what was written
+                        wanted = round(offset / packet.time_base)
+                        free = next_dts.get(kind)
+                        shifts[kind] = wanted if free is None else max(wanted, free - packet.dts)
+                    shift = shifts[kind]
                     packet.pts = None if packet.pts is None else packet.pts + shift
                     packet.dts += shift
-                    packet.stream = target
+                    next_dts[kind] = packet.dts + max(int(packet.duration or 0), 1)
+                    packet.stream = video_out if kind == "video" else audio_out
                     output.mux(packet)
             offset += shot.seconds
 
