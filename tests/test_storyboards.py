@@ -279,3 +279,26 @@ async def test_audio_is_kept_and_a_shot_without_any_gets_silence() -> None:
         audio = container.streams.audio[0]
         assert float(audio.duration * audio.time_base) == pytest.approx(3.0, abs=0.1), "silence"
         assert float(container.duration / 1_000_000) == pytest.approx(3.0, abs=0.1)
+
+
+async def test_the_plans_progress_names_the_shot_and_the_step_within_it(
+    fake: FakeProvider,
+) -> None:
+    from reelgate_flows.progress import ProgressEvent, subscribe
+
+    heard: list[ProgressEvent] = []
+    unsubscribe = subscribe(heard.append)
+    try:
+        request = storyboard(
+            [{"prompt": "a kite"}, {"prompt": "a boat"}],
+            continuity="last_frame",
+            settings={"video": {"model": "fake", "duration_seconds": 1}},
+        )
+        data = (await generate_storyboard(request))["data"]
+    finally:
+        unsubscribe()
+    plan = [e for e in heard if e.job_id == data["job_id"]]
+    words = [e.message for e in plan]
+    assert any(w.startswith("shot 2 of 2: download:") for w in words), words
+    fractions = [e.fraction for e in plan if e.fraction is not None]
+    assert fractions == sorted(fractions) and 0.5 <= fractions[-1] <= 1.0, fractions

@@ -28,7 +28,7 @@ from reelgate_flows.admission import PLAN_HOLDS
 from reelgate_flows.backfill import earlier_success
 from reelgate_flows.flows import _job_id, extend_video, generate_video
 from reelgate_flows.idempotency import body_tag, key_tag
-from reelgate_flows.progress import ProgressEvent, emit
+from reelgate_flows.progress import PART_OF, Part, ProgressEvent, emit
 from reelgate_flows.settings import pinned_run_settings
 from reelgate_flows.sources import stored_video_bytes
 from reelgate_flows.storyboard_join import join_and_store
@@ -44,8 +44,12 @@ async def _run_shot(
         return dict(earlier["data"])
     emit(ProgressEvent(job_id, "shot", index / count, f"shot {index + 1} of {count}"))
     child = extend_video if isinstance(request, ExtendRequest) else generate_video
-    with tags(key_tag(key), body_tag(request)):
-        state = await child(request, key, return_state=True)
+    part = PART_OF.set(Part(job_id, index, count))  # the shot's steps are the plan's too
+    try:
+        with tags(key_tag(key), body_tag(request)):
+            state = await child(request, key, return_state=True)
+    finally:
+        PART_OF.reset(part)
     if not state.is_completed():
         error = await state.aresult(raise_on_failure=False)
         if isinstance(error, ReelgateError):
