@@ -146,6 +146,38 @@ def test_webhooks_are_signed_and_retried_until_delivered(
     assert payload["success"] is True and payload["job_id"] == accepted.json()["data"]["job_id"]
 
 
+def test_a_failed_jobs_webhook_says_whether_it_was_billed_and_a_storyboard_notifies_too(
+    fake: FakeProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setenv("REELGATE_ALLOW_PRIVATE_URLS", "true")
+    receiver = Receiver(failures=0)
+    app = create_app(ApiSettings(webhook_secret=SECRET, webhook_retry_base_seconds=0.05))
+    video = {"model": "fake", "duration_seconds": 1}
+    serving = BackgroundServer(app, lifespan="on", start_timeout_seconds=60)
+    with BackgroundServer(receiver.app()) as hooks, serving as api:
+        hook = f"{hooks.url}/hook"
+        refused = {"prompt": "a forbidden scene", "customer_id": "hooks", "webhook_url": hook}
+        failed = httpx.post(
+            f"{api.url}/video/jobs", json={**refused, "settings": {"video": video}}, timeout=60
+        )
+        shots = [{"prompt": "a kite"}, {"prompt": "a boat"}]
+        board = {"customer_id": "hooks", "webhook_url": hook, "shots": shots}
+        story = httpx.post(
+            f"{api.url}/video/storyboards", json={**board, "settings": {"video": video}}, timeout=60
+        )
+        assert (failed.status_code, story.status_code) == (202, 202), story.text
+        deadline = time.monotonic() + 60
+        while len(receiver.deliveries) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    payloads = {json.loads(body)["job_id"]: json.loads(body) for _, body in receiver.deliveries}
+    lost = payloads[failed.json()["data"]["job_id"]]
+    assert lost["success"] is False and lost["error"]["billed"] is False, lost
+    made = payloads[story.json()["data"]["job_id"]]
+    assert made["success"] is True and len(made["data"]["shots"]) == 2, made
+
+
 def test_webhook_targets_are_checked_before_the_job(fake: FakeProvider) -> None:
     app = create_app(ApiSettings(webhook_secret=SECRET))
     with BackgroundServer(app, lifespan="on") as api:
