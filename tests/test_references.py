@@ -60,6 +60,7 @@ async def test_two_image_references_reach_veo_as_reference_images(vertex: Vertex
         (veo_body([{"type": "video", "url": png_uri(8, 8)}]), "at most 0 video"),
         (veo_body([{"type": "image", "url": png_uri(8, 8), "role": "style"}]), "as asset"),
         (veo_body([{"type": "image", "url": png_uri(8, 8)}], duration_seconds=4), "8 seconds"),
+        (veo_body([{"type": "image", "url": png_uri(8, 8)}], aspect_ratio="9:16"), "only 16:9"),
         (veo_body([{"type": "image", "url": "http://10.1.2.3/face.png"}]), "references[0].url"),
         (veo_body([{"type": "image", "url": "data:image/png;base64,aGVsbG8="}]), "references[0]"),
         (veo_body([{"type": "sound", "url": png_uri(8, 8)}]), "references"),

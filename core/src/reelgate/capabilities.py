@@ -76,6 +76,13 @@ def check_references(spec: ModelSpec, request: GenerateRequest) -> None:
                     field="references",
                     model=spec.id,
                 )
+    shapes = caps.reference_aspect_ratios
+    if shapes is not None and request.video.aspect_ratio not in shapes:
+        raise ValidationError(
+            f"model {spec.id!r} makes videos with references only {' or '.join(shapes)}",
+            field="settings.video.aspect_ratio",
+            model=spec.id,
+        )
     durations = caps.reference_durations
     if durations is not None and request.video.duration_seconds not in durations:
         raise ValidationError(

@@ -87,6 +87,8 @@ class Capabilities(BaseModel):
     "style")}``); a type not named takes any role."""
     reference_durations: tuple[int, ...] | None = None
     """The durations a request with references may have (Veo: 8 s only); None: any."""
+    reference_aspect_ratios: tuple[str, ...] | None = None
+    """The aspect ratios a request with references may have (Vertex Veo: 16:9); None: any."""
     extend_resolutions: tuple[str, ...] | None = None
     """The resolutions an extension may have (None: any of ``resolutions``)."""
     provider_options: tuple[str, ...] | None = None

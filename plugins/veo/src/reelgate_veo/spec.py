@@ -81,6 +81,7 @@ _CAPABILITIES = Capabilities(
     references={"image": 3},
     reference_roles={"image": ("asset",)},
     reference_durations=(8,),
+    reference_aspect_ratios=("16:9",),  # Vertex 3.1: 9:16 is not for reference-image-to-video
     provider_options=PROVIDER_OPTIONS,
     # Vertex bills the seconds an extension generates (+7 s a call), not the source it returns.
     extension_billing="added_seconds",
