@@ -200,3 +200,32 @@ async def test_an_audio_reference_that_is_no_audio_is_refused(seedance: Seedance
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["field"] == "references[0].url"
     assert seedance.submissions == 0
+
+
+async def test_a_video_reference_in_a_container_not_taken_is_a_400(
+    seedance: SeedanceEmulator, tmp_path: Any
+) -> None:
+    import av
+    import numpy as np
+
+    path = tmp_path / "clip.avi"
+    with av.open(str(path), "w", format="avi") as out:
+        stream = out.add_stream("mpeg4", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for _ in range(12):
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8))))
+        out.mux(stream.encode(None))
+    uri = "data:video/x-msvideo;base64," + base64.b64encode(path.read_bytes()).decode()
+    body = {
+        "prompt": "a dance",
+        "customer_id": "acme",
+        "settings": {"video": {"model": "seedance-2", "duration_seconds": 5}},
+        "references": [{"type": "video", "url": uri}],
+    }
+    async with AsyncTestClient(create_app(ApiSettings()), timeout=120) as client:
+        answer = await client.post("/video/generate", json=body)
+    assert answer.status_code == 400, answer.text
+    assert (
+        "references[0].url: a avi video; taken: mp4, mov, webm" in answer.json()["error"]["message"]
+    )
+    assert seedance.submissions == 0

@@ -302,3 +302,34 @@ async def test_the_plans_progress_names_the_shot_and_the_step_within_it(
     assert any(w.startswith("shot 2 of 2: download:") for w in words), words
     fractions = [e.fraction for e in plan if e.fraction is not None]
     assert fractions == sorted(fractions) and 0.5 <= fractions[-1] <= 1.0, fractions
+
+
+async def test_a_shots_first_frame_is_checked_and_kept_at_admission(fake: FakeProvider) -> None:
+    import base64
+
+    from litestar.testing import AsyncTestClient
+
+    from reelgate.testing.media import make_png
+    from reelgate_api.http.app import create_app
+    from reelgate_api.settings import ApiSettings
+
+    png = make_png(64, 36)
+    frame = "data:image/png;base64," + base64.b64encode(png).decode()
+    body = {
+        "customer_id": "acme",
+        "settings": {"video": {"model": "fake", "duration_seconds": 1, "aspect_ratio": "16:9"}},
+        "shots": [{"prompt": "a kite", "image": frame}],
+    }
+    private = {**body, "shots": [{"prompt": "a kite", "image": "http://10.1.2.3/a.png"}]}
+    async with AsyncTestClient(create_app(ApiSettings()), timeout=120) as client:
+        refused = await client.post("/video/storyboards", json=private)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"]["shot"] == 1 and fake.submissions == 0
+        job_id = (await client.post("/video/storyboards", json=body)).json()["data"]["job_id"]
+        for _ in range(600):
+            status = (await client.get(f"/video/jobs/{job_id}")).json()
+            if status["code"] != 202:
+                break
+            await asyncio.sleep(0.1)
+    assert status["success"] is True, status
+    assert fake.images == [png], "the shot ran on the bytes checked at admission"

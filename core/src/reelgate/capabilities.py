@@ -76,19 +76,23 @@ def check_references(spec: ModelSpec, request: GenerateRequest) -> None:
                     field="references",
                     model=spec.id,
                 )
-    shapes = caps.reference_aspect_ratios
-    if shapes is not None and request.video.aspect_ratio not in shapes:
-        raise ValidationError(
-            f"model {spec.id!r} makes videos with references only {' or '.join(shapes)}",
-            field="settings.video.aspect_ratio",
-            model=spec.id,
-        )
-    durations = caps.reference_durations
-    if durations is not None and request.video.duration_seconds not in durations:
+    video = request.video
+    _with_references(spec, "aspect_ratio", video.aspect_ratio, caps.reference_aspect_ratios, "")
+    seconds = " seconds long"
+    _with_references(
+        spec, "duration_seconds", video.duration_seconds, caps.reference_durations, seconds
+    )
+
+
+def _with_references(
+    spec: ModelSpec, name: str, value: object, allowed: tuple[object, ...] | None, unit: str
+) -> None:
+    """ValidationError when a request with references sets ``name`` outside ``allowed``."""
+    if allowed is not None and value not in allowed:
         raise ValidationError(
             f"model {spec.id!r} makes videos with references only "
-            f"{' or '.join(str(d) for d in durations)} seconds long",
-            field="settings.video.duration_seconds",
+            f"{' or '.join(str(a) for a in allowed)}{unit}",
+            field=f"settings.video.{name}",
             model=spec.id,
         )
 

@@ -69,7 +69,11 @@ def _checked_type(kind: str, data: bytes, field: str, settings: Settings) -> str
         except UnplayableVideo as exc:
             raise ValidationError(f"{field} is not a playable video: {exc}", field=field) from None
         names = set(facts.container.split(","))
-        return next(mime for mime, name in CONTAINER_FORMATS.items() if name in names)
+        for mime, name in CONTAINER_FORMATS.items():
+            if name in names:
+                return mime
+        taken = ", ".join(CONTAINER_FORMATS.values())
+        raise ValidationError(f"{field}: a {facts.container} video; taken: {taken}", field=field)
     return _audio_type(data, field)
 
 

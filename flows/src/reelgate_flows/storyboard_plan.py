@@ -21,7 +21,8 @@ from reelgate.runtimes import get_runtime
 from reelgate.storyboards import StoryboardRequest
 from reelgate_flows.admission import AdmittedJob, run_gate
 from reelgate_flows.records.record import STORYBOARD
-from reelgate_flows.settings import run_settings
+from reelgate_flows.settings import Settings, run_settings
+from reelgate_flows.uploads import with_kept_upload
 
 PLACEHOLDER_SOURCE = "00000000-0000-4000-8000-000000000000"
 """The job id an extension shot is checked with before the shot before it exists."""
@@ -81,7 +82,8 @@ async def _moderated(request: StoryboardRequest) -> None:
     moderators = run_settings().moderators_for(request.customer_id)
     for index in range(len(request.shots)):
         try:
-            await runtime.moderate(probe_request(request, index), moderators)
+            asked = request.shot_request(index, PLACEHOLDER_SOURCE)  # no made-up first frame
+            await runtime.moderate(asked, moderators)
         except ReelgateError as exc:
             exc.details["shot"] = index + 1
             raise
@@ -131,3 +133,23 @@ async def settle_shot(job_id: str, delivered: list[Cost], due: list[Cost]) -> No
     ]
     if all(amount is not None for amount in amounts):
         await ledger.adjust(job_id, round(sum(amounts), 6))
+
+
+async def with_kept_shot_images(
+    request: StoryboardRequest, settings: Settings
+) -> StoryboardRequest:
+    """``request`` with every shot's first frame checked and kept as an input image is at
+    admission (:func:`~reelgate_flows.uploads.with_kept_upload`): a bad one is a 400 naming
+    the shot before any job exists, and the shot runs on the bytes checked here."""
+    shots = list(request.shots)
+    for index, shot in enumerate(shots):
+        if shot.image is None:
+            continue
+        try:
+            kept = await with_kept_upload(request.shot_request(index), settings)
+        except ReelgateError as exc:
+            exc.message = f"shot {index + 1}: {exc.message}"
+            exc.details.update(field=f"shots[{index}].image", shot=index + 1)
+            raise
+        shots[index] = shot.model_copy(update={"image": kept.input_image_url})
+    return request.model_copy(update={"shots": shots})

@@ -20,7 +20,7 @@ from reelgate_flows.records.spend import Budgets, SpendLedger
 from reelgate_flows.reference_inputs import with_kept_references
 from reelgate_flows.settings import Settings
 from reelgate_flows.sources import source_model
-from reelgate_flows.storyboard_plan import prepare_storyboard
+from reelgate_flows.storyboard_plan import prepare_storyboard, with_kept_shot_images
 from reelgate_flows.uploads import with_kept_upload
 
 
@@ -114,7 +114,9 @@ class Admission:
         """``request`` admitted, its inputs kept (a storyboard's shots take theirs when they
         run)."""
         if isinstance(request, StoryboardRequest):
-            return await prepare_storyboard(request)
+            admitted = await prepare_storyboard(request)
+            kept_frames = await with_kept_shot_images(request, self.settings)
+            return dataclasses.replace(admitted, request=kept_frames)
         admitted = await self.prepare(request)
         assert isinstance(admitted.request, GenerateRequest)
         kept = await with_kept_upload(admitted.request, self.settings)
