@@ -16,6 +16,7 @@ from reelgate.errors import StorageError, TooLargeError
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.testing import FakeProvider, make_png, make_request
 from reelgate_flows.flows import extend_video, generate_video
+from reelgate_flows.settings import Settings
 from tests.support import probe_mp4
 
 KEY = re.compile(r"^customers/acme-1/assets/video/\d{14}_[0-9a-f-]{36}\.mp4$")
@@ -113,6 +114,8 @@ async def test_inline_results_over_the_cap_are_a_clear_400_and_the_video_is_kept
         await generate_video(GenerateRequest.model_validate(body))
     assert caught.value.status == 400 and "save_to_db" in caught.value.message
     assert Path(caught.value.details["spool_path"]).is_file()
+    stored = Path(Settings.current().storage_url.removeprefix("file://")) / "customers" / "acme-1"
+    assert not list(stored.glob("inline/*.jpg")), "no previews stored for a video that was not"
 
 
 async def test_s3_storage_through_the_moto_server(s3_env: str) -> None:

@@ -148,12 +148,14 @@ async def store(spool_path: str, customer_id: str, save_to_db: bool) -> StoredOb
     spool = Spool(settings.spool_dir)
     try:
         storage = storage_from_url(settings.storage_url, settings)
-        key = video_key(customer_id) if save_to_db else inline_key(customer_id)
-        previews = await asyncio.to_thread(store_previews, storage, path, key, not save_to_db)
-        if save_to_db:
+        if save_to_db:  # the previews first: a stored video always has them beside it
+            key = video_key(customer_id)
+            previews = await asyncio.to_thread(store_previews, storage, path, key)
             stored = await asyncio.to_thread(storage.put, path, key)
-        else:
+        else:  # the video first: one over the inline limit leaves no previews behind
+            key = inline_key(customer_id)
             stored = await asyncio.to_thread(put_inline, path, key, settings)
+            previews = await asyncio.to_thread(store_previews, storage, path, key, True)
     except TooLargeError as exc:  # over the inline limit: the caller's choice to change
         exc.details.setdefault("spool_path", str(path))
         raise
