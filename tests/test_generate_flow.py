@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import functools
 import re
+import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -110,11 +111,12 @@ async def test_inline_results_over_the_cap_are_a_clear_400_and_the_video_is_kept
     monkeypatch.setenv("REELGATE_DATA_URI_MAX_BYTES", "1000")
     body = request(resolution="360p").model_dump()
     body["save_to_db"] = False
+    body["customer_id"] = customer = f"capped-{uuid.uuid4().hex[:8]}"
     with pytest.raises(TooLargeError) as caught:
         await generate_video(GenerateRequest.model_validate(body))
     assert caught.value.status == 400 and "save_to_db" in caught.value.message
     assert Path(caught.value.details["spool_path"]).is_file()
-    stored = Path(Settings.current().storage_url.removeprefix("file://")) / "customers" / "acme-1"
+    stored = Path(Settings.current().storage_url.removeprefix("file://")) / "customers" / customer
     assert not list(stored.glob("inline/*.jpg")), "no previews stored for a video that was not"
 
 
