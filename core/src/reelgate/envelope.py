@@ -92,6 +92,10 @@ class _VideoResultFields(BaseModel):
     content_credentials: dict[str, Any] | None = None
     """With signing configured: ``{"signed": true, "standard": "c2pa"}``, or ``"signed":
     false`` and the ``error`` that left the videos stored unsigned; None when not signed."""
+    warnings: list[dict[str, Any]] | None = None
+    """What the caller should act on though the job succeeded: ``{"type": "model_deprecated",
+    "message", "model", "deprecated_on", "retires_on", "successor"}`` (:mod:`reelgate.lifecycle`);
+    None when there is nothing."""
 
 
 class VideoResult(Previews, _VideoResultFields):

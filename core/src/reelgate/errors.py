@@ -174,6 +174,25 @@ class ConflictError(ReelgateError):
     type = "conflict"
 
 
+class ModelRetiredError(ReelgateError):
+    """The model named was retired (``retired_on``); ``successor`` names the model that
+    replaces it, when there is one. Nothing was submitted."""
+
+    status = 410
+    type = "model_retired"
+
+
+class TooManyInFlightError(ReelgateError):
+    """The customer (or API key) has as many jobs in flight as its fair share allows
+    (``limit``, ``in_flight``) and its share refuses, not queues; ``retry_after`` seconds is a
+    hint. Nothing was submitted."""
+
+    status = 429
+    type = "too_many_in_flight"
+    retryable = True
+    safe_to_resubmit = True
+
+
 class BudgetExceededError(ReelgateError):
     """The request's estimated cost does not fit what is left of a spending limit; details
     name the limit (``limit``, ``limit_usd``), what is left (``remaining_usd``) and the
@@ -214,6 +233,7 @@ _CLASS_OF_STATUS: dict[int, type[ReelgateError]] = {
     403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
+    410: ModelRetiredError,
     413: TooLargeError,
     415: UnsupportedMediaTypeError,
     429: RateLimitedError,

@@ -25,6 +25,7 @@ from reelgate.errors import (
 )
 from reelgate.hookspecs import SUBMIT_HOOKS
 from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
+from reelgate.lifecycle import Lifecycle, deprecation_warning, retired_error
 from reelgate.loader import LoadResult
 from reelgate.media import ImageInput, ReferenceInput, VideoInput
 from reelgate.moderation import moderate
@@ -43,6 +44,7 @@ class Runtime(Costs):
         registry: Registry,
         prices: PriceBook | None = None,
         routes: Mapping[str, Sequence[str]] | None = None,
+        lifecycles: Mapping[str, Lifecycle] | None = None,
     ) -> None:
         self.plugin_manager = loaded.plugin_manager
         self.loaded = loaded
@@ -50,6 +52,8 @@ class Runtime(Costs):
         self.prices = prices or PriceBook()
         self.routes = {name.lower(): list(models) for name, models in (routes or {}).items()}
         """Operator-defined route aliases: a name → the models to try, in order."""
+        self.lifecycles = {name.lower(): dates for name, dates in (lifecycles or {}).items()}
+        """The operator's dates over the plugins' (``REELGATE_MODEL_LIFECYCLE``)."""
         provider_plugins = {p.name for p in loaded.plugins if p.models}
         self._others = {
             name: [loaded.plugin_manager.get_plugin(o) for o in provider_plugins if o != name]
@@ -79,9 +83,53 @@ class Runtime(Costs):
             else default_model(self.registry, configured)
         )
         if isinstance(request, ExtendRequest):
-            return [model]
+            return self._living([model], routed=False)
         names = [*self.routes.get(model.lower(), [model]), *request.video.fallback_models]
-        return list(dict.fromkeys(names))
+        routed = model.lower() in self.routes or bool(request.video.fallback_models)
+        return list(dict.fromkeys(self._living(names, routed)))
+
+    def lifecycle_of(self, model: str) -> Lifecycle | None:
+        """The dates of ``model`` (the operator's over the plugin's); None for a name no
+        plugin serves."""
+        try:
+            spec = self.resolve(model).spec
+        except ReelgateError:
+            return None
+        declared = Lifecycle.of(spec)
+        override = self.lifecycles.get(spec.id.lower())
+        return declared if override is None else override.over(declared)
+
+    def deprecation_warnings(self, model: str) -> list[dict[str, Any]]:
+        """The ``warnings`` entries of a job served by ``model`` (none unless deprecated)."""
+        lifecycle = self.lifecycle_of(model)
+        if lifecycle is None or lifecycle.stage() != "deprecated":
+            return []
+        return [deprecation_warning(self.resolve(model).spec.id, lifecycle)]
+
+    def _living(self, names: list[str], routed: bool) -> list[str]:
+        """``names`` with each retired model replaced by its successor (in a route: one the
+        operator configured, or a request's fallbacks), or refused with a 410 (a model the
+        request named alone); a retired model without a successor leaves a route."""
+        living: list[str] = []
+        for name in names:
+            current: str | None = name
+            lifecycle = self.lifecycle_of(name)
+            seen: set[str] = set()
+            while current and lifecycle is not None and lifecycle.stage() == "retired":
+                if not routed:
+                    raise retired_error(current, lifecycle)
+                seen.add(current.lower())
+                current = lifecycle.successor
+                if current is not None and current.lower() in seen:
+                    current = None
+                lifecycle = None if current is None else self.lifecycle_of(current)
+            if current:
+                living.append(current)
+        if not living:
+            dates = self.lifecycle_of(names[0])
+            assert dates is not None
+            raise retired_error(names[0], dates)
+        return living
 
     def load_configured(self) -> list[str]:
         """Import now what the plugins of configured providers defer to their first call

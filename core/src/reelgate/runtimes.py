@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from reelgate.errors import ValidationError
+from reelgate.lifecycle import parse_lifecycles
 from reelgate.loader import load_plugins, parse_allow_list
 from reelgate.pricing import PriceBook
 from reelgate.registry import Registry
@@ -33,7 +34,8 @@ def build_runtime(
     (:func:`parse_routes`) and ``prices_file`` the operator's prices
     (:class:`~reelgate.pricing.PriceBook`); when not given they are read from
     ``REELGATE_PLUGINS``, ``REELGATE_DEFAULT_MODEL``, ``REELGATE_ROUTES`` and
-    ``REELGATE_PRICES_FILE`` in ``environ``. ``environ`` (default ``os.environ``) also supplies
+    ``REELGATE_PRICES_FILE`` in ``environ`` (as ``REELGATE_MODEL_LIFECYCLE`` always is).
+    ``environ`` (default ``os.environ``) also supplies
     each provider's declared variables."""
     env = os.environ if environ is None else environ
     allow = plugins if plugins is not None else env.get("REELGATE_PLUGINS")
@@ -46,7 +48,8 @@ def build_runtime(
     )
     prices = PriceBook.from_file(prices_file or env.get("REELGATE_PRICES_FILE"))
     routing = parse_routes(routes or env.get("REELGATE_ROUTES"))
-    return Runtime(loaded, registry, prices, routing)
+    lifecycles = parse_lifecycles(env.get("REELGATE_MODEL_LIFECYCLE"))
+    return Runtime(loaded, registry, prices, routing, lifecycles)
 
 
 def parse_routes(text: str | None) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ against :class:`Capabilities` before a plugin is called.
 
 from __future__ import annotations
 
+import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -120,3 +121,11 @@ class ModelSpec(BaseModel):
     price: Price | None = None
     """USD per second of output (:mod:`reelgate.pricing`); None: no verified price, the cost
     is unknown."""
+    deprecated_on: datetime.date | None = None
+    """From this day (UTC) requests still run, answered with a warning
+    (:mod:`reelgate.lifecycle`)."""
+    retires_on: datetime.date | None = None
+    """From this day (UTC) the model takes no request: a route moves to ``successor``, a
+    request naming the model gets a 410 naming it."""
+    successor: str | None = None
+    """The model that replaces this one (a name the registry resolves)."""

@@ -66,6 +66,9 @@ class AdmittedJob:
     """The price of each model it may run on, as admission found them: it is costed and
     settled at these wherever it runs."""
     job_id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
+    warnings: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    """What the caller should know though the job runs (a deprecated model,
+    :mod:`reelgate.lifecycle`)."""
 
     @property
     def customer_id(self) -> str:
@@ -94,6 +97,9 @@ async def prepare(
     request = _with_defaults_pinned(request, prepared.request)
     if configured:  # a real start, not an estimate: judged before anything is paid
         await runtime.moderate(request, run_settings().moderators_for(request.customer_id))
+    warnings = runtime.deprecation_warnings(prepared.model)
+    for warning in warnings:
+        logger.warning("customer %s: %s", request.customer_id, warning["message"])
     return AdmittedJob(
         request=request,
         model=prepared.model,
@@ -101,6 +107,7 @@ async def prepare(
         kind=prepared.kind,
         estimate=runtime.most_it_may_cost(request, configured=configured),
         prices=runtime.prices_for(request),
+        warnings=warnings,
     )
 
 

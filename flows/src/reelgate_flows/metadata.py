@@ -73,6 +73,7 @@ def metadata(
         cost=cost_of_delivery(request, job, videos, prices),
         fallback=fallback,
         content_credentials=content_credentials,
+        warnings=get_runtime().deprecation_warnings(job.model) or None,
         **first.model_dump(include=set(Previews.model_fields)),
     )
     return kept_small(SuccessEnvelope(data=result).model_dump(mode="json"))

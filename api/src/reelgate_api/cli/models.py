@@ -45,12 +45,29 @@ def model_lines(model: dict[str, Any]) -> list[str]:
     lines.append("  does: " + escape(" · ".join(does)))
     lines.append("  shapes: " + escape(" · ".join(shapes)))
     lines.append("  price: " + escape(_price_words(model["price"])))
+    dates = _lifecycle_words(model)
+    if dates:
+        lines.append("  lifecycle: " + escape(dates))
     proof = model["lost_submission_proof"]
     lines.append(
         "  lost create: "
         + (escape(f"settled by {proof}") if proof else "cannot be proven; never sent again")
     )
     return lines
+
+
+def _lifecycle_words(model: dict[str, Any]) -> str:
+    """``deprecated 2026-03-24 · retires 2026-09-24 · successor veo-3.1`` (empty for a model
+    without dates)."""
+    said = []
+    if model["deprecated_on"]:
+        said.append(f"deprecated {model['deprecated_on']}")
+    if model["retires_on"]:
+        verb = "retired" if model["lifecycle"] == "retired" else "retires"
+        said.append(f"{verb} {model['retires_on']}")
+    if model["successor"]:
+        said.append(f"successor {model['successor']}")
+    return " · ".join(said)
 
 
 def _price_words(price: dict[str, Any] | None) -> str:

@@ -18,6 +18,7 @@ from reelgate.runtimes import get_runtime
 from reelgate_api.http.answers import job_answer
 from reelgate_api.http.auth import ApiKeys
 from reelgate_api.http.context import DEPENDENCIES, STATE_KEY, HttpContext
+from reelgate_api.http.deprecation import add_deprecation_headers
 from reelgate_api.http.docs import DOCS_HANDLERS, docs_files, openapi_config
 from reelgate_api.http.errors import handle_exception
 from reelgate_api.http.file_urls import FileSigner
@@ -146,6 +147,7 @@ def create_app(settings: ApiSettings | None = None, runner: JobRunner | None = N
         state=State({STATE_KEY: context}),
         lifespan=[endpoint.lifespan],
         before_request=context.guard.before_request,
+        before_send=[add_deprecation_headers],
         cors_config=CORSConfig(allow_origins=cors, allow_headers=["*"]) if cors else None,
         exception_handlers={Exception: handle_exception},
         on_startup=[lifecycle.start],

@@ -19,6 +19,7 @@ from litestar.handlers.base import BaseRouteHandler
 from reelgate.errors import NotFoundError
 from reelgate.storyboards import JobRequest
 from reelgate_api.http.auth import ApiKeys, Caller, presented_key
+from reelgate_api.http.deprecation import WARNINGS_STATE
 from reelgate_api.http.file_urls import FileSigner
 from reelgate_api.http.guard import RequestGuard
 from reelgate_api.http.webhooks import WebhookSender
@@ -79,7 +80,9 @@ class HttpContext:
         if webhook_url:
             await self.webhooks.check(webhook_url)
             notify = self.base_url(request)
-        return await self.admission.start(parsed, key, caller, notify)
+        warnings: list[dict[str, Any]] = []
+        request.state[WARNINGS_STATE] = warnings  # answered as headers (http.deprecation)
+        return await self.admission.start(parsed, key, caller, notify, warnings)
 
 
 STATE_KEY = "reelgate"

@@ -25,6 +25,7 @@ from reelgate.requests import request_from_body
 from reelgate.runtimes import get_runtime
 from reelgate_api.http.auth import ANY_CUSTOMER, Caller
 from reelgate_api.http.context import CallerDep, ContextDep, HttpContext
+from reelgate_api.http.deprecation import WARNINGS_STATE
 from reelgate_api.http.errors import handle_openai_exception
 from reelgate_api.http.openai_shapes import (
     OpenAiRequestError,
@@ -120,7 +121,9 @@ async def _start(
 ) -> Json:
     parsed = request_from_body(body)
     key = caller.scoped_idempotency_key(customer, request.headers.get("idempotency-key"))
-    job_id = await context.admission.start(parsed, key, caller)
+    warnings: list[dict[str, Any]] = []
+    request.state[WARNINGS_STATE] = warnings  # answered as headers (http.deprecation)
+    job_id = await context.admission.start(parsed, key, caller, warnings=warnings)
     record = await _records(context).get(job_id)
     assert record is not None, "an admitted job has its record"
     return await _video_of(context, record)

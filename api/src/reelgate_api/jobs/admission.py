@@ -84,15 +84,20 @@ class Admission:
         idempotency_key: str | None,
         acting: Acting | None = None,
         notify_base_url: str | None = None,
+        warnings: list[dict[str, Any]] | None = None,
     ) -> str:
         """The job id of ``request`` (a new job, or the key's earlier one). Raises the core
         error of a request that cannot run, ForbiddenError when ``acting`` may not act for its
         customer, BudgetExceededError when its estimate does not fit
         a limit (a re-run of the key's failed job holds its reservation again first). An
-        inline input image is kept and the job refers to it (:mod:`reelgate_flows.uploads`)."""
+        inline input image is kept and the job refers to it (:mod:`reelgate_flows.uploads`).
+        ``warnings`` receives what the caller should know though the job runs (a deprecated
+        model)."""
         authorise(request, acting)
         key_id = None if acting is None else acting.key_id
         admitted = await self._admitted(request)
+        if warnings is not None:
+            warnings.extend(admitted.warnings)
         earlier = await self._earlier(idempotency_key)
         if earlier is not None:
             await self._hold_for_rerun(earlier, admitted)

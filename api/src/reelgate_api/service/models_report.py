@@ -19,6 +19,8 @@ def models_report(runtime: Runtime) -> dict[str, Any]:
     for entry in registry.models():
         spec, caps = entry.spec, entry.spec.capabilities
         status = providers[spec.provider.name]
+        dates = runtime.lifecycle_of(spec.id)
+        assert dates is not None
         models.append(
             {
                 "id": spec.id,
@@ -35,6 +37,8 @@ def models_report(runtime: Runtime) -> dict[str, Any]:
                 "default_resolution": spec.default_resolution,
                 "price": _price(runtime.price_of(spec.id)),
                 "lost_submission_proof": spec.provider.lost_submission_proof,
+                "lifecycle": dates.stage(),
+                **dates.model_dump(mode="json"),
             }
         )
     video = VideoSettings.model_fields
