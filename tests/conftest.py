@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from typing import TypeVar
@@ -41,6 +43,23 @@ def executor_name(monkeypatch: pytest.MonkeyPatch) -> str:
     name = f"test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("REELGATE_EXECUTOR_NAME", name)
     return name
+
+
+@pytest.fixture(autouse=True)
+def fresh_provider_health() -> None:
+    """Each test starts with no provider health and no jobs counted against fair shares:
+    another test's refusals never open a circuit in it, nor do its jobs fill a share (the
+    records database is the test process's)."""
+    from prefect.settings import get_current_settings
+
+    path = get_current_settings().home / "reelgate.db"
+    if not path.exists():
+        return
+    with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
+        for table in ("reelgate_health", "reelgate_circuits", "reelgate_in_flight"):
+            with contextlib.suppress(sqlite3.OperationalError):
+                db.execute(f"DELETE FROM {table}")
+        db.commit()
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -112,3 +113,31 @@ def retired_error(model: str, lifecycle: Lifecycle) -> ModelRetiredError:
 
 def _iso(day: datetime.date | None) -> str | None:
     return None if day is None else day.isoformat()
+
+
+def living_models(
+    lifecycle_of: Callable[[str], Lifecycle | None], names: list[str], routed: bool
+) -> list[str]:
+    """``names`` with each retired model replaced by its successor (in a route: one the
+    operator configured, or a request's fallbacks), or refused with a 410 (a model the
+    request named alone); a retired model without a successor leaves a route."""
+    living: list[str] = []
+    for name in names:
+        current: str | None = name
+        lifecycle = lifecycle_of(name)
+        seen: set[str] = set()
+        while current and lifecycle is not None and lifecycle.stage() == "retired":
+            if not routed:
+                raise retired_error(current, lifecycle)
+            seen.add(current.lower())
+            current = lifecycle.successor
+            if current is not None and current.lower() in seen:
+                current = None
+            lifecycle = None if current is None else lifecycle_of(current)
+        if current:
+            living.append(current)
+    if not living:
+        dates = lifecycle_of(names[0])
+        assert dates is not None
+        raise retired_error(names[0], dates)
+    return living

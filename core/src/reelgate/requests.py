@@ -14,7 +14,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -49,6 +49,10 @@ def json_depth(value: Any) -> int:
             stack.append((child, depth + 1))
         deepest = max(deepest, depth + (1 if isinstance(item, dict | list) else 0))
     return deepest
+
+
+RouteOrder = Literal["as_listed", "health", "price", "health_then_price"]
+"""How a route's models are ordered (:mod:`reelgate_flows.routing`)."""
 
 
 class VideoSettings(_Strict):
@@ -95,6 +99,13 @@ class VideoSettings(_Strict):
         description="models to try in order when the model provably did not take the job "
         "(not configured, refused before acceptance, rate limited); never after an unclear "
         "submission",
+    )
+    fallback_order: RouteOrder | None = Field(
+        default=None,
+        description="how the model and its fallbacks are ordered: as_listed (the default), "
+        "health (fewest refusals lately first), price (cheapest first) or health_then_price; "
+        "a model whose circuit is open goes last",
+        exclude_if=lambda order: order is None,  # an old request's digest unchanged
     )
 
     @field_validator("model")

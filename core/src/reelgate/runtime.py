@@ -25,7 +25,7 @@ from reelgate.errors import (
 )
 from reelgate.hookspecs import SUBMIT_HOOKS
 from reelgate.jobs import JobKind, JobStatus, ProviderJob, Submission, VideoRef
-from reelgate.lifecycle import Lifecycle, deprecation_warning, retired_error
+from reelgate.lifecycle import Lifecycle, deprecation_warning, living_models
 from reelgate.loader import LoadResult
 from reelgate.media import ImageInput, ReferenceInput, VideoInput
 from reelgate.moderation import moderate
@@ -45,6 +45,7 @@ class Runtime(Costs):
         prices: PriceBook | None = None,
         routes: Mapping[str, Sequence[str]] | None = None,
         lifecycles: Mapping[str, Lifecycle] | None = None,
+        route_orders: Mapping[str, str] | None = None,
     ) -> None:
         self.plugin_manager = loaded.plugin_manager
         self.loaded = loaded
@@ -54,6 +55,8 @@ class Runtime(Costs):
         """Operator-defined route aliases: a name → the models to try, in order."""
         self.lifecycles = {name.lower(): dates for name, dates in (lifecycles or {}).items()}
         """The operator's dates over the plugins' (``REELGATE_MODEL_LIFECYCLE``)."""
+        self.route_orders = {name.lower(): order for name, order in (route_orders or {}).items()}
+        """How each route orders its models (``as_listed`` when it says nothing)."""
         provider_plugins = {p.name for p in loaded.plugins if p.models}
         self._others = {
             name: [loaded.plugin_manager.get_plugin(o) for o in provider_plugins if o != name]
@@ -83,10 +86,17 @@ class Runtime(Costs):
             else default_model(self.registry, configured)
         )
         if isinstance(request, ExtendRequest):
-            return self._living([model], routed=False)
+            return living_models(self.lifecycle_of, [model], routed=False)
         names = [*self.routes.get(model.lower(), [model]), *request.video.fallback_models]
         routed = model.lower() in self.routes or bool(request.video.fallback_models)
-        return list(dict.fromkeys(self._living(names, routed)))
+        return list(dict.fromkeys(living_models(self.lifecycle_of, names, routed)))
+
+    def route_order(self, request: GenerateRequest) -> str:
+        """How ``request``'s :meth:`candidates` are ordered: as the request says
+        (``fallback_order``), else as its route says, else ``as_listed``."""
+        if request.video.fallback_order:
+            return request.video.fallback_order
+        return self.route_orders.get(request.video.model.lower(), "as_listed")
 
     def lifecycle_of(self, model: str) -> Lifecycle | None:
         """The dates of ``model`` (the operator's over the plugin's); None for a name no
@@ -105,31 +115,6 @@ class Runtime(Costs):
         if lifecycle is None or lifecycle.stage() != "deprecated":
             return []
         return [deprecation_warning(self.resolve(model).spec.id, lifecycle)]
-
-    def _living(self, names: list[str], routed: bool) -> list[str]:
-        """``names`` with each retired model replaced by its successor (in a route: one the
-        operator configured, or a request's fallbacks), or refused with a 410 (a model the
-        request named alone); a retired model without a successor leaves a route."""
-        living: list[str] = []
-        for name in names:
-            current: str | None = name
-            lifecycle = self.lifecycle_of(name)
-            seen: set[str] = set()
-            while current and lifecycle is not None and lifecycle.stage() == "retired":
-                if not routed:
-                    raise retired_error(current, lifecycle)
-                seen.add(current.lower())
-                current = lifecycle.successor
-                if current is not None and current.lower() in seen:
-                    current = None
-                lifecycle = None if current is None else self.lifecycle_of(current)
-            if current:
-                living.append(current)
-        if not living:
-            dates = self.lifecycle_of(names[0])
-            assert dates is not None
-            raise retired_error(names[0], dates)
-        return living
 
     def load_configured(self) -> list[str]:
         """Import now what the plugins of configured providers defer to their first call

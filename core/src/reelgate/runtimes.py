@@ -7,14 +7,14 @@ import json
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, get_args
 
 from reelgate.errors import ValidationError
 from reelgate.lifecycle import parse_lifecycles
 from reelgate.loader import load_plugins, parse_allow_list
 from reelgate.pricing import PriceBook
 from reelgate.registry import Registry
-from reelgate.requests import DEFAULT_MODEL
+from reelgate.requests import DEFAULT_MODEL, RouteOrder
 from reelgate.runtime import Runtime
 
 
@@ -47,27 +47,51 @@ def build_runtime(
         environ=env,
     )
     prices = PriceBook.from_file(prices_file or env.get("REELGATE_PRICES_FILE"))
-    routing = parse_routes(routes or env.get("REELGATE_ROUTES"))
+    text = routes or env.get("REELGATE_ROUTES")
     lifecycles = parse_lifecycles(env.get("REELGATE_MODEL_LIFECYCLE"))
-    return Runtime(loaded, registry, prices, routing, lifecycles)
+    return Runtime(
+        loaded, registry, prices, parse_routes(text), lifecycles, parse_route_orders(text)
+    )
 
 
-def parse_routes(text: str | None) -> dict[str, list[str]]:
-    """``REELGATE_ROUTES``: a JSON object of route names to the models they try, in order,
-    e.g. ``{"fast-video": ["kling-v2-6", "veo-3.1-fast"]}``."""
+def _routes_json(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
     try:
         routes = json.loads(text)
     except ValueError as exc:
         raise ValidationError(f"REELGATE_ROUTES is not JSON: {exc}") from exc
-    valid = isinstance(routes, dict) and all(
-        isinstance(models, list) and models and all(isinstance(m, str) for m in models)
-        for models in routes.values()
+    shape = (
+        "REELGATE_ROUTES must map route names to lists of model names, or to "
+        '{"models": [...], "order": "as_listed" | "health" | "price" | "health_then_price"}'
     )
-    if not valid:
-        raise ValidationError("REELGATE_ROUTES must map route names to lists of model names")
-    return {str(name): list(models) for name, models in routes.items()}
+    if not isinstance(routes, dict):
+        raise ValidationError(shape)
+    for name, route in routes.items():
+        models = route.get("models") if isinstance(route, dict) else route
+        valid = isinstance(models, list) and models and all(isinstance(m, str) for m in models)
+        order = route.get("order", "as_listed") if isinstance(route, dict) else "as_listed"
+        if not valid or order not in get_args(RouteOrder):
+            raise ValidationError(f"{shape} (route {name!r})")
+    return routes
+
+
+def parse_routes(text: str | None) -> dict[str, list[str]]:
+    """``REELGATE_ROUTES``: a JSON object of route names to the models they try, e.g.
+    ``{"fast-video": ["kling-v2-6", "veo-3.1-fast"]}``, or to ``{"models": [...], "order":
+    "health"}`` (:func:`parse_route_orders`)."""
+    return {
+        str(name): list(route["models"] if isinstance(route, dict) else route)
+        for name, route in _routes_json(text).items()
+    }
+
+
+def parse_route_orders(text: str | None) -> dict[str, str]:
+    """The ``order`` each route of ``REELGATE_ROUTES`` gives (``as_listed`` when none)."""
+    return {
+        str(name): str(route.get("order", "as_listed")) if isinstance(route, dict) else "as_listed"
+        for name, route in _routes_json(text).items()
+    }
 
 
 _runtime: Runtime | None = None

@@ -132,10 +132,11 @@ class RunGate:
 
     async def admit(
         self, request: GenerateRequest, job_id: str, run_id: uuid.UUID
-    ) -> dict[str, Price | None] | None:
+    ) -> tuple[dict[str, Price | None] | None, JobRecord]:
         """Before a run of ``job_id`` submits anything: record it when no admission did, and
         hold its reservation (BudgetExceededError when it does not fit). Returns the prices
-        its admission pinned (None for a record that kept none: this runtime's apply)."""
+        its admission pinned (None for a record that kept none: this runtime's apply) and the
+        job's record."""
         record = await self.records.get(job_id)
         estimate: Cost | None = None
         if record is None:
@@ -153,10 +154,10 @@ class RunGate:
             estimate = admitted.estimate
         pinned = None if record.prices is None else prices_from_json(record.prices)
         if self.ledger is None or PLAN_HOLDS.get() or await self.ledger.holds(job_id):
-            return pinned
+            return pinned, record
         estimate = estimate or get_runtime().most_it_may_cost(request)
         await self.ledger.reserve(request.customer_id, record.key_id, estimate, job_id)
-        return pinned
+        return pinned, record
 
     async def ended(
         self,

@@ -9,24 +9,28 @@ slot (the CLI, a test calling the flow) is not limited.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+
+from reelgate_flows.fair_turns import FairTurns
 
 _CURRENT: ContextVar[BusySlot | None] = ContextVar("reelgate_busy_slot", default=None)
 
 
 class BusySlot:
-    """One run's claim on a semaphore of busy slots; knows whether it holds it."""
+    """One run's claim on a process's busy slots (taken round-robin across customers, each
+    customer's runs in order: :class:`~reelgate_flows.fair_turns.FairTurns`); knows whether it
+    holds one."""
 
-    def __init__(self, slots: asyncio.Semaphore) -> None:
+    def __init__(self, slots: FairTurns, customer: str = "") -> None:
         self._slots = slots
+        self._customer = customer
         self.held = False
 
     async def take(self) -> None:
         if not self.held:
-            await self._slots.acquire()
+            await self._slots.acquire(self._customer)
             self.held = True
 
     def give_back(self) -> None:
@@ -36,10 +40,10 @@ class BusySlot:
 
 
 @asynccontextmanager
-async def holding(slots: asyncio.Semaphore) -> AsyncIterator[BusySlot]:
-    """Take a slot of ``slots`` for the run started inside; it is given back at the end
-    whatever happened."""
-    slot = BusySlot(slots)
+async def holding(slots: FairTurns, customer: str = "") -> AsyncIterator[BusySlot]:
+    """Take a slot of ``slots`` for the run (of ``customer``'s job) started inside; it is given
+    back at the end whatever happened."""
+    slot = BusySlot(slots, customer)
     await slot.take()
     token = _CURRENT.set(slot)
     try:

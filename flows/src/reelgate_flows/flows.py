@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from prefect import flow
@@ -23,10 +22,8 @@ from prefect.runtime import flow_run
 
 from reelgate.envelope import Fallback
 from reelgate.errors import (
-    CapabilityNotSupportedError,
     ReelgateError,
     StorageError,
-    ValidationError,
 )
 from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.media import VideoInput
@@ -34,11 +31,11 @@ from reelgate.pricing import Price
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtimes import get_runtime
 from reelgate_flows import delivery_steps, result_storage, steps
-from reelgate_flows.admission import RunGate, as_seen_here, run_gate
+from reelgate_flows.admission import RUN_ADMITTER, RunGate, as_seen_here, run_gate
 from reelgate_flows.billed import billed_verdict
+from reelgate_flows.fair_gate import count_from_admission, uncount
 from reelgate_flows.idempotency import model_tag, video_tag
 from reelgate_flows.job_ids import job_id_of
-from reelgate_flows.limits import provider_slot
 from reelgate_flows.metadata import cost_of_delivery, metadata
 from reelgate_flows.pending import PendingJob
 from reelgate_flows.progress import ProgressEvent, emit
@@ -47,20 +44,11 @@ from reelgate_flows.settings import pinned_run_settings, run_settings
 from reelgate_flows.sources import resolve_video
 from reelgate_flows.spool import Spool
 from reelgate_flows.storage import StoredObject
+from reelgate_flows.submitting import Attempt, Reached, step, submit_first_taken, waited
 
 COST_TAG = "cost-usd:"
 logger = logging.getLogger("reelgate.flows")
 result_storage.remember_server_default_storage()
-
-
-@dataclass
-class _Reached:
-    """How far a run got: whether it submitted, the provider job once one was accepted, and
-    whether the provider finished it."""
-
-    submitted: bool = False
-    job: ProviderJob | None = None
-    finished: bool = False
 
 
 async def _run(
@@ -71,14 +59,15 @@ async def _run(
 ) -> dict[str, Any]:
     """The run's admission (:class:`~reelgate_flows.admission.RunGate`), then the steps; a
     core error leaves saying whether and how a re-run resumes the job."""
-    reached = _Reached()
+    reached = Reached()
     job_id, run_id = _job_id()
     gate = run_gate()
     try:
-        prices = await gate.admit(request, job_id, run_id)
-        envelope = await _steps(
-            request, video, idempotency_key, allow_local_inputs, reached, prices
-        )
+        prices, record = await gate.admit(request, job_id, run_id)
+        if record.admitted_by == RUN_ADMITTER:  # no API admitted it: its share counts here
+            await count_from_admission(job_id, request.customer_id, None, run_settings())
+        attempt = Attempt(job_id, idempotency_key, video, allow_local_inputs, record.key_id)
+        envelope = await _steps(request, attempt, reached, prices)
     except BaseException as exc:
         as_seen_here(exc)
         if isinstance(exc, ReelgateError):
@@ -99,65 +88,19 @@ async def _tell_gate(
     error: BaseException | None,
     submitted: bool = True,
 ) -> None:
-    """Settle or release the run's reservation; a failure to is logged, never the job's."""
+    """Settle or release the run's reservation, and count the job against its fair share no
+    more; a failure to is logged, never the job's."""
+    await asyncio.shield(uncount(job_id))  # a run cancelled again meanwhile still gives it back
     try:
         await gate.ended(job_id, envelope, error, submitted)
     except Exception:
         logger.exception("settling the reservation of job %s failed", job_id)
 
 
-async def _submit_first_taken(
-    request: GenerateRequest,
-    video: VideoInput | None,
-    idempotency_key: str | None,
-    allow_local_inputs: bool,
-    reached: _Reached,
-    held: contextlib.AsyncExitStack,
-) -> tuple[GenerateRequest, ProviderJob, list[dict[str, str]]]:
-    """Submit to the request's model, or to its fallbacks in turn while a refusal proves
-    nothing was taken; the request as submitted, its provider job, and the models tried
-    before. The provider's slot is pushed on ``held`` (held until the wait ends)."""
-    job_id = _job_id()[0]
-    settings = run_settings()
-    validate = steps.retrying(steps.validate, settings.step_retries, settings)
-    submit = steps.retrying(steps.submit, settings.submit_retries, settings)
-    candidates = get_runtime().candidates(request)
-    tried: list[dict[str, str]] = []
-    for index, model in enumerate(candidates):
-        attempt = request if candidates == [request.video.model] else request.only_model(model)
-        slot = contextlib.AsyncExitStack()
-        try:
-            _step(job_id, "validate", "checking the request")
-            fetches = attempt.input_image_url or attempt.references
-            checks = validate if fetches else steps.validate.fn
-            prepared = await checks(attempt, video, allow_local_inputs)
-            if prepared.aspect_ratio:
-                attempt = attempt.with_video(aspect_ratio=prepared.aspect_ratio)
-            scope = idempotency_key or f"run:{job_id}"
-            cache_key = steps.submission_key(attempt, prepared, scope)
-            _step(job_id, "submit", f"submitting to {prepared.model}")
-            provider = get_runtime().resolve(prepared.model).spec.provider.name
-            await slot.enter_async_context(provider_slot(provider))
-            reached.submitted = True
-            job = reached.job = await submit(attempt, prepared, job_id, cache_key)
-        except ReelgateError as exc:
-            await slot.aclose()
-            if index == len(candidates) - 1 or not proves_nothing_taken(exc):
-                raise
-            tried.append({"model": model, "reason": exc.type, "message": exc.message})
-            reached.submitted = False
-            continue
-        held.push_async_exit(slot)
-        return attempt, job, tried
-    raise AssertionError("a request has at least one candidate model")
-
-
 async def _steps(
     request: GenerateRequest,
-    video: VideoInput | None,
-    idempotency_key: str | None,
-    allow_local_inputs: bool,
-    reached: _Reached,
+    attempt: Attempt,
+    reached: Reached,
     prices: dict[str, Price | None] | None = None,
 ) -> dict[str, Any]:
     """Submit, wait, deliver; the success envelope, costed at ``prices`` (the admission's)
@@ -167,18 +110,16 @@ async def _steps(
     wait = steps.retrying(steps.wait, settings.step_retries, settings)
     several = len(get_runtime().candidates(request)) > 1
     async with contextlib.AsyncExitStack() as held:
-        request, job, tried = await _submit_first_taken(
-            request, video, idempotency_key, allow_local_inputs, reached, held
-        )
+        request, job, tried = await submit_first_taken(request, attempt, reached, held)
         accepted = f"{job.provider} job {job.provider_job_id} accepted"
         emit(ProgressEvent(job_id, "wait", None, accepted, provider_job=job))
-        refs = await wait(job, job_id)
+        refs = await waited(job, job_id, wait)
         reached.finished = True
     fallback = Fallback(served_by=job.model, tried=tried) if several else None
     cost = cost_of_delivery(request, job, refs, prices)
     tagged = asyncio.ensure_future(_tag_run(refs, job.model, cost.amount))  # while the videos come
     try:
-        stored, refs, signed = await _deliver(request, job, job_id, refs, video)
+        stored, refs, signed = await _deliver(request, job, job_id, refs, attempt.video)
     except BaseException:
         await asyncio.wait([tagged])
         failed = None if tagged.cancelled() else tagged.exception()
@@ -204,7 +145,7 @@ async def _deliver(
     spooled = []
     measured: list[VideoRef] = []
     for ref in refs:
-        _step(job_id, "download", f"downloading video {ref.provider_video_id}")
+        step(job_id, "download", f"downloading video {ref.provider_video_id}")
         expected = delivery_steps.expected_seconds(job, ref, request)
         done = await download(job, ref, job_id, request.customer_id, expected)
         spooled.append(done["path"])
@@ -213,7 +154,7 @@ async def _deliver(
     signed = await delivery_steps.sign(spooled, request, job, job_id, source)
     stored: list[StoredObject] = []
     for ref, spool_path in zip(refs, spooled, strict=True):
-        _step(job_id, "store", f"storing video {ref.provider_video_id}")
+        step(job_id, "store", f"storing video {ref.provider_video_id}")
         try:
             stored.append(
                 await delivery_steps.store(spool_path, request.customer_id, request.save_to_db)
@@ -225,21 +166,6 @@ async def _deliver(
             exc.details["pending_record"] = str(path)
             raise
     return stored, refs, signed
-
-
-def _step(job_id: str, name: str, message: str) -> None:
-    """Tell the job's watchers which step it entered."""
-    emit(ProgressEvent(job_id, name, None, message))
-
-
-def proves_nothing_taken(error: ReelgateError) -> bool:
-    """Whether a failed attempt on one model proves that model took nothing, so the next may
-    be tried without paying twice: it was refused before submission (not configured, not
-    able to do the request) or refused the submission itself (rate limited, proven not
-    accepted). An unclear submission never moves on."""
-    return error.safe_to_resubmit or isinstance(
-        error, ValidationError | CapabilityNotSupportedError
-    )
 
 
 def _job_id() -> tuple[str, uuid.UUID]:

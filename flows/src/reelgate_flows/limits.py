@@ -21,25 +21,28 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import get_current_settings
 
 from reelgate_flows.busy import released_while_waiting
+from reelgate_flows.fair_gate import fair_gate
 from reelgate_flows.settings import run_settings
 
+FairJob = tuple[str, str, str | None]
+"""A job as its fair share knows it: its id, customer and API key id."""
 LIMIT_CHECK_SECONDS = 10.0
-_EXISTING: dict[tuple[str, str], tuple[float, bool]] = {}
+_EXISTING: dict[tuple[str, str], tuple[float, int | None]] = {}
 
 
-async def _limit_exists(name: str) -> bool:
-    """Whether the Prefect API has the global concurrency limit ``name`` (remembered for
-    ``LIMIT_CHECK_SECONDS`` per API)."""
+async def _limit_slots(name: str) -> int | None:
+    """The slots of the Prefect API's global concurrency limit ``name``, None when it has no
+    such limit (remembered for ``LIMIT_CHECK_SECONDS`` per API)."""
     where = (str(get_current_settings().api.url), name)
     checked = _EXISTING.get(where)
     if checked is None or time.monotonic() - checked[0] > LIMIT_CHECK_SECONDS:
         async with get_client() as client:
             try:
-                await client.read_global_concurrency_limit_by_name(name)
-                exists = True
+                limit = await client.read_global_concurrency_limit_by_name(name)
+                slots: int | None = limit.limit
             except ObjectNotFound:
-                exists = False
-        checked = _EXISTING[where] = (time.monotonic(), exists)
+                slots = None
+        checked = _EXISTING[where] = (time.monotonic(), slots)
     return checked[1]
 
 
@@ -48,18 +51,27 @@ def limit_name(provider: str) -> str:
 
 
 @asynccontextmanager
-async def provider_slot(provider: str) -> AsyncIterator[None]:
-    """Hold a slot of the provider's limit (when provider limits are on). The run's busy slot
-    is given back while it waits for one: waiting is not work, and a run holding a busy slot
-    while it waits for a provider slot would block the runs holding provider slots from taking
-    a busy slot back after their wait (a deadlock seen with one worker, 3 busy slots, a limit
-    of 2)."""
-    if not run_settings().provider_limits or not await _limit_exists(limit_name(provider)):
+async def provider_slot(provider: str, job: FairJob | None = None) -> AsyncIterator[None]:
+    """Hold a slot of the provider's limit (when provider limits are on) and the ``job``'s
+    fair share (when shares are set or the provider has a limit: whose job goes next,
+    :mod:`reelgate_flows.fair_shares`). The run's busy slot is given back while it waits:
+    waiting is not work, and a run holding a busy slot while it waits for a provider slot
+    would block the runs holding provider slots from taking a busy slot back after their wait
+    (a deadlock seen with one worker, 3 busy slots, a limit of 2)."""
+    settings = run_settings()
+    slots = await _limit_slots(limit_name(provider)) if settings.provider_limits else None
+    fair = job is not None and (slots is not None or bool(settings.in_flight))
+    if slots is None and not fair:
         yield
         return
     async with contextlib.AsyncExitStack() as held:
         async with released_while_waiting():
-            await held.enter_async_context(concurrency(limit_name(provider), occupy=1))
+            if fair:
+                assert job is not None
+                share = fair_gate(settings).slot(*job, provider, slots)
+                await held.enter_async_context(share)
+            if slots is not None:
+                await held.enter_async_context(concurrency(limit_name(provider), occupy=1))
         yield
 
 

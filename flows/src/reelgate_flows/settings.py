@@ -168,6 +168,28 @@ class Settings(BaseSettings):
         "while a provider job is in flight (on by default in `reelgate worker`)",
     )
 
+    in_flight: str | None = Field(
+        default=None,
+        description='fair shares of jobs in flight at providers (JSON): {"customers": {"acme": 2, '
+        '"*": 10}, "api_keys": {"<key>": 3}, "when_full": "queue" | "reject"}',
+    )
+    health_window_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="the window of each model's health signals (refusals, time to a video)",
+    )
+    circuit_refusals: int = Field(
+        default=5,
+        ge=1,
+        description="failed submissions to a model within the window, with none accepted since, "
+        "that open its circuit",
+    )
+    circuit_cooldown_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="how long an open circuit stays open before one job may try the model again",
+    )
+
     @classmethod
     def current(cls) -> Self:
         """The process's settings. Built once; built again only when a ``REELGATE_`` variable

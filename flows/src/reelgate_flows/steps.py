@@ -30,7 +30,7 @@ from reelgate import errors
 from reelgate.context import ProgressCallback
 from reelgate.defaults import aspect_ratio_of
 from reelgate.errors import ReelgateError
-from reelgate.jobs import Cancelled, Failed, JobKind, ProviderJob, Succeeded, VideoRef
+from reelgate.jobs import Cancelled, Failed, JobKind, ProviderJob, Queued, Succeeded, VideoRef
 from reelgate.media import ImageInput, ReferenceInput, VideoInput
 from reelgate.requests import GenerateRequest
 from reelgate.runtimes import get_runtime
@@ -41,6 +41,7 @@ from reelgate_flows.inputs import fetch
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.reference_inputs import fetched_references
 from reelgate_flows.retry import retry_if_retryable, retry_if_safe_to_resubmit
+from reelgate_flows.routing import observe
 from reelgate_flows.settings import Settings, run_settings
 from reelgate_flows.uploads import UPLOAD_SCHEME, upload_bytes
 
@@ -169,6 +170,27 @@ async def submit(
     )
 
 
+class _QueuedClock:
+    """How long the provider kept a job queued: recorded as its model's health once the job
+    leaves the queue (nothing for a job never seen queued)."""
+
+    def __init__(self, job: ProviderJob) -> None:
+        self.job = job
+        self.since: float | None = None
+        self.done = False
+
+    async def saw(self, status: object) -> None:
+        if self.done or status is None:
+            return
+        if isinstance(status, Queued):
+            self.since = self.since or time.monotonic()
+            return
+        self.done = True
+        if self.since is not None:
+            seconds = time.monotonic() - self.since
+            await observe(self.job.provider, self.job.model, {"queued": seconds})
+
+
 @task(name="wait", cache_policy=NO_CACHE, retry_condition_fn=retry_if_retryable)
 async def wait(job: ProviderJob, job_id: str) -> list[VideoRef]:
     """Poll until the job ends or the deadline passes, honouring the provider's poll hints.
@@ -189,6 +211,7 @@ async def _poll_until_done(job: ProviderJob, job_id: str) -> list[VideoRef]:
     )
     deadline = time.monotonic() + settings.wait_timeout_seconds
     interval = settings.poll_min_seconds
+    queued = _QueuedClock(job)
     while True:
         try:
             status = await runtime.poll(job, ctx)
@@ -196,6 +219,7 @@ async def _poll_until_done(job: ProviderJob, job_id: str) -> list[VideoRef]:
             if not exc.retryable or time.monotonic() >= deadline:
                 raise
             status = None
+        await queued.saw(status)
         if isinstance(status, Succeeded):
             ctx.progress(1.0, "finished")
             return list(status.videos)

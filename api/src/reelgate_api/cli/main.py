@@ -183,11 +183,24 @@ def _print_models(args: argparse.Namespace, console: Console) -> int:
     except ReelgateError as exc:
         console.print(f"[red]reelgate cannot start:[/red] {exc.message}")
         return 1
+    health = _fleet_health(console)
     if args.json:
-        print(json.dumps(models_report(runtime), indent=2))
+        print(json.dumps(models_report(runtime, health), indent=2))
     else:
-        print_models(runtime, console)
+        print_models(runtime, console, health)
     return 0
+
+
+def _fleet_health(console: Console) -> dict[str, Any] | None:
+    """The fleet's provider health from the job records (None, said, when unreadable)."""
+    from reelgate_flows.routing import health_report
+    from reelgate_flows.settings import Settings
+
+    try:
+        return asyncio.run(health_report(Settings.current()))
+    except Exception as exc:
+        console.print(f"[yellow]provider health unknown:[/yellow] {exc}", soft_wrap=True)
+        return None
 
 
 def _generate(args: argparse.Namespace, console: Console) -> int:

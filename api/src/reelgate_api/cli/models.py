@@ -48,12 +48,42 @@ def model_lines(model: dict[str, Any]) -> list[str]:
     dates = _lifecycle_words(model)
     if dates:
         lines.append("  lifecycle: " + escape(dates))
+    if model.get("health"):
+        lines.extend(_health_lines(model["health"]))
     proof = model["lost_submission_proof"]
     lines.append(
         "  lost create: "
         + (escape(f"settled by {proof}") if proof else "cannot be proven; never sent again")
     )
     return lines
+
+
+def _health_lines(health: dict[str, Any]) -> list[str]:
+    """``circuit: open (opened 05:12:01 UTC)`` and ``health: 4 of 5 failed · p50 31 s · p95
+    58 s (last 300 s)`` (submissions, and time to a finished video); nothing for a closed
+    circuit without signals."""
+    lines = []
+    if health["circuit"] != "closed":
+        since = health["circuit_opened_at"][11:19]
+        state = health["circuit"].replace("_", "-")
+        lines.append(f"  [red]circuit: {state}[/red] (opened {since} UTC)")
+    counts = health.get("counts") or {}
+    failed = sum(n for outcome, n in counts.items() if outcome in _FAILED)
+    tried = failed + counts.get("accepted", 0)
+    said = []
+    if tried:
+        said.append(f"{failed} of {tried} failed")
+    if health.get("finished_p50_seconds") is not None:
+        p50, p95 = health["finished_p50_seconds"], health["finished_p95_seconds"]
+        said.append(f"p50 {p50:g} s · p95 {p95:g} s")
+    if said:
+        lines.append(
+            "  health: " + escape(" · ".join(said)) + f" (last {health['window_seconds']:g} s)"
+        )
+    return lines
+
+
+_FAILED = ("rate_limited", "server_error", "refused", "unclear")
 
 
 def _lifecycle_words(model: dict[str, Any]) -> str:
@@ -84,8 +114,8 @@ def _price_words(price: dict[str, Any] | None) -> str:
     return f"{' · '.join(rates)} ({price['as_of']})"
 
 
-def print_models(runtime: Runtime, console: Console) -> None:
-    report = models_report(runtime)
+def print_models(runtime: Runtime, console: Console, health: dict[str, Any] | None = None) -> None:
+    report = models_report(runtime, health)
     for model in report["models"]:
         for line in model_lines(model):
             console.print(line, overflow="fold")

@@ -35,7 +35,17 @@ def error_response(exc: BaseException) -> Response[dict[str, Any]]:
     envelope = ErrorEnvelope.from_exception(exc)
     if envelope.code == 500:
         logger.error("unexpected error", exc_info=exc)
-    return Response(envelope.model_dump(mode="json"), status_code=envelope.code)
+    return Response(
+        envelope.model_dump(mode="json"), status_code=envelope.code, headers=retry_after(exc)
+    )
+
+
+def retry_after(exc: BaseException) -> dict[str, str] | None:
+    """``Retry-After`` for a refusal that says when to come back (a 429 of a full share)."""
+    if not isinstance(exc, ReelgateError) or exc.status != 429:
+        return None
+    seconds = exc.details.get("retry_after")
+    return None if seconds is None else {"Retry-After": str(int(seconds))}
 
 
 def http_error_response(
@@ -98,7 +108,7 @@ def openai_error_response(exc: BaseException) -> Response[dict[str, Any]]:
         logger.error("unexpected error", exc_info=exc)
         exc = ReelgateError("internal error")
     status = 400 if exc.status == 501 else exc.status
-    return Response(error_body(exc, status), status_code=status)
+    return Response(error_body(exc, status), status_code=status, headers=retry_after(exc))
 
 
 def handle_openai_exception(

@@ -4,6 +4,7 @@ and its static files)."""
 from __future__ import annotations
 
 import hmac
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,12 @@ from litestar.static_files import create_static_files_router
 from reelgate.errors import ForbiddenError
 from reelgate_api.http.auth import ANY_CUSTOMER, presented_key
 from reelgate_api.http.context import AnyRequest, ContextDep
+from reelgate_api.jobs.health_metrics import health_exposition
 from reelgate_api.jobs.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from reelgate_flows.routing import health_report
 
 Json = dict[str, Any]
+logger = logging.getLogger("reelgate.api")
 PLAYGROUND = Path(__file__).parent / "playground"
 PLAYGROUND_POLICY = (
     "default-src 'self'; img-src 'self' data: blob:; media-src 'self' https: blob:; "
@@ -40,20 +44,32 @@ async def metrics(request: AnyRequest, context: ContextDep) -> Response[bytes]:
     (401/403 otherwise); open on a server without keys."""
     token = context.settings.metrics_token
     presented = presented_key(request.headers.get("authorization"), None)
-    if token and presented and hmac.compare_digest(presented.encode(), token.encode()):
-        return Response(context.runner.metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
-    caller = context.caller(request)
-    if caller.key_id != "open" and ANY_CUSTOMER not in caller.customers:
-        raise ForbiddenError("the metrics need the metrics token or a key for every customer")
-    return Response(context.runner.metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
+    if not (token and presented and hmac.compare_digest(presented.encode(), token.encode())):
+        caller = context.caller(request)
+        if caller.key_id != "open" and ANY_CUSTOMER not in caller.customers:
+            raise ForbiddenError("the metrics need the metrics token or a key for every customer")
+    health = health_exposition(await health_report(context.settings))
+    exposition = context.runner.metrics.exposition() + health
+    return Response(exposition, media_type=METRICS_CONTENT_TYPE)
 
 
 @get("/healthz")
 async def healthz(context: ContextDep) -> Json:
     """``ok``, with ``warnings`` about the configuration found at start (e.g. S3 URLs that
-    will not open)."""
-    warnings = context.warnings
-    return {"status": "ok", "warnings": warnings} if warnings else {"status": "ok"}
+    will not open) and the ``circuits`` of the models whose circuit is not closed (the
+    fleet's, :mod:`reelgate_flows.records.health`)."""
+    answer: Json = {"status": "ok"}
+    if context.warnings:
+        answer["warnings"] = context.warnings
+    try:
+        circuits = (await health_report(context.settings))["circuits"]
+    except Exception:
+        logger.exception("reading the provider health failed")
+        answer["circuits"] = "unknown: the job records cannot be read"
+        return answer
+    if circuits:
+        answer["circuits"] = circuits
+    return answer
 
 
 @get("/", media_type="text/html", include_in_schema=False)

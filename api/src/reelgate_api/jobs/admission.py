@@ -15,6 +15,7 @@ from reelgate.storyboards import JobRequest, StoryboardRequest
 from reelgate_api.jobs.runner import JobRunner
 from reelgate_flows.admission import AdmittedJob, prepare
 from reelgate_flows.billed import billed_of
+from reelgate_flows.fair_gate import count_from_admission, uncount
 from reelgate_flows.records.record import JobRecord
 from reelgate_flows.records.spend import Budgets, SpendLedger
 from reelgate_flows.reference_inputs import with_kept_references
@@ -99,6 +100,29 @@ class Admission:
         if warnings is not None:
             warnings.extend(admitted.warnings)
         earlier = await self._earlier(idempotency_key)
+        if earlier is None:  # a share that refuses when full counts it from here (429)
+            await count_from_admission(admitted.job_id, admitted.customer_id, key_id, self.settings)
+        try:
+            job_id = await self._reserve_and_start(
+                admitted, earlier, idempotency_key, notify_base_url, key_id
+            )
+        except BaseException:
+            await uncount(admitted.job_id, self.settings)
+            raise
+        if job_id != admitted.job_id and earlier is None:  # the key's job, made a moment ago
+            await uncount(admitted.job_id, self.settings)
+            if self.ledger is not None:
+                await self.ledger.release(admitted.job_id)
+        return job_id
+
+    async def _reserve_and_start(
+        self,
+        admitted: AdmittedJob,
+        earlier: JobRecord | None,
+        idempotency_key: str | None,
+        notify_base_url: str | None,
+        key_id: str | None,
+    ) -> str:
         if earlier is not None:
             await self._hold_for_rerun(earlier, admitted)
         elif self.ledger is not None:
@@ -106,14 +130,11 @@ class Admission:
                 admitted.customer_id, key_id, admitted.estimate, admitted.job_id
             )
         try:
-            job_id = await self.runner.start_job(admitted, idempotency_key, notify_base_url, key_id)
+            return await self.runner.start_job(admitted, idempotency_key, notify_base_url, key_id)
         except BaseException:
             if self.ledger is not None and earlier is None:
                 await self.ledger.release(admitted.job_id)
             raise
-        if self.ledger is not None and job_id != admitted.job_id and earlier is None:
-            await self.ledger.release(admitted.job_id)  # the key's job, made a moment ago
-        return job_id
 
     async def _admitted(self, request: JobRequest) -> AdmittedJob:
         """``request`` admitted, its inputs kept (a storyboard's shots take theirs when they
@@ -134,10 +155,11 @@ class Admission:
         its run, unless it may have submitted."""
         status = await self.runner.cancel(job_id)
         records = self.runner.records
-        if self.ledger is not None and records is not None:
-            record = await records.get(job_id)
-            if record is not None and record.withdrawn:
+        record = None if records is None else await records.get(job_id)
+        if record is not None and record.withdrawn:
+            if self.ledger is not None:
                 await self.ledger.release(job_id)
+            await uncount(job_id, self.settings)
         return status
 
     async def _earlier(self, idempotency_key: str | None) -> JobRecord | None:

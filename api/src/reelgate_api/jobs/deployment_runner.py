@@ -32,6 +32,7 @@ from reelgate_api.jobs.views import (
 )
 from reelgate_flows.admission import AdmittedJob
 from reelgate_flows.catalog import flow_for, runs_in_states
+from reelgate_flows.fair_turns import FairTurns
 from reelgate_flows.job_ids import create_deployment_job_run, find_job_run
 from reelgate_flows.records.jobs import JobRecords
 from reelgate_flows.records.record import JobRecord
@@ -73,7 +74,7 @@ class DeploymentRunner(ThreadedRunner):
         self._deployment_ids: dict[str, uuid.UUID] = {}
         self._watched: dict[str, _Watched] = {}
         self._watcher: asyncio.Task[None] | None = None
-        self._creations: asyncio.Semaphore | None = None
+        self._creations: FairTurns | None = None
         self._creating: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
@@ -82,7 +83,7 @@ class DeploymentRunner(ThreadedRunner):
 
     async def _init(self) -> None:
         self._watcher = self._thread.loop.create_task(self._watch())
-        self._creations = asyncio.Semaphore(self.CREATIONS_AT_ONCE)
+        self._creations = FairTurns(self.CREATIONS_AT_ONCE)
 
     def stop(self) -> None:
         if self._watcher is not None:
@@ -143,7 +144,7 @@ class DeploymentRunner(ThreadedRunner):
             return flow_run.id
 
         assert self._creations is not None
-        async with self._creations:
+        async with self._creations.turn(record.customer_id or ""):
             if await self._withdrawn(record.job_id):
                 self._ended(record.job_id, StateType.CANCELLED)
                 return

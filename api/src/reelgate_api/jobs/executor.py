@@ -1,12 +1,10 @@
 """Runs reelgate's flow runs in this process: the engine of the API's in-process mode and of
-``reelgate worker``.
-
-An admitted job's flow run is created off the request path, one creation at a time (the rate
-the embedded SQLite sustains), and then runs when one of ``max_running`` busy slots is free, so
-a burst is queued rather than thrown at the Prefect API. A job waiting on its provider gives its
-slot back (:mod:`reelgate_flows.busy`): the slots bound work, not waiting.
-Runs execute on a :class:`~reelgate_api.jobs.runner.LoopThread`, never on the caller's loop.
-"""
+``reelgate worker``. An admitted job's flow run is created off the request path, one at a time
+(the rate the embedded SQLite sustains; customers take turns: ``reelgate_flows.fair_turns``),
+then runs when one of ``max_running`` busy slots is free, so a burst is queued rather than
+thrown at the Prefect API. A job waiting on its provider gives its slot back
+(:mod:`reelgate_flows.busy`): the slots bound work, not waiting. Runs execute on a
+:class:`~reelgate_api.jobs.runner.LoopThread`, never on the caller's loop."""
 
 from __future__ import annotations
 
@@ -35,6 +33,8 @@ from reelgate_api.jobs.views import STATUS_OF_STATE, JobView, provider_of_body, 
 from reelgate_flows import busy
 from reelgate_flows.admission import RUN_WORKER, never_ran
 from reelgate_flows.catalog import flow_for, flow_named, owner_tag, unfinished_runs
+from reelgate_flows.fair_gate import uncount
+from reelgate_flows.fair_turns import FairTurns
 from reelgate_flows.job_ids import create_job_run, find_job_run, job_id_of
 from reelgate_flows.progress import subscribe
 from reelgate_flows.records.jobs import JobRecords
@@ -79,10 +79,10 @@ class InProcessExecutor(StoppingRuns):
         self._runs = LocalRuns()
         self._unsubscribe: Any = None
         self._unpublish: Any = None
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: FairTurns | None = None
         self.cancel_check_seconds = cancel_check_seconds
         self._watcher: concurrent.futures.Future[None] | None = None
-        self._admissions: asyncio.Semaphore | None = None
+        self._admissions: FairTurns | None = None
         """One flow-run creation at a time: concurrent creations collide on the embedded
         SQLite (bench/peers.py: 20 jobs x 5 s took 8.7-10.4 s without, 7.9 s with)."""
 
@@ -97,8 +97,8 @@ class InProcessExecutor(StoppingRuns):
         self._thread.run_now(self._init())
 
     async def _init(self) -> None:
-        self._slots = asyncio.Semaphore(self.max_running)
-        self._admissions = asyncio.Semaphore(1)
+        self._slots = FairTurns(self.max_running)
+        self._admissions = FairTurns(1)
 
     def stop(self) -> None:
         if self._watcher is not None:
@@ -202,7 +202,7 @@ class InProcessExecutor(StoppingRuns):
             return await create_job_run(client, flow, record.job_id, parameters, tags)
 
         assert self._admissions is not None
-        async with self._admissions:
+        async with self._admissions.turn(record.customer_id or ""):
             if local.withdrawn or await self._withdrawn(record.job_id):
                 local.withdrawn = True
                 return None
@@ -254,7 +254,7 @@ class InProcessExecutor(StoppingRuns):
             RUN_WORKER.set(self.worker)
         began = time.monotonic()
         try:
-            async with busy.holding(self._slots):
+            async with busy.holding(self._slots, local.customer or ""):
                 local.started = True
                 self.metrics.job_started(local.provider)
                 began = time.monotonic()
@@ -264,6 +264,7 @@ class InProcessExecutor(StoppingRuns):
                 self.metrics.job_ended(local.provider, "cancelled", time.monotonic() - began)
             if local.latest is None:  # stopped before its flow began: nothing was submitted
                 await never_ran(job_id)
+                await uncount(job_id, self.settings)
             raise
         outcome = "cancelled" if local.stopping else STATUS_OF_STATE.get(state.type, "failed")
         self.metrics.job_ended(local.provider, outcome, time.monotonic() - began)

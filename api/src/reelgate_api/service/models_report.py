@@ -11,8 +11,10 @@ from reelgate.requests import VideoSettings
 from reelgate.runtime import Runtime
 
 
-def models_report(runtime: Runtime) -> dict[str, Any]:
-    """The registry as JSON-able data (also what ``GET /video/models`` will answer)."""
+def models_report(runtime: Runtime, health: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The registry as JSON-able data (also what ``GET /video/models`` will answer); with
+    ``health`` (:func:`reelgate_flows.routing.health_report`), each model's ``health``:
+    ``circuit`` (``closed``, ``open``, ``half_open``) and its signals over the window."""
     registry = runtime.registry
     providers = {p.spec.name: p for p in registry.providers()}
     models = []
@@ -41,6 +43,8 @@ def models_report(runtime: Runtime) -> dict[str, Any]:
                 **dates.model_dump(mode="json"),
             }
         )
+        if health is not None:
+            models[-1]["health"] = _health_of(spec.id, health)
     video = VideoSettings.model_fields
     return {
         "default_model": registry.default_model,
@@ -53,6 +57,17 @@ def models_report(runtime: Runtime) -> dict[str, Any]:
             {"name": f.name, "distribution": f.distribution, "error": f.error}
             for f in registry.failures
         ],
+    }
+
+
+def _health_of(model: str, health: dict[str, Any]) -> dict[str, Any]:
+    circuit = health["circuits"].get(model)
+    signals = health["models"].get(model) or {}
+    return {
+        "circuit": "closed" if circuit is None else circuit["state"],
+        "circuit_opened_at": None if circuit is None else circuit["opened_at"],
+        "window_seconds": health["window_seconds"],
+        **{key: value for key, value in signals.items() if key not in ("model", "provider")},
     }
 
 

@@ -81,6 +81,11 @@ class FaultQueue:
         with self._lock:
             self._queues.clear()
 
+    def pending(self, operation: str) -> int:
+        """How many faults still wait for ``operation``'s next requests."""
+        with self._lock:
+            return len(self._queues.get(operation, []))
+
 
 async def before(fault: Fault | None) -> Response | None:
     """The response a fault gives instead of the real one (None: handle the request)."""

@@ -73,6 +73,58 @@ SPEND = sa.Table(
 )
 """The spend ledger (:mod:`reelgate_flows.records.spend`): one reservation or cost per job."""
 
+HEALTH = sa.Table(
+    "reelgate_health",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("provider", sa.String(255), nullable=False),
+    sa.Column("model", sa.String(255), nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("seconds", sa.Float),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_reelgate_health_model", "model", "at"),
+)
+"""What providers did lately, per model (:mod:`reelgate_flows.records.health`): one row per
+submission's outcome, time queued and time to a finished video."""
+CIRCUITS = sa.Table(
+    "reelgate_circuits",
+    METADATA,
+    sa.Column("model", sa.String(255), primary_key=True),
+    sa.Column("provider", sa.String(255), nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("probe_at", sa.DateTime(timezone=True)),
+)
+"""The models whose circuit is open (or half-open after its cool-down); a closed circuit has
+no row."""
+ROUTE_PINS = sa.Table(
+    "reelgate_route_pins",
+    METADATA,
+    sa.Column("scope", sa.String(64), primary_key=True),
+    sa.Column("models", sa.JSON, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+"""The order a job's first run tried its models in, by the digest of the job's submission
+scope (its Idempotency-Key, or its run): every later run of the job keeps it, so a job never
+moves to another model after an unclear submission."""
+
+IN_FLIGHT = sa.Table(
+    "reelgate_in_flight",
+    METADATA,
+    sa.Column("job_id", sa.String(36), primary_key=True),
+    sa.Column("customer_id", sa.String(255), nullable=False),
+    sa.Column("key_id", sa.String(64)),
+    sa.Column("provider", sa.String(255)),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_reelgate_in_flight_provider", "provider", "state", "since"),
+    sa.Index("ix_reelgate_in_flight_customer", "customer_id", "state"),
+)
+"""Jobs counted against fair shares (:mod:`reelgate_flows.records.in_flight`): ``admitted``
+(a share that refuses when full counts a job from admission), ``waiting`` for a slot, or
+``holding`` one while the provider makes the video. A row whose lease ran out (its process
+died) no longer counts."""
+
 WITH_DELETED = sa.select(JOBS, DELETED.c.deleted_at).select_from(
     JOBS.outerjoin(DELETED, DELETED.c.job_id == JOBS.c.job_id)
 )
