@@ -24,7 +24,7 @@ from reelgate_flows.job_ids import find_run
 @pytest.fixture
 def api(fake: FakeProvider) -> Iterator[str]:
     app = create_app(ApiSettings(max_running_jobs=2, sync_timeout_seconds=60))
-    with BackgroundServer(app, lifespan="on") as server:
+    with BackgroundServer(app, lifespan="on", start_timeout_seconds=60) as server:
         yield server.url
 
 

@@ -69,6 +69,8 @@ class AdmittedJob:
     warnings: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     """What the caller should know though the job runs (a deprecated model,
     :mod:`reelgate.lifecycle`)."""
+    trace: str | None = None
+    """The ``traceparent`` of its admission's span, when traced (kept in its record)."""
 
     @property
     def customer_id(self) -> str:

@@ -30,12 +30,19 @@ from reelgate.media import VideoInput
 from reelgate.pricing import Price
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.runtimes import get_runtime
-from reelgate_flows import delivery_steps, result_storage, steps
+from reelgate_flows import delivery_steps, result_storage, steps, tracing
 from reelgate_flows.admission import RUN_ADMITTER, RunGate, as_seen_here, run_gate
 from reelgate_flows.billed import billed_verdict
 from reelgate_flows.fair_gate import count_from_admission, uncount
 from reelgate_flows.idempotency import model_tag, video_tag
 from reelgate_flows.job_ids import job_id_of
+from reelgate_flows.job_spans import (
+    admitted_here,
+    job_span,
+    model_attributes,
+    now_ns,
+    video_attributes,
+)
 from reelgate_flows.metadata import cost_of_delivery, metadata
 from reelgate_flows.pending import PendingJob
 from reelgate_flows.progress import ProgressEvent, emit
@@ -62,23 +69,45 @@ async def _run(
     reached = Reached()
     job_id, run_id = _job_id()
     gate = run_gate()
-    try:
-        prices, record = await gate.admit(request, job_id, run_id)
-        if record.admitted_by == RUN_ADMITTER:  # no API admitted it: its share counts here
-            await count_from_admission(job_id, request.customer_id, None, run_settings())
-        attempt = Attempt(job_id, idempotency_key, video, allow_local_inputs, record.key_id)
-        envelope = await _steps(request, attempt, reached, prices)
-    except BaseException as exc:
-        as_seen_here(exc)
-        if isinstance(exc, ReelgateError):
-            annotate(exc, reached.job, reached.submitted, idempotency_key)
-            exc.details["billed"] = billed_verdict(
-                exc, reached.job, reached.submitted, reached.finished
-            )
-        await _tell_gate(gate, job_id, None, exc, reached.submitted)
-        raise
+    started = now_ns()
+    async with job_span(gate, request, job_id) as span:
+        try:
+            prices, record = await gate.admit(request, job_id, run_id)
+            admitted_here(record, request, started)
+            if record.admitted_by == RUN_ADMITTER:  # no API admitted it: its share counts here
+                await count_from_admission(job_id, request.customer_id, None, run_settings())
+            attempt = Attempt(job_id, idempotency_key, video, allow_local_inputs, record.key_id)
+            envelope = await _steps(request, attempt, reached, prices)
+        except BaseException as exc:
+            as_seen_here(exc)
+            if isinstance(exc, ReelgateError):
+                annotate(exc, reached.job, reached.submitted, idempotency_key)
+                billed = billed_verdict(exc, reached.job, reached.submitted, reached.finished)
+                exc.details["billed"] = billed
+                span.set_attribute("reelgate.billed", str(billed).lower())
+            await _tell_gate(gate, job_id, None, exc, reached.submitted)
+            raise
+        span.set_attributes(_outcome_attributes(envelope))
     await _tell_gate(gate, job_id, envelope, None)
     return envelope
+
+
+def _outcome_attributes(envelope: dict[str, Any]) -> dict[str, Any]:
+    """What a finished job's span says of what it made and cost."""
+    data = envelope.get("data") or {}
+    cost = (data.get("cost") or {}).get("amount")
+    return {
+        key: value
+        for key, value in {
+            "gen_ai.provider.name": data.get("provider"),
+            "gen_ai.response.model": data.get("model"),
+            "reelgate.provider_job_id": data.get("provider_job_id"),
+            "reelgate.cost_usd": cost,
+            "reelgate.video_seconds": data.get("duration"),
+            "reelgate.billed": "true",
+        }.items()
+        if value is not None
+    }
 
 
 async def _tell_gate(
@@ -147,18 +176,21 @@ async def _deliver(
     for ref in refs:
         step(job_id, "download", f"downloading video {ref.provider_video_id}")
         expected = delivery_steps.expected_seconds(job, ref, request)
-        done = await download(job, ref, job_id, request.customer_id, expected)
+        with tracing.span("reelgate.download", **model_attributes(job.provider, job.model)) as span:
+            done = await download(job, ref, job_id, request.customer_id, expected)
+            measured.append(delivery_steps.with_facts(ref, done["facts"]))
+            span.set_attributes(video_attributes(measured[-1]))
         spooled.append(done["path"])
-        measured.append(delivery_steps.with_facts(ref, done["facts"]))
     refs = measured
     signed = await delivery_steps.sign(spooled, request, job, job_id, source)
     stored: list[StoredObject] = []
     for ref, spool_path in zip(refs, spooled, strict=True):
         step(job_id, "store", f"storing video {ref.provider_video_id}")
         try:
-            stored.append(
-                await delivery_steps.store(spool_path, request.customer_id, request.save_to_db)
-            )
+            with tracing.span("reelgate.store", **model_attributes(job.provider, job.model)):
+                stored.append(
+                    await delivery_steps.store(spool_path, request.customer_id, request.save_to_db)
+                )
         except StorageError as exc:
             pending = PendingJob(request, job, refs, spooled, stored)
             path = Spool(settings.spool_dir).record_pending(job_id, pending.to_record())

@@ -22,7 +22,8 @@ from reelgate.jobs import ProviderJob, VideoRef
 from reelgate.media import VideoInput
 from reelgate.requests import GenerateRequest
 from reelgate.runtimes import get_runtime
-from reelgate_flows import steps
+from reelgate_flows import steps, tracing
+from reelgate_flows.job_spans import model_attributes
 from reelgate_flows.limits import provider_slot
 from reelgate_flows.progress import ProgressEvent, emit
 from reelgate_flows.routing import observe, outcome_of, provider_health, route_of
@@ -83,7 +84,11 @@ async def submit_first_taken(
             fair_job = (attempt.job_id, request.customer_id, attempt.key_id)
             await slot.enter_async_context(provider_slot(provider, fair_job))
             reached.submitted = True
-            job = reached.job = await submit(one, prepared, attempt.job_id, cache_key)
+            with tracing.span(
+                "reelgate.submit", **model_attributes(provider, prepared.model)
+            ) as span:
+                job = reached.job = await submit(one, prepared, attempt.job_id, cache_key)
+                span.set_attribute("reelgate.provider_job_id", job.provider_job_id)
         except ReelgateError as exc:
             await slot.aclose()
             outcome = outcome_of(exc) if reached.submitted else None
@@ -111,7 +116,12 @@ async def waited(
     (or that the provider failed the job, or refused its content) as the model's health."""
     started = time.monotonic()
     try:
-        refs = await wait(job, job_id)
+        with tracing.span(
+            "reelgate.poll",
+            **model_attributes(job.provider, job.model),
+            **{"reelgate.provider_job_id": job.provider_job_id},
+        ):
+            refs = await wait(job, job_id)
     except ReelgateError as exc:
         if isinstance(exc, ContentRejectedError):
             await observe(job.provider, job.model, {"moderated": None})

@@ -65,6 +65,12 @@ def install(provider: Any) -> None:
         )
 
 
+def forget() -> None:
+    """Forget what was installed: the environment is read again at the next span."""
+    with _lock:
+        _state.update(checked=False, provider=None, tracer=None)
+
+
 def _tracer() -> Any:
     if not _state["checked"]:
         with _lock:

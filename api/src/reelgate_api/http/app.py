@@ -85,7 +85,13 @@ def _deliverer(context: HttpContext) -> WebhookDeliverer | None:
         return answer.content if isinstance(answer.content, dict) else {}
 
     outbox = Outbox(runner.records, settings.executor_name)
-    deliverer = WebhookDeliverer(outbox, context.webhooks, runner.view, payload)
+    records = runner.records
+
+    async def trace_of(job_id: str) -> str | None:
+        record = await records.get(job_id)
+        return None if record is None else record.trace
+
+    deliverer = WebhookDeliverer(outbox, context.webhooks, runner.view, payload, trace_of=trace_of)
 
     async def job_ended(job_id: str) -> None:
         deliverer.wake()

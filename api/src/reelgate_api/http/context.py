@@ -82,7 +82,8 @@ class HttpContext:
             notify = self.base_url(request)
         warnings: list[dict[str, Any]] = []
         request.state[WARNINGS_STATE] = warnings  # answered as headers (http.deprecation)
-        return await self.admission.start(parsed, key, caller, notify, warnings)
+        parent = request.headers.get("traceparent")
+        return await self.admission.start(parsed, key, caller, notify, warnings, parent)
 
 
 STATE_KEY = "reelgate"

@@ -123,7 +123,10 @@ async def _start(
     key = caller.scoped_idempotency_key(customer, request.headers.get("idempotency-key"))
     warnings: list[dict[str, Any]] = []
     request.state[WARNINGS_STATE] = warnings  # answered as headers (http.deprecation)
-    job_id = await context.admission.start(parsed, key, caller, warnings=warnings)
+    parent = request.headers.get("traceparent")
+    job_id = await context.admission.start(
+        parsed, key, caller, warnings=warnings, trace_parent=parent
+    )
     record = await _records(context).get(job_id)
     assert record is not None, "an admitted job has its record"
     return await _video_of(context, record)

@@ -13,6 +13,7 @@ from typing import Any
 
 from reelgate_api.http.webhooks import WebhookSender
 from reelgate_api.jobs.views import JobView
+from reelgate_flows import tracing
 from reelgate_flows.records.outbox import Delivery, Outbox
 
 logger = logging.getLogger("reelgate.webhooks")
@@ -29,7 +30,11 @@ class WebhookDeliverer:
         payload_of: Callable[[JobView, str], dict[str, Any]],
         poll_seconds: float = 1.0,
         hold_seconds: float = 60.0,
+        trace_of: Callable[[str], Awaitable[str | None]] | None = None,
     ) -> None:
+        """``trace_of``: a job's ``traceparent`` (its delivery's span continues the job's
+        trace, :mod:`reelgate_flows.tracing`)."""
+        self.trace_of = trace_of
         self.outbox = outbox
         self.sender = sender
         self.view = view
@@ -76,7 +81,14 @@ class WebhookDeliverer:
             "job_id": view.job_id,
             "status": view.status,
         }
-        if await self.sender.send_once(delivery.url, payload, delivery.event_id):
+        parent = None
+        if self.trace_of is not None and tracing.enabled():
+            parent = await self.trace_of(view.job_id)
+        attributes = {"reelgate.job_id": view.job_id, "reelgate.attempt": delivery.attempts + 1}
+        with tracing.span("reelgate.webhook", parent=parent, **attributes) as span:
+            sent = await self.sender.send_once(delivery.url, payload, delivery.event_id)
+            span.set_attribute("reelgate.delivered", sent)
+        if sent:
             await self.outbox.delivered(delivery)
             return 1
         if delivery.attempts + 1 >= self.sender.attempts:

@@ -13,6 +13,7 @@ from reelgate.pricing import Cost
 from reelgate.requests import ExtendRequest, GenerateRequest
 from reelgate.storyboards import JobRequest, StoryboardRequest
 from reelgate_api.jobs.runner import JobRunner
+from reelgate_flows import tracing
 from reelgate_flows.admission import AdmittedJob, prepare
 from reelgate_flows.billed import billed_of
 from reelgate_flows.fair_gate import count_from_admission, uncount
@@ -86,6 +87,7 @@ class Admission:
         acting: Acting | None = None,
         notify_base_url: str | None = None,
         warnings: list[dict[str, Any]] | None = None,
+        trace_parent: str | None = None,
     ) -> str:
         """The job id of ``request`` (a new job, or the key's earlier one). Raises the core
         error of a request that cannot run, ForbiddenError when ``acting`` may not act for its
@@ -93,10 +95,27 @@ class Admission:
         a limit (a re-run of the key's failed job holds its reservation again first). An
         inline input image is kept and the job refers to it (:mod:`reelgate_flows.uploads`).
         ``warnings`` receives what the caller should know though the job runs (a deprecated
-        model)."""
+        model). ``trace_parent``: the caller's W3C ``traceparent``, which the job's trace
+        continues (:mod:`reelgate_flows.tracing`)."""
+        with tracing.span("reelgate.admit", parent=trace_parent) as span:
+            job_id = await self._start(request, idempotency_key, acting, notify_base_url, warnings)
+            span.set_attributes(
+                {"reelgate.job_id": job_id, "reelgate.customer_id": request.customer_id}
+            )
+            return job_id
+
+    async def _start(
+        self,
+        request: JobRequest,
+        idempotency_key: str | None,
+        acting: Acting | None,
+        notify_base_url: str | None,
+        warnings: list[dict[str, Any]] | None,
+    ) -> str:
         authorise(request, acting)
         key_id = None if acting is None else acting.key_id
         admitted = await self._admitted(request)
+        admitted = dataclasses.replace(admitted, trace=tracing.traceparent())
         if warnings is not None:
             warnings.extend(admitted.warnings)
         earlier = await self._earlier(idempotency_key)

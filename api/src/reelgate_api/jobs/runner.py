@@ -226,6 +226,7 @@ class ThreadedRunner(ABC):
             model=admitted.model,
             key_id=key_id,
             prices=prices_to_json(admitted.prices),
+            trace=admitted.trace,
         )
         record = dataclasses.replace(record, notify_base_url=notify_base_url)
         if idempotency_key is None:

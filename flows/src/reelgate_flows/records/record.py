@@ -53,6 +53,9 @@ class JobRecord:
     prices: dict[str, Any] | None = None
     """The prices its admission pinned (``reelgate.pricing.prices_to_json``): it is costed
     and settled at these wherever it runs (None in records written before they were kept)."""
+    trace: str | None = None
+    """The W3C ``traceparent`` of its admission, when traced: its runs continue that trace
+    wherever they run (:mod:`reelgate_flows.tracing`)."""
 
     @classmethod
     def admit(
@@ -66,6 +69,7 @@ class JobRecord:
         model: str | None = None,
         key_id: str | None = None,
         prices: dict[str, Any] | None = None,
+        trace: str | None = None,
     ) -> JobRecord:
         """A new record for ``request`` (under ``job_id``, else a new job id)."""
         return cls(
@@ -80,6 +84,7 @@ class JobRecord:
             model=model,
             key_id=key_id,
             prices=prices,
+            trace=trace,
         )
 
     def request(self) -> JobRequest:
@@ -108,6 +113,7 @@ class JobRecord:
             key_id=row.get("key_id"),
             prices=row.get("prices"),
             progress=row.get("progress"),
+            trace=row.get("trace"),
         )
 
 
@@ -147,4 +153,5 @@ def row_of(record: JobRecord, now: datetime.datetime) -> dict[str, Any]:
         "model": record.model,
         "key_id": record.key_id,
         "prices": record.prices,
+        "trace": record.trace,
     }

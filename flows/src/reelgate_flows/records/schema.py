@@ -30,6 +30,7 @@ JOBS = sa.Table(
     sa.Column("key_id", sa.String(64)),
     sa.Column("prices", sa.JSON),
     sa.Column("progress", sa.JSON),
+    sa.Column("trace", sa.String(64)),
     sa.Index("ix_reelgate_jobs_unstarted", "admitted_by", "flow_run_id"),
     sa.Index("ix_reelgate_jobs_customer", "customer_id", "admitted_at"),
 )
