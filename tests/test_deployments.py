@@ -592,3 +592,72 @@ def test_a_seedance_job_runs_on_a_worker_and_pays_once(
     finally:
         api.stop()
         runner.stop()
+
+
+async def test_two_workers_share_fair_slots_health_and_one_trace_per_job(
+    server: PrefectServer, kling: KlingEmulator, pool: str, logs: Path
+) -> None:
+    """Deployment mode, two workers, a provider limit of 2: customer ``big`` sends 10 jobs,
+    then ``small`` sends 1, which reaches the provider at the next slot turnover (not after
+    ``big``'s queue); both workers record the provider's health where the API reads it; and
+    the small job is one trace, from its HTTP request on the API to its steps on a worker."""
+    from tests.otlp_receiver import OtlpReceiver
+
+    kling.queries_to_finish = 12
+    trace_id = uuid.uuid4().hex
+    with OtlpReceiver() as collector:
+        env = {
+            **client_env(server, kling),
+            "REELGATE_DATABASE_URL": server.database_url,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url,
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        }
+        run_cli("deploy", "--pool", pool, "--drain-every", "0", env=env)
+        run_cli("limit", "klingai", "2", env=env)
+        workers = [
+            worker(f"w{i}-{pool}", pool, {**env, "OTEL_SERVICE_NAME": "worker"}, logs)
+            for i in (1, 2)
+        ]
+        api_env = {**env, "REELGATE_EXECUTION": "deployment", "REELGATE_WORK_POOL": pool}
+        api = ApiProcess({**api_env, "OTEL_SERVICE_NAME": "api"}, logs / "api.log")
+        try:
+            for started in workers:
+                started.start()
+            api.start()
+            await polling(server, pool, {f"w1-{pool}", f"w2-{pool}"})
+            with api.client() as http:
+                big = post_jobs(http, [kling_request(f"big {n}", "big") for n in range(10)])
+                eventually(lambda: kling.submissions >= 2, 120, "big to hold both slots")
+                small = http.post(
+                    "/video/jobs",
+                    json=kling_request("small one", "small"),
+                    headers={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"},
+                )
+                assert small.status_code == 202, small.text
+                job_ids = [*big, small.json()["data"]["job_id"]]
+                eventually(lambda: jobs_ended(http, job_ids), 240, "eleven jobs to end", poll=0.5)
+                metrics = http.get("/metrics").text
+            order = [task.prompt for task in kling.tasks.values()]
+            print("small job created after", order.index("small one"), "of big's 10")
+            assert kling.peak_in_flight <= 2
+            assert order.index("small one") <= 2 + 2, order  # the next turnover, of 10 queued
+            accepted = 'reelgate_model_outcomes{model="kling-v2-6",outcome="accepted",'
+            assert f'{accepted}provider="klingai"}} 11.0' in metrics  # recorded by the workers
+
+            def traced() -> bool:
+                mine = [s for s in collector.spans if s["trace_id"] == trace_id]
+                return {"reelgate.admit", "reelgate.job", "reelgate.store"} <= {
+                    s["name"] for s in mine
+                }
+
+            eventually(traced, 60, "the small job's spans from the API and a worker")
+            mine = [s for s in collector.spans if s["trace_id"] == trace_id]
+            services = {s["name"]: s["resource"]["service.name"] for s in mine}
+            assert services["reelgate.admit"] == "api", services
+            assert services["reelgate.job"] == services["reelgate.submit"] == "worker", services
+        finally:
+            api.stop()
+            for started in workers:
+                started.stop()
+            async with prefect_client(server) as client:
+                await client.delete_global_concurrency_limit_by_name("reelgate_klingai")
