@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic import ValidationError as PydanticValidationError
 
 from reelgate.errors import ValidationError
-from reelgate_flows.idempotency import key_id_of
+from reelgate_flows.idempotency import of_key_id
 from reelgate_flows.records.in_flight import Counted
 
 
@@ -60,12 +60,7 @@ class InFlightLimits(BaseModel):
 
     def of_key(self, key_id: str | None) -> int | None:
         """The share of an API key by the id its caller has (see :func:`key_id_of`)."""
-        if key_id is None:
-            return None
-        return next(
-            (n for key, n in self.api_keys.items() if key_id_of(key, self._key_secret) == key_id),
-            None,
-        )
+        return of_key_id(self.api_keys, key_id, self._key_secret)
 
     def room_for(self, customer_id: str, key_id: str | None, counted: list[Counted]) -> bool:
         """Whether one more job of ``customer_id`` (under ``key_id``) fits beside ``counted``."""

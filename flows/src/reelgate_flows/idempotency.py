@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -53,6 +55,9 @@ def model_tag(model_id: str) -> str:
     return f"{MODEL_TAG}{model_id}"
 
 
+T = TypeVar("T")
+
+
 def key_id_of(api_key: str, secret: bytes) -> str:
     """The stable id of an API key (what a caller carries and budgets name, never the key): an
     HMAC under the server's secret (:mod:`reelgate_flows.server_secret`), so the id shown in
@@ -60,3 +65,11 @@ def key_id_of(api_key: str, secret: bytes) -> str:
     return hmac.new(secret, b"reelgate-api-key:" + api_key.encode(), hashlib.sha256).hexdigest()[
         :16
     ]
+
+
+def of_key_id(per_key: Mapping[str, T], key_id: str | None, secret: bytes) -> T | None:
+    """What ``per_key`` (keyed by API keys, as an operator writes them) holds for the key
+    whose id is ``key_id`` (see :func:`key_id_of`); None for none."""
+    if key_id is None:
+        return None
+    return next((v for key, v in per_key.items() if key_id_of(key, secret) == key_id), None)

@@ -161,17 +161,22 @@ async def health_report(settings: Settings | None = None) -> dict[str, Any]:
     model whose circuit is not closed: ``state``, ``provider``, ``opened_at``) and ``models``
     (each model's signals within the window, :meth:`Signals.as_json`)."""
     health = provider_health(settings)
-    circuits = await health.circuits()
     signals = await health.signals()
     return {
         "window_seconds": health.policy.window_seconds,
-        "circuits": {
-            model: {
-                "state": circuit.state,
-                "provider": circuit.provider,
-                "opened_at": circuit.opened_at.isoformat(),
-            }
-            for model, circuit in sorted(circuits.items())
-        },
+        "circuits": await circuits_report(settings),
         "models": {model: signals[model].as_json() for model in sorted(signals)},
+    }
+
+
+async def circuits_report(settings: Settings | None = None) -> dict[str, Any]:
+    """Each model whose circuit is not closed: ``state``, ``provider``, ``opened_at``."""
+    circuits = await provider_health(settings).circuits()
+    return {
+        model: {
+            "state": circuit.state,
+            "provider": circuit.provider,
+            "opened_at": circuit.opened_at.isoformat(),
+        }
+        for model, circuit in sorted(circuits.items())
     }

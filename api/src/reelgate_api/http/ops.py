@@ -17,7 +17,7 @@ from reelgate_api.http.auth import ANY_CUSTOMER, presented_key
 from reelgate_api.http.context import AnyRequest, ContextDep
 from reelgate_api.jobs.health_metrics import health_exposition
 from reelgate_api.jobs.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from reelgate_flows.routing import health_report
+from reelgate_flows.routing import circuits_report, health_report
 
 Json = dict[str, Any]
 logger = logging.getLogger("reelgate.api")
@@ -62,7 +62,7 @@ async def healthz(context: ContextDep) -> Json:
     if context.warnings:
         answer["warnings"] = context.warnings
     try:
-        circuits = (await health_report(context.settings))["circuits"]
+        circuits = await circuits_report(context.settings)
     except Exception:
         logger.exception("reading the provider health failed")
         answer["circuits"] = "unknown: the job records cannot be read"

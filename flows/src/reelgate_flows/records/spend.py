@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from reelgate.errors import BudgetExceededError, ValidationError
 from reelgate.pricing import Cost
-from reelgate_flows.idempotency import key_id_of
+from reelgate_flows.idempotency import of_key_id
 from reelgate_flows.records.jobs import JobRecords
 from reelgate_flows.records.schema import SPEND
 from reelgate_flows.server_secret import server_secret
@@ -85,12 +85,7 @@ class Budgets(BaseModel):
 
     def of_key(self, key_id: str | None) -> Budget | None:
         """The budget of an API key by the id its caller has (see :func:`key_id_of`)."""
-        if key_id is None:
-            return None
-        return next(
-            (b for key, b in self.api_keys.items() if key_id_of(key, self._key_secret) == key_id),
-            None,
-        )
+        return of_key_id(self.api_keys, key_id, self._key_secret)
 
 
 def budgets_of(settings: Settings) -> Budgets:
