@@ -661,3 +661,74 @@ async def test_two_workers_share_fair_slots_health_and_one_trace_per_job(
                 started.stop()
             async with prefect_client(server) as client:
                 await client.delete_global_concurrency_limit_by_name("reelgate_klingai")
+
+
+async def test_two_workers_share_circuits_traffic_leaves_a_refusing_model_and_comes_back(
+    server: PrefectServer,
+    kling: KlingEmulator,
+    seedance: SeedanceEmulator,
+    pool: str,
+    logs: Path,
+) -> None:
+    """A route of Kling then Seedance, run by two workers: Kling starts refusing (429), its
+    circuit opens from refusals either worker saw, jobs go to Seedance without asking Kling,
+    and after the cool-down a probe finds Kling well and traffic comes back."""
+    env = {
+        **client_env(server, kling),
+        **seedance.environ(),
+        "REELGATE_DATABASE_URL": server.database_url,
+        "REELGATE_ROUTES": json.dumps({"house": ["kling-v2-6", "seedance"]}),
+        "REELGATE_CIRCUIT_REFUSALS": "2",
+        "REELGATE_CIRCUIT_COOLDOWN_SECONDS": "3",
+        "REELGATE_SUBMIT_RETRIES": "0",
+    }
+    run_cli("deploy", "--pool", pool, "--drain-every", "0", env=env)
+    workers = [worker(f"w{i}-{pool}", pool, env, logs) for i in (1, 2)]
+    api_env = {**env, "REELGATE_EXECUTION": "deployment", "REELGATE_WORK_POOL": pool}
+    api = ApiProcess(api_env, logs / "api.log")
+    video = {"model": "house", "duration_seconds": 5, "aspect_ratio": "16:9"}
+    served: list[tuple[float, str, int]] = []
+    started = time.monotonic()
+    try:
+        for each in workers:
+            each.start()
+        api.start()
+        await polling(server, pool, {f"w1-{pool}", f"w2-{pool}"})
+        with api.client() as http:
+
+            def run(n: int) -> None:
+                body = {
+                    "prompt": f"harbour {n}",
+                    "customer_id": "acme",
+                    "settings": {"video": video},
+                }
+                (job_id,) = post_jobs(http, [body])
+                eventually(lambda: jobs_ended(http, [job_id]), 120, f"job {n}", poll=0.3)
+                view = http.get(f"/video/jobs/{job_id}").json()
+                assert view["status"] == "succeeded", (view, api.tail())
+                when = round(time.monotonic() - started, 1)
+                served.append((when, view["data"]["model"], creates(kling)))
+
+            run(1)
+            kling.max_concurrent = 0  # Kling refuses every create now (429)
+            run(2)
+            run(3)  # the second refusal opens Kling's circuit, for both workers
+            circuits = http.get("/healthz").json()["circuits"]
+            run(4)
+            run(5)
+            kling.max_concurrent = 10  # Kling is well again
+            time.sleep(3)  # the cool-down
+            run(6)  # a probe: Kling takes it, the circuit closes
+            run(7)
+    finally:
+        api.stop()
+        for each in workers:
+            each.stop()
+    print("timeline (s, model, Kling creates asked so far):", served)
+    assert circuits["kling-v2-6"]["state"] == "open"
+    models = [model for _, model, _ in served]
+    assert models[0] == "kling-v2-6" and models[5:] == ["kling-v2-6", "kling-v2-6"]
+    assert set(models[1:5]) == {"dreamina-seedance-2-0-260128"}
+    asked = [count for _, _, count in served]
+    assert asked[4] == asked[2], "Kling was not asked while its circuit was open"
+    assert seedance.submissions == 4 and len(kling.tasks) == 3
