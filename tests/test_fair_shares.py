@@ -173,3 +173,17 @@ async def test_a_full_share_that_rejects_answers_429_with_retry_after(
             break
         await asyncio.sleep(0.05)
     assert again.status_code == 202, again.text
+
+
+def test_an_api_keys_share_binds_its_jobs_whoever_their_customer() -> None:
+    from reelgate_flows.idempotency import key_id_of
+
+    secret = b"server-secret"
+    limits = InFlightLimits.load(json.dumps({"api_keys": {"key-of-partner": 1}}), secret)
+    partner = key_id_of("key-of-partner", secret)
+    assert limits.of_key(partner) == 1 and limits.of_key(key_id_of("other", secret)) is None
+    holding = [Counted("p1", "shop-1", partner, "openai", "holding", counted("x", "", "", 0).since)]
+    assert not limits.room_for("shop-2", partner, holding)  # another customer, the same key
+    assert limits.room_for("shop-2", None, holding)
+    with pytest.raises(Exception, match="REELGATE_IN_FLIGHT"):
+        InFlightLimits.load('{"customers": {"acme": -1}}')
