@@ -153,3 +153,28 @@ def test_tracing_is_off_unless_configured() -> None:
     with tracing.span("reelgate.admit", **{"reelgate.job_id": "x"}) as span:
         assert span is tracing.NO_SPAN
     assert tracing.traceparent() is None
+
+
+async def test_a_storyboards_shots_are_children_of_its_span(
+    exported: InMemorySpanExporter, fake: FakeProvider
+) -> None:
+    from reelgate.storyboards import StoryboardRequest
+    from reelgate_flows.storyboard import generate_storyboard
+
+    video = {"model": "fake", "duration_seconds": 1, "aspect_ratio": "16:9"}
+    request = StoryboardRequest.model_validate(
+        {
+            "customer_id": "traced-board",
+            "continuity": "cut",
+            "shots": [{"prompt": "a fox"}, {"prompt": "a hare"}],
+            "settings": {"video": video},
+        }
+    )
+    await generate_storyboard(request)
+    spans = exported.get_finished_spans()
+    board = by_name(spans)["reelgate.storyboard"]
+    jobs = [span for span in spans if span.name == "reelgate.job"]
+    assert len(jobs) == 2
+    for job in jobs:
+        assert job.parent is not None and job.parent.span_id == board.context.span_id
+    assert {span.context.trace_id for span in spans} == {board.context.trace_id}

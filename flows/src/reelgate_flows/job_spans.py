@@ -11,7 +11,7 @@ from typing import Any
 from reelgate.jobs import VideoRef
 from reelgate.requests import GenerateRequest
 from reelgate_flows import tracing
-from reelgate_flows.admission import RUN_ADMITTER, RunGate
+from reelgate_flows.admission import RUN_ADMITTER, RunGate, run_gate
 from reelgate_flows.records.record import JobRecord
 
 OPERATION = "generate_content"
@@ -57,6 +57,26 @@ async def job_span(gate: RunGate, request: GenerateRequest, job_id: str) -> Asyn
     record = await gate.records.get(job_id)
     parent = None if record is None else record.trace
     with tracing.span("reelgate.job", parent=parent, **request_attributes(request, job_id)) as span:
+        yield span
+
+
+@asynccontextmanager
+async def plan_span(customer_id: str, shots: int, job_id: str) -> AsyncIterator[Any]:
+    """The ``reelgate.storyboard`` span of a storyboard's run, continuing its admission's
+    trace; its shots' runs (subflows, recorded without a trace of their own) are its
+    children."""
+    if not tracing.enabled():
+        yield tracing.NO_SPAN
+        return
+    record = await run_gate().records.get(job_id)
+    parent = None if record is None else record.trace
+    attributes = {
+        "gen_ai.operation.name": OPERATION,
+        "reelgate.job_id": job_id,
+        "reelgate.customer_id": customer_id,
+        "reelgate.shots": shots,
+    }
+    with tracing.span("reelgate.storyboard", parent=parent, **attributes) as span:
         yield span
 
 

@@ -28,6 +28,7 @@ from reelgate_flows.admission import PLAN_HOLDS
 from reelgate_flows.backfill import earlier_success
 from reelgate_flows.flows import _job_id, extend_video, generate_video
 from reelgate_flows.idempotency import body_tag, key_tag
+from reelgate_flows.job_spans import plan_span
 from reelgate_flows.progress import PART_OF, Part, ProgressEvent, emit
 from reelgate_flows.settings import pinned_run_settings
 from reelgate_flows.sources import stored_video_bytes
@@ -115,14 +116,22 @@ async def generate_storyboard(
     """
     with pinned_run_settings():
         job_id = _job_id()[0]
-        scope = idempotency_key or f"run:{job_id}"
-        due = await admit_plan(request, job_id, await _finished(request, scope))
-        holding = PLAN_HOLDS.set(job_id)
-        try:
-            shots = await _shots(request, scope, job_id, due)
-        finally:
-            PLAN_HOLDS.reset(holding)
-        emit(ProgressEvent(job_id, "join", None, f"joining {len(shots)} shots"))
-        envelope = await join_and_store(request, job_id, shots)
-        await settle_shot(job_id, [Cost.model_validate(s["cost"]) for s in shots], due)
-        return envelope
+        async with plan_span(request.customer_id, len(request.shots), job_id):
+            return await _plan(request, idempotency_key, job_id)
+
+
+async def _plan(
+    request: StoryboardRequest, idempotency_key: str | None, job_id: str
+) -> dict[str, Any]:
+    """The storyboard's shots (those not finished under its key), joined."""
+    scope = idempotency_key or f"run:{job_id}"
+    due = await admit_plan(request, job_id, await _finished(request, scope))
+    holding = PLAN_HOLDS.set(job_id)
+    try:
+        shots = await _shots(request, scope, job_id, due)
+    finally:
+        PLAN_HOLDS.reset(holding)
+    emit(ProgressEvent(job_id, "join", None, f"joining {len(shots)} shots"))
+    envelope = await join_and_store(request, job_id, shots)
+    await settle_shot(job_id, [Cost.model_validate(s["cost"]) for s in shots], due)
+    return envelope
