@@ -163,3 +163,15 @@ async def test_after_an_unclear_submit_the_job_never_moves_whatever_the_health(
     again = await generate_video(job("fake-first"), idempotency_key=key)
     assert again["data"]["model"] == "fake"
     assert (fake.submissions, vertex.submissions) == (1, 2)  # nothing of this job went to veo
+
+
+async def test_a_run_that_reuses_its_submission_is_not_counted_as_accepted_again(
+    routed: None, use_runtime: Any
+) -> None:
+    fake = FakeProvider()
+    use_runtime(("fake", fake))
+    body = request_body("once", customer_id="health", model="fake", duration_seconds=1)
+    for _ in range(2):
+        await generate_video(GenerateRequest.model_validate(body), idempotency_key="same-key")
+    counts = (await health_report())["models"]["fake"]["counts"]
+    assert fake.submissions == 1 and counts["accepted"] == 1, counts

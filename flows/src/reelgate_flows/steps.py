@@ -165,9 +165,11 @@ async def submit(
         progress=step_progress(job_id, "submit"),
         http_client=shared_client(),
     )
-    return await runtime.submit(
+    job = await runtime.submit(
         pinned, ctx, image=prepared.image, video=prepared.video, references=prepared.references
     )
+    await observe(job.provider, job.model, {"accepted": None})  # not for a cached submission
+    return job
 
 
 class _QueuedClock:

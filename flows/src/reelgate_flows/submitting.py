@@ -1,7 +1,8 @@
 """The paid step of a run: submit to the job's first model that takes it
 (:func:`submit_first_taken`), in the order :func:`~reelgate_flows.routing.route_of` pinned for
 the job, moving on only while a refusal proves nothing was taken; each outcome is recorded as
-its model's health (:mod:`reelgate_flows.records.health`)."""
+its model's health (:mod:`reelgate_flows.records.health`; an acceptance by the submit step
+itself, so a run that reuses a cached submission counts it once)."""
 
 from __future__ import annotations
 
@@ -103,7 +104,6 @@ async def submit_first_taken(
             tried.append({"model": model, "reason": exc.type, "message": exc.message})
             reached.submitted = False
             continue
-        await observe(job.provider, job.model, {"accepted": None})
         held.push_async_exit(slot)
         return one, job, tried
     raise AssertionError("a request has at least one candidate model")
