@@ -84,11 +84,9 @@ def test_a_job_is_one_trace_from_the_http_request_to_its_webhook(
         parent = named[step].parent
         assert parent is not None and parent.span_id == job.context.span_id, step
     job_id = accepted.json()["data"]["job_id"]
-    assert dict(submit.attributes or {}) == {
-        "gen_ai.provider.name": "fake",
-        "gen_ai.request.model": "fake",
-        "reelgate.provider_job_id": dict(submit.attributes or {})["reelgate.provider_job_id"],
-    }
+    submitted = dict(submit.attributes or {})
+    assert submitted.pop("reelgate.provider_job_id")  # the fake's job id, whatever it is
+    assert submitted == {"gen_ai.provider.name": "fake", "gen_ai.request.model": "fake"}
     attributes: dict[str, Any] = dict(job.attributes or {})
     assert attributes["gen_ai.operation.name"] == "generate_content"
     assert attributes["reelgate.job_id"] == job_id

@@ -184,8 +184,8 @@ class ModelRetiredError(ReelgateError):
 
 class TooManyInFlightError(ReelgateError):
     """The customer (or API key) has as many jobs in flight as its fair share allows
-    (``limit``, ``in_flight``) and its share refuses, not queues; ``retry_after`` seconds is a
-    hint. Nothing was submitted."""
+    (``limit``) and its share refuses, not queues; ``retry_after`` seconds is a hint. Nothing
+    was submitted."""
 
     status = 429
     type = "too_many_in_flight"

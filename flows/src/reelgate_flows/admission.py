@@ -100,7 +100,7 @@ async def prepare(
     if configured:  # a real start, not an estimate: judged before anything is paid
         await runtime.moderate(request, run_settings().moderators_for(request.customer_id))
     warnings = runtime.deprecation_warnings(prepared.model)
-    for warning in warnings:
+    for warning in warnings if configured else ():  # a real start, not a price question
         logger.warning("customer %s: %s", request.customer_id, warning["message"])
     return AdmittedJob(
         request=request,

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ class FairGate:
     async def _poll(self) -> None:
         renewed = time.monotonic()
         while self._waiting or self._holding:
+            self._wake.clear()  # a release during this round wakes the next one at once
             try:
                 await self._grant()
                 if time.monotonic() - renewed > LEASE_SECONDS / 3:
@@ -87,7 +89,6 @@ class FairGate:
                     renewed = time.monotonic()
             except Exception:
                 logger.exception("reading the fair shares failed; trying again")
-            self._wake.clear()
             timeout = POLL_SECONDS if self._waiting else LEASE_SECONDS / 3
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
@@ -115,24 +116,45 @@ class FairGate:
         return granted(counted, waiter.provider, waiter.provider_limit, self.limits)
 
 
-_GATES: dict[tuple[int, str, str | None], FairGate] = {}
 _LOCK = threading.Lock()
 
 
+_LIMITS: dict[tuple[str, str | None, str], InFlightLimits] = {}
+
+
 def in_flight_limits(settings: Settings) -> InFlightLimits:
-    return InFlightLimits.load(settings.in_flight, server_secret(settings))
+    """The shares ``settings`` configure (none without ``REELGATE_IN_FLIGHT``), parsed once per
+    configuration: the server's secret, which API key ids are made with, is read only then."""
+    if not settings.in_flight:
+        return InFlightLimits()
+    key = (settings.in_flight, settings.file_url_secret, str(settings.spool_dir))
+    with _LOCK:
+        limits = _LIMITS.get(key)
+    if limits is None:
+        limits = InFlightLimits.load(settings.in_flight, server_secret(settings))
+        with _LOCK:
+            _LIMITS[key] = limits
+    return limits
+
+
+_GATES: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, str | None], FairGate]
+] = weakref.WeakKeyDictionary()
 
 
 def fair_gate(settings: Settings | None = None) -> FairGate:
-    """This loop's gate for ``settings`` (default: the run's)."""
+    """This loop's gate for ``settings`` (default: the run's). Gates belong to their loop: a
+    loop that ended takes its gates with it."""
     settings = settings or run_settings()
     records = run_gate(settings).records
-    key = (id(asyncio.get_running_loop()), records.url, settings.in_flight)
+    key = (records.url, settings.in_flight)
+    loop = asyncio.get_running_loop()
+    limits = in_flight_limits(settings)  # before taking the lock, which it takes too
     with _LOCK:
-        gate = _GATES.get(key)
+        gates = _GATES.setdefault(loop, {})
+        gate = gates.get(key)
         if gate is None:
-            limits = in_flight_limits(settings)
-            gate = _GATES[key] = FairGate(InFlight(records, LEASE_SECONDS), limits)
+            gate = gates[key] = FairGate(InFlight(records, LEASE_SECONDS), limits)
         return gate
 
 
@@ -146,12 +168,15 @@ async def count_from_admission(
     if limits.when_full != "reject" or not limits.any:
         return
     in_flight = InFlight(run_gate(settings).records, LEASE_SECONDS)
-    if await in_flight.admit(
-        job_id, customer_id, key_id, lambda rows: limits.room_for(customer_id, key_id, rows)
-    ):
+
+    def fits(counted: list[Counted]) -> bool:
+        return limits.room_for(customer_id, key_id, counted)
+
+    if await in_flight.admit(job_id, customer_id, key_id, fits):
         return
-    whose = f"customer {customer_id}"
-    limit = limits.of_customer(customer_id)
+    customer_full = not limits.room_for(customer_id, None, await in_flight.live())
+    whose = f"customer {customer_id}" if customer_full else "this API key"
+    limit = limits.of_customer(customer_id) if customer_full else limits.of_key(key_id)
     raise TooManyInFlightError(
         f"{whose} has as many jobs in flight as its share allows ({limit}); "
         f"try again in {REJECT_RETRY_AFTER_SECONDS} s",

@@ -15,6 +15,7 @@ order is decided from the records every process shares, so it holds across worke
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Literal
@@ -92,14 +93,12 @@ def granted(
     for job in waiting:
         queues.setdefault(job.customer_id, []).append(job)
     chosen: set[str] = set()
+
+    def turn(customer: str) -> tuple[int, object]:
+        held = sum(1 for c in holding if c.provider == provider and c.customer_id == customer)
+        return (held, queues[customer][0].since)
+
     while free > 0 and queues:
-
-        def turn(customer: str) -> tuple[int, object]:
-            at_provider = sum(
-                1 for c in holding if c.provider == provider and c.customer_id == customer
-            )
-            return (at_provider, queues[customer][0].since)
-
         customer = min(queues, key=turn)
         job = queues[customer].pop(0)
         if not queues[customer]:
@@ -108,8 +107,6 @@ def granted(
             queues.pop(customer, None)  # this customer's share is full: its others wait too
             continue
         chosen.add(job.job_id)
-        holding.append(
-            Counted(job.job_id, job.customer_id, job.key_id, provider, "holding", job.since)
-        )
+        holding.append(dataclasses.replace(job, state="holding"))
         free -= 1
     return chosen
